@@ -1,0 +1,104 @@
+// Command courier is the Courier MySQL proxy.
+//
+//	courier --config courier.yaml
+//
+// It listens for MySQL clients on the configured address, serves metrics,
+// health and status on the admin address, and stops cleanly on SIGINT or
+// SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/courier-proxy/courier/config"
+	"github.com/courier-proxy/courier/proxy"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "courier:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	path := flag.String("config", "courier.yaml", "configuration file (YAML)")
+	flag.Parse()
+	cfg, err := config.Load(*path)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(cfg.Log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	srv, err := proxy.New(cfg, log)
+	if err != nil {
+		return err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	if err := srv.Prepare(pctx); err != nil {
+		log.Warn("primary not reachable at start; clients will get errors until it is", zap.Error(err))
+	}
+	cancel()
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	if cfg.Admin != "" {
+		aln, err := net.Listen("tcp", cfg.Admin)
+		if err != nil {
+			return fmt.Errorf("admin: %w", err)
+		}
+		log.Info("admin http listening", zap.String("addr", aln.Addr().String()))
+		go func() {
+			if err := srv.ServeAdmin(ctx, aln); err != nil {
+				log.Error("admin http", zap.Error(err))
+			}
+		}()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ctx, ln) }()
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer scancel()
+	if serr := srv.Shutdown(sctx); serr != nil && !errors.Is(serr, context.DeadlineExceeded) {
+		log.Warn("shutdown", zap.Error(serr))
+	}
+	return err
+}
+
+func newLogger(c config.Log) (*zap.Logger, error) {
+	level, err := zapcore.ParseLevel(c.Level)
+	if err != nil {
+		return nil, err
+	}
+	zc := zap.NewProductionConfig()
+	if c.Format == "console" {
+		zc = zap.NewDevelopmentConfig()
+	}
+	zc.Level = zap.NewAtomicLevelAt(level)
+	zc.Sampling = nil
+	return zc.Build()
+}

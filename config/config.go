@@ -1,0 +1,157 @@
+package config
+
+import "time"
+
+// Config is one validated snapshot of Courier's configuration. Values
+// returned by Load and Parse have defaults applied and have passed Validate;
+// treat them as read-only, since they are shared by every connection that
+// started under them.
+type Config struct {
+	// Listen is the MySQL protocol address clients connect to.
+	// Default "127.0.0.1:3307".
+	Listen string `mapstructure:"listen"`
+	// Admin is the admin HTTP address (metrics, health). Default
+	// "127.0.0.1:9104"; "" or "off" in the file disables it, and Parse
+	// normalises both to "".
+	Admin string `mapstructure:"admin"`
+	// ServerVersion is the version string sent to clients in the handshake.
+	// Default "": the proxy then reports the primary's version.
+	ServerVersion string `mapstructure:"server_version"`
+	// AuthPlugin is the authentication plugin Courier offers first:
+	// mysql_native_password (default) or caching_sha2_password. Clients
+	// may answer with the other; both are always accepted.
+	AuthPlugin string `mapstructure:"auth_plugin"`
+	// DefaultCluster names the cluster that unrouted statements go to.
+	// Parse fills it in when there is exactly one cluster.
+	DefaultCluster string `mapstructure:"default_cluster"`
+
+	TLS    TLS    `mapstructure:"tls"`
+	Limits Limits `mapstructure:"limits"`
+	Log    Log    `mapstructure:"log"`
+
+	// Users are the accounts clients log in to Courier with; at least one.
+	Users []User `mapstructure:"users"`
+	// Clusters are the backend MySQL clusters; at least one.
+	Clusters []Cluster `mapstructure:"clusters"`
+}
+
+// TLS configures TLS between clients and Courier. The files are read by the
+// proxy at startup, not by this package.
+type TLS struct {
+	// Cert and Key are PEM files; set both or neither.
+	Cert string `mapstructure:"cert"`
+	Key  string `mapstructure:"key"`
+	// Require refuses clients that do not switch to TLS. It needs Cert and Key.
+	Require bool `mapstructure:"require"`
+}
+
+// Limits bounds what clients may use.
+type Limits struct {
+	// MaxConnections caps client connections; more are refused with error
+	// 1040. Default 4096.
+	MaxConnections int `mapstructure:"max_connections"`
+	// MaxPacketSize is the largest packet accepted from a client, in bytes.
+	// The file may also say "64MiB". Default 1 GiB, the MySQL maximum.
+	MaxPacketSize int `mapstructure:"max_packet_size"`
+	// MaxPreparedStatements caps prepared statements per client connection;
+	// 0 refuses them all. Default 1024.
+	MaxPreparedStatements int `mapstructure:"max_prepared_statements"`
+	// HandshakeTimeout bounds connect-to-authenticated. Default 10s; must be > 0.
+	HandshakeTimeout time.Duration `mapstructure:"handshake_timeout"`
+	// QueryTimeout bounds each statement; 0 (the default) means none.
+	QueryTimeout time.Duration `mapstructure:"query_timeout"`
+	// IdleClientTimeout closes clients idle between statements this long;
+	// 0 means never. Default 8h.
+	IdleClientTimeout time.Duration `mapstructure:"idle_client_timeout"`
+}
+
+// Log configures the root logger built by cmd.
+type Log struct {
+	// Level is debug, info, warn or error. Default info.
+	Level string `mapstructure:"level"`
+	// Format is json or console. Default json.
+	Format string `mapstructure:"format"`
+	// SlowQuery logs statements that take at least this long; 0 disables.
+	// Default 1s.
+	SlowQuery time.Duration `mapstructure:"slow_query"`
+}
+
+// User is an account that clients authenticate as.
+type User struct {
+	// Name is the MySQL user name; unique, case-sensitive.
+	Name string `mapstructure:"name"`
+	// Password is the plain-text password. Exactly one of Password and
+	// PasswordHash is set; empty passwords are not supported.
+	Password string `mapstructure:"password"`
+	// PasswordHash is a mysql_native_password hash: "*" followed by 40
+	// upper-case hex digits, as stored in mysql.user.
+	PasswordHash string `mapstructure:"password_hash"`
+	// Schemas lists the schemas the user may use; empty means all.
+	Schemas []string `mapstructure:"schemas"`
+}
+
+// Cluster is one primary with its replicas, reached with one set of backend
+// credentials.
+type Cluster struct {
+	// Name is unique and matches [A-Za-z0-9_-]+.
+	Name string `mapstructure:"name"`
+	// User and Password are the credentials Courier logs in to the backends with.
+	User     string `mapstructure:"user"`
+	Password string `mapstructure:"password"`
+	// Pool sizes the connection pool kept to each backend instance.
+	Pool Pool `mapstructure:"pool"`
+	// Primary takes writes; required.
+	Primary Backend `mapstructure:"primary"`
+	// Replicas serve reads, chosen by Weight.
+	Replicas []Backend `mapstructure:"replicas"`
+}
+
+// Backend is one MySQL server instance.
+type Backend struct {
+	// Name is unique across the whole file and matches [A-Za-z0-9_.-]+.
+	// Default "<cluster>-primary" or "<cluster>-replica<N>" (N from 1).
+	Name string `mapstructure:"name"`
+	// Address is host:port with a port from 1 to 65535.
+	Address string `mapstructure:"address"`
+	// Weight is the share of reads a replica gets relative to its siblings;
+	// 0 drains it. Default 1.
+	Weight int `mapstructure:"weight"`
+}
+
+// Pool configures the connection pool to ONE backend instance.
+type Pool struct {
+	// MaxOpen caps connections to the instance. Default 256.
+	MaxOpen int `mapstructure:"max_open"`
+	// MaxIdle caps idle connections kept; at most MaxOpen. Default 64.
+	MaxIdle int `mapstructure:"max_idle"`
+	// IdleTimeout closes connections idle this long; 0 means never. Default 5m.
+	IdleTimeout time.Duration `mapstructure:"idle_timeout"`
+	// ConnectTimeout bounds dialling and authenticating. Default 2s; must be > 0.
+	ConnectTimeout time.Duration `mapstructure:"connect_timeout"`
+	// QueryTimeout bounds statements on this cluster; 0 (the default)
+	// inherits Limits.QueryTimeout.
+	QueryTimeout time.Duration `mapstructure:"query_timeout"`
+	// WaitTimeout is how long a client waits for a free connection once
+	// MaxOpen is reached; 0 fails at once. Default 5s.
+	WaitTimeout time.Duration `mapstructure:"wait_timeout"`
+}
+
+// Cluster returns the cluster with the given name, or nil if there is none.
+func (c *Config) Cluster(name string) *Cluster {
+	for i := range c.Clusters {
+		if c.Clusters[i].Name == name {
+			return &c.Clusters[i]
+		}
+	}
+	return nil
+}
+
+// User returns the user with the given name, or nil if there is none.
+func (c *Config) User(name string) *User {
+	for i := range c.Users {
+		if c.Users[i].Name == name {
+			return &c.Users[i]
+		}
+	}
+	return nil
+}

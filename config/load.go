@@ -1,0 +1,183 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/viper"
+)
+
+// Defaults, applied by Parse to keys the file does not set.
+const (
+	defaultListen                = "127.0.0.1:3307"
+	defaultAdmin                 = "127.0.0.1:9104"
+	defaultMaxConnections        = 4096
+	defaultMaxPacketSize         = 1 << 30
+	defaultMaxPreparedStatements = 1024
+	defaultHandshakeTimeout      = 10 * time.Second
+	defaultIdleClientTimeout     = 8 * time.Hour
+	defaultLogLevel              = "info"
+	defaultLogFormat             = "json"
+	defaultSlowQuery             = time.Second
+	defaultWeight                = 1
+	defaultPoolMaxOpen           = 256
+	defaultPoolMaxIdle           = 64
+	defaultPoolIdleTimeout       = 5 * time.Minute
+	defaultPoolConnectTimeout    = 2 * time.Second
+	defaultPoolWaitTimeout       = 5 * time.Second
+)
+
+// Load reads the YAML file at path and returns it parsed and validated.
+// Every problem in the returned error is prefixed with path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err // *fs.PathError already names the file
+	}
+	c, err := Parse(data)
+	if err != nil {
+		return nil, prefixEach(path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes YAML, applies defaults and validates. The error joins
+// (errors.Join) every problem found, one per line, each naming its key.
+// If some value cannot be decoded at all, only decoding problems and unknown
+// keys are reported, because validating half-decoded values would mislead.
+func Parse(data []byte) (*Config, error) {
+	v := viper.New()
+	v.SetConfigType("yaml")
+	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+		return nil, errors.Join(fmt.Errorf("invalid YAML: %w", err))
+	}
+
+	problems := unknownKeys(v.AllSettings())
+
+	// max_packet_size may be written with a unit ("64MiB"); turn it into
+	// bytes before decoding so the struct keeps a plain int.
+	const sizeKey = "limits.max_packet_size"
+	if s, ok := v.Get(sizeKey).(string); ok {
+		n, err := parseSize(s)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("%s: %w", sizeKey, err))
+			n = defaultMaxPacketSize // keep the decoder from reporting it twice
+		}
+		v.Set(sizeKey, n)
+	}
+
+	var c Config
+	var md mapstructure.Metadata
+	err := v.Unmarshal(&c, func(dc *mapstructure.DecoderConfig) {
+		dc.Metadata = &md
+		// Unknown keys are reported by unknownKeys above with their full
+		// path and a suggestion; ErrorUnused would name only the parent
+		// and stop the decoder from recording which keys were set.
+		dc.ErrorUnused = false
+		dc.WeaklyTypedInput = false // `password: 0123` must not become "83"
+		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
+			checkDurationHook,
+			mapstructure.StringToTimeDurationHookFunc(),
+			checkIntHook,
+			checkListHook,
+		)
+	})
+	if err != nil {
+		problems = append(problems, decodeProblems(err)...)
+		return nil, errors.Join(problems...)
+	}
+
+	set := make(map[string]bool, len(md.Keys))
+	for _, k := range md.Keys {
+		set[k] = true
+	}
+	c.applyDefaults(set)
+
+	if err := c.Validate(); err != nil {
+		problems = append(problems, unjoin(err)...)
+	}
+	if len(problems) > 0 {
+		return nil, errors.Join(problems...)
+	}
+	return &c, nil
+}
+
+// applyDefaults fills in every key absent from set, the full key paths
+// ("clusters[0].pool.max_idle") the file gave a value. Presence, not zero,
+// decides, so `slow_query: 0`, `weight: 0` and `admin: ""` keep their meaning.
+func (c *Config) applyDefaults(set map[string]bool) {
+	def(set, "listen", &c.Listen, defaultListen)
+	def(set, "admin", &c.Admin, defaultAdmin)
+	if strings.EqualFold(c.Admin, "off") {
+		c.Admin = ""
+	}
+
+	def(set, "limits.max_connections", &c.Limits.MaxConnections, defaultMaxConnections)
+	def(set, "limits.max_packet_size", &c.Limits.MaxPacketSize, defaultMaxPacketSize)
+	def(set, "limits.max_prepared_statements", &c.Limits.MaxPreparedStatements, defaultMaxPreparedStatements)
+	def(set, "limits.handshake_timeout", &c.Limits.HandshakeTimeout, defaultHandshakeTimeout)
+	def(set, "limits.idle_client_timeout", &c.Limits.IdleClientTimeout, defaultIdleClientTimeout)
+
+	def(set, "log.level", &c.Log.Level, defaultLogLevel)
+	def(set, "log.format", &c.Log.Format, defaultLogFormat)
+	def(set, "log.slow_query", &c.Log.SlowQuery, defaultSlowQuery)
+	c.Log.Level = strings.ToLower(c.Log.Level)
+	c.Log.Format = strings.ToLower(c.Log.Format)
+
+	for i := range c.Clusters {
+		cl := &c.Clusters[i]
+		p := fmt.Sprintf("clusters[%d]", i)
+		def(set, p+".pool.max_open", &cl.Pool.MaxOpen, defaultPoolMaxOpen)
+		def(set, p+".pool.max_idle", &cl.Pool.MaxIdle, defaultPoolMaxIdle)
+		def(set, p+".pool.idle_timeout", &cl.Pool.IdleTimeout, defaultPoolIdleTimeout)
+		def(set, p+".pool.connect_timeout", &cl.Pool.ConnectTimeout, defaultPoolConnectTimeout)
+		def(set, p+".pool.wait_timeout", &cl.Pool.WaitTimeout, defaultPoolWaitTimeout)
+
+		def(set, p+".primary.weight", &cl.Primary.Weight, defaultWeight)
+		if cl.Primary.Name == "" && cl.Name != "" {
+			cl.Primary.Name = cl.Name + "-primary"
+		}
+		for j := range cl.Replicas {
+			r := &cl.Replicas[j]
+			def(set, fmt.Sprintf("%s.replicas[%d].weight", p, j), &r.Weight, defaultWeight)
+			if r.Name == "" && cl.Name != "" {
+				r.Name = fmt.Sprintf("%s-replica%d", cl.Name, j+1)
+			}
+		}
+	}
+
+	if c.DefaultCluster == "" && len(c.Clusters) == 1 {
+		c.DefaultCluster = c.Clusters[0].Name
+	}
+}
+
+// def sets *dst to v unless the file set key.
+func def[T any](set map[string]bool, key string, dst *T, v T) {
+	if !set[key] {
+		*dst = v
+	}
+}
+
+// unjoin returns the errors inside an errors.Join, or err itself.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// prefixEach puts path in front of every joined problem, so each line of the
+// message names the file.
+func prefixEach(path string, err error) error {
+	errs := unjoin(err)
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		out[i] = fmt.Errorf("%s: %w", path, e)
+	}
+	return errors.Join(out...)
+}

@@ -1,0 +1,260 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var (
+	clusterNameRE  = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	backendNameRE  = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	passwordHashRE = regexp.MustCompile(`^\*[0-9A-F]{40}$`)
+)
+
+// problems collects validation failures, each prefixed by the key path.
+type problems []error
+
+func (p *problems) add(path, format string, args ...any) {
+	*p = append(*p, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...)))
+}
+
+// Validate checks c as it stands (Parse has already applied defaults) and
+// returns every problem at once, joined with errors.Join, one per line, each
+// starting with the key path, e.g. `users[0]: set exactly one of password or
+// password_hash`. It does no I/O: TLS files are read by the proxy at startup.
+func (c *Config) Validate() error {
+	var p problems
+
+	if c.Listen == "" {
+		p.add("listen", "required; set the client address, e.g. %q", defaultListen)
+	} else if msg := checkAddr(c.Listen, true); msg != "" {
+		p.add("listen", "%s", msg)
+	}
+	if c.Admin != "" && !strings.EqualFold(c.Admin, "off") {
+		if msg := checkAddr(c.Admin, true); msg != "" {
+			p.add("admin", "%s; or use \"off\" to disable the admin server", msg)
+		}
+	}
+	switch c.AuthPlugin {
+	case "", "mysql_native_password", "caching_sha2_password":
+	default:
+		p.add("auth_plugin", "%q is not supported; use mysql_native_password or caching_sha2_password", c.AuthPlugin)
+	}
+	if v := c.ServerVersion; v != "" && (v[0] < '0' || v[0] > '9' || strings.ContainsAny(v, "\x00\r\n")) {
+		p.add("server_version", "%q must start with a MySQL version number, e.g. \"8.0.36-courier\" (clients parse it), or be left empty to use the primary's", v)
+	}
+
+	c.TLS.validate(&p)
+	c.Limits.validate(&p)
+	c.Log.validate(&p)
+	c.validateUsers(&p)
+	c.validateClusters(&p)
+
+	if len(c.Clusters) > 0 {
+		names := make([]string, len(c.Clusters))
+		for i, cl := range c.Clusters {
+			names[i] = strconv.Quote(cl.Name)
+		}
+		switch {
+		case c.DefaultCluster == "":
+			p.add("default_cluster", "required with %d clusters; set it to one of %s", len(c.Clusters), strings.Join(names, ", "))
+		case c.Cluster(c.DefaultCluster) == nil:
+			p.add("default_cluster", "%q is not a cluster in this file; use one of %s", c.DefaultCluster, strings.Join(names, ", "))
+		}
+	}
+	return errors.Join(p...)
+}
+
+func (t *TLS) validate(p *problems) {
+	switch {
+	case t.Cert != "" && t.Key == "":
+		p.add("tls.key", "missing while tls.cert is set; set both PEM files or neither")
+	case t.Key != "" && t.Cert == "":
+		p.add("tls.cert", "missing while tls.key is set; set both PEM files or neither")
+	case t.Require && t.Cert == "":
+		p.add("tls.require", "needs tls.cert and tls.key; set them or set require to false")
+	}
+}
+
+func (l *Limits) validate(p *problems) {
+	if l.MaxConnections < 1 {
+		p.add("limits.max_connections", "%d; must be at least 1", l.MaxConnections)
+	}
+	if l.MaxPacketSize < 1<<10 || l.MaxPacketSize > 1<<30 {
+		p.add("limits.max_packet_size", "%d bytes; must be from 1KiB to 1GiB (1024 to 1073741824), as in MySQL", l.MaxPacketSize)
+	}
+	if l.MaxPreparedStatements < 0 {
+		p.add("limits.max_prepared_statements", "%d; must be 0 (refuse prepared statements) or more", l.MaxPreparedStatements)
+	}
+	positive(p, "limits.handshake_timeout", l.HandshakeTimeout)
+	notNegative(p, "limits.query_timeout", l.QueryTimeout, "no timeout")
+	notNegative(p, "limits.idle_client_timeout", l.IdleClientTimeout, "never")
+}
+
+func (l *Log) validate(p *problems) {
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, l.Level) {
+		p.add("log.level", "%q is not a level; use debug, info, warn or error", l.Level)
+	}
+	if l.Format != "json" && l.Format != "console" {
+		p.add("log.format", "%q is not a format; use json or console", l.Format)
+	}
+	notNegative(p, "log.slow_query", l.SlowQuery, "off")
+}
+
+func (c *Config) validateUsers(p *problems) {
+	if len(c.Users) == 0 {
+		p.add("users", "none defined; add at least one user with a name and a password")
+	}
+	seen := make(map[string]int)
+	for i, u := range c.Users {
+		path := fmt.Sprintf("users[%d]", i)
+		switch j, dup := seen[u.Name]; {
+		case u.Name == "":
+			p.add(path+".name", "required")
+		case dup:
+			p.add(path+".name", "%q is also users[%d]; user names must be unique", u.Name, j)
+		default:
+			seen[u.Name] = i
+		}
+		switch {
+		case (u.Password == "") == (u.PasswordHash == ""):
+			p.add(path, "set exactly one of password or password_hash")
+		case u.PasswordHash != "" && !passwordHashRE.MatchString(u.PasswordHash):
+			p.add(path+".password_hash", "must be \"*\" and 40 upper-case hex digits, as in mysql.user; "+
+				"compute it with SELECT CONCAT('*', UPPER(SHA1(UNHEX(SHA1('secret')))))")
+		}
+		for j, s := range u.Schemas {
+			if s == "" {
+				p.add(fmt.Sprintf("%s.schemas[%d]", path, j), "empty schema name; remove it (an empty list allows all schemas)")
+			} else if slices.Index(u.Schemas, s) < j {
+				p.add(fmt.Sprintf("%s.schemas[%d]", path, j), "%q is listed twice", s)
+			}
+		}
+	}
+}
+
+func (c *Config) validateClusters(p *problems) {
+	if len(c.Clusters) == 0 {
+		p.add("clusters", "none defined; add a cluster with a name, user, password and primary address")
+	}
+	clusters := make(map[string]int)
+	backends := make(map[string]string) // backend name → its path
+	for i := range c.Clusters {
+		cl := &c.Clusters[i]
+		path := fmt.Sprintf("clusters[%d]", i)
+		switch j, dup := clusters[cl.Name]; {
+		case cl.Name == "":
+			p.add(path+".name", "required")
+		case !clusterNameRE.MatchString(cl.Name):
+			p.add(path+".name", "%q may use only letters, digits, '_' and '-'", cl.Name)
+		case dup:
+			p.add(path+".name", "%q is also clusters[%d]; cluster names must be unique", cl.Name, j)
+		default:
+			clusters[cl.Name] = i
+		}
+		if cl.User == "" {
+			p.add(path+".user", "required; the MySQL account Courier logs in to this cluster's servers with")
+		}
+		cl.Pool.validate(p, path+".pool")
+
+		addrs := make(map[string]string) // address → path, within the cluster
+		if cl.Primary.Address == "" {
+			p.add(path+".primary.address", "missing; every cluster needs a primary with an address like \"10.0.0.1:3306\"")
+		}
+		cl.Primary.validate(p, path+".primary", backends, addrs)
+		for j := range cl.Replicas {
+			r := &cl.Replicas[j]
+			rpath := fmt.Sprintf("%s.replicas[%d]", path, j)
+			if r.Address == "" {
+				p.add(rpath+".address", "required; set the replica's host:port")
+			}
+			r.validate(p, rpath, backends, addrs)
+		}
+	}
+}
+
+func (b *Backend) validate(p *problems, path string, names, addrs map[string]string) {
+	switch other, dup := names[b.Name]; {
+	case b.Name == "":
+		p.add(path+".name", "required")
+	case !backendNameRE.MatchString(b.Name):
+		p.add(path+".name", "%q may use only letters, digits, '_', '.' and '-'", b.Name)
+	case dup:
+		p.add(path+".name", "%q is also %s; backend names must be unique in the file", b.Name, other)
+	default:
+		names[b.Name] = path
+	}
+	if b.Address != "" {
+		if msg := checkAddr(b.Address, false); msg != "" {
+			p.add(path+".address", "%s", msg)
+		} else if other, dup := addrs[b.Address]; dup {
+			p.add(path+".address", "%q is also %s; list each server once per cluster", b.Address, other)
+		} else {
+			addrs[b.Address] = path
+		}
+	}
+	if b.Weight < 0 {
+		p.add(path+".weight", "%d; must be 0 (drained) or more", b.Weight)
+	}
+}
+
+func (pl *Pool) validate(p *problems, path string) {
+	if pl.MaxOpen < 1 {
+		p.add(path+".max_open", "%d; must be at least 1", pl.MaxOpen)
+	}
+	switch {
+	case pl.MaxIdle < 0:
+		p.add(path+".max_idle", "%d; must be 0 or more", pl.MaxIdle)
+	case pl.MaxOpen >= 1 && pl.MaxIdle > pl.MaxOpen:
+		p.add(path+".max_idle", "%d is more than max_open %d; lower max_idle or raise max_open", pl.MaxIdle, pl.MaxOpen)
+	}
+	notNegative(p, path+".idle_timeout", pl.IdleTimeout, "never")
+	positive(p, path+".connect_timeout", pl.ConnectTimeout)
+	notNegative(p, path+".query_timeout", pl.QueryTimeout, "inherit limits.query_timeout")
+	notNegative(p, path+".wait_timeout", pl.WaitTimeout, "fail at once")
+}
+
+func notNegative(p *problems, path string, d time.Duration, zero string) {
+	if d < 0 {
+		p.add(path, "%v is negative; use 0 (%s) or a positive duration like \"30s\"", d, zero)
+	}
+}
+
+func positive(p *problems, path string, d time.Duration) {
+	if d <= 0 {
+		p.add(path, "%v; must be a positive duration like \"5s\"", d)
+	}
+}
+
+// checkAddr says what is wrong with a host:port address, or returns "".
+// A listening address may omit the host (all interfaces) and use port 0
+// (any free port); a backend address needs both.
+func checkAddr(addr string, listening bool) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		why := "not host:port"
+		var ae *net.AddrError
+		if errors.As(err, &ae) {
+			why = strings.TrimSuffix(ae.Err, " in address")
+		}
+		return fmt.Sprintf("%q is not host:port (%s); write it like \"127.0.0.1:3306\" or \"[::1]:3306\"", addr, why)
+	}
+	if host == "" && !listening {
+		return fmt.Sprintf("%q has no host; write it like \"127.0.0.1:3306\"", addr)
+	}
+	n, err := strconv.Atoi(port)
+	lo := 1
+	if listening {
+		lo = 0
+	}
+	if err != nil || n < lo || n > 65535 {
+		return fmt.Sprintf("%q has port %q; use a number from %d to 65535", addr, port, lo)
+	}
+	return ""
+}

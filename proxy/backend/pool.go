@@ -1,0 +1,327 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/courier-proxy/courier/sqlerr"
+)
+
+// PoolConfig bounds a pool.
+type PoolConfig struct {
+	MaxOpen       int
+	MaxIdle       int
+	IdleTimeout   time.Duration
+	WaitTimeout   time.Duration // how long Get waits when MaxOpen are busy
+	CheckInterval time.Duration // health check period; 0 disables the checker
+}
+
+// Pool holds the connections of one server instance.
+type Pool struct {
+	name string
+	opts Options
+	cfg  PoolConfig
+	log  *zap.Logger
+
+	mu     sync.Mutex
+	idle   [flavours][]*Conn // LIFO: the most recently used is reused first
+	open   int
+	closed bool
+	freed  chan struct{} // a slot or an idle connection became available
+
+	healthy atomic.Bool
+	lastErr atomic.Pointer[string]
+	version atomic.Pointer[string]
+
+	// Counters for metrics.
+	Dials, DialErrors, Waits, WaitTimeouts atomic.Int64
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// NewPool returns a pool; it dials nothing until asked, except for the
+// health checker, which starts at once when enabled.
+func NewPool(name string, o Options, cfg PoolConfig, log *zap.Logger) *Pool {
+	if cfg.MaxOpen <= 0 {
+		cfg.MaxOpen = 256
+	}
+	if cfg.MaxIdle <= 0 || cfg.MaxIdle > cfg.MaxOpen {
+		cfg.MaxIdle = cfg.MaxOpen
+	}
+	if cfg.WaitTimeout <= 0 {
+		cfg.WaitTimeout = 5 * time.Second
+	}
+	p := &Pool{name: name, opts: o, cfg: cfg, log: log.With(zap.String("backend", name), zap.String("addr", o.Addr)),
+		freed: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	p.healthy.Store(true)
+	go p.maintain()
+	return p
+}
+
+// Name returns the backend's configured name.
+func (p *Pool) Name() string { return p.name }
+
+// Addr returns the instance address.
+func (p *Pool) Addr() string { return p.opts.Addr }
+
+// Healthy reports the last health verdict and, when unhealthy, why.
+func (p *Pool) Healthy() (bool, string) {
+	if p.healthy.Load() {
+		return true, ""
+	}
+	if e := p.lastErr.Load(); e != nil {
+		return false, *e
+	}
+	return false, "unknown"
+}
+
+// ServerVersion returns the version string the server sent, once known.
+func (p *Pool) ServerVersion() string {
+	if v := p.version.Load(); v != nil {
+		return *v
+	}
+	return ""
+}
+
+// Stats returns the open and idle connection counts.
+func (p *Pool) Stats() (open, idle int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.idle {
+		idle += len(l)
+	}
+	return p.open, idle
+}
+
+var errPoolClosed = errors.New("backend pool closed")
+
+// Get returns an idle connection of the flavour or dials a new one. When
+// MaxOpen connections are busy it waits up to the wait timeout and then
+// fails with error 1040.
+func (p *Pool) Get(ctx context.Context, fl Flavour) (*Conn, error) {
+	var deadline time.Time
+	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return nil, errPoolClosed
+		}
+		if l := p.idle[fl]; len(l) > 0 {
+			c := l[len(l)-1]
+			l[len(l)-1] = nil
+			p.idle[fl] = l[:len(l)-1]
+			p.mu.Unlock()
+			return c, nil
+		}
+		if p.open < p.cfg.MaxOpen {
+			p.open++
+			p.mu.Unlock()
+			return p.dial(ctx, fl)
+		}
+		if other := p.idle[1-fl]; len(other) > 0 { // trade an idle one of the other flavour
+			c := other[0]
+			p.idle[1-fl] = other[1:]
+			p.mu.Unlock()
+			c.Close()
+			return p.dial(ctx, fl)
+		}
+		p.mu.Unlock()
+
+		if deadline.IsZero() {
+			p.Waits.Add(1)
+			deadline = time.Now().Add(p.cfg.WaitTimeout)
+		}
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			p.WaitTimeouts.Add(1)
+			return nil, sqlerr.New(sqlerr.ErrTooManyConnections,
+				"all %d connections to backend %s are busy (waited %s); raise pool.max_open or lower client concurrency",
+				p.cfg.MaxOpen, p.name, p.cfg.WaitTimeout)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-p.freed:
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		}
+		t.Stop()
+	}
+}
+
+func (p *Pool) dial(ctx context.Context, fl Flavour) (*Conn, error) {
+	p.Dials.Add(1)
+	c, err := Dial(ctx, p.opts, fl)
+	if err != nil {
+		p.DialErrors.Add(1)
+		p.release()
+		p.markDown(err)
+		return nil, err
+	}
+	c.pool = p
+	v := c.ServerVersion
+	p.version.Store(&v)
+	p.healthy.Store(true)
+	return c, nil
+}
+
+// release gives back a connection slot.
+func (p *Pool) release() {
+	p.mu.Lock()
+	p.open--
+	p.mu.Unlock()
+	p.signal()
+}
+
+func (p *Pool) signal() {
+	select {
+	case p.freed <- struct{}{}:
+	default:
+	}
+}
+
+func (p *Pool) markDown(err error) {
+	msg := err.Error()
+	p.lastErr.Store(&msg)
+	if p.healthy.Swap(false) {
+		p.log.Warn("backend unhealthy", zap.Error(err))
+	}
+}
+
+// Put returns a connection after use. Broken connections are closed; so
+// are connections beyond the idle bound.
+func (p *Pool) Put(c *Conn) {
+	if c.broken {
+		c.Close()
+		p.release()
+		return
+	}
+	c.lastUsed = time.Now()
+	p.mu.Lock()
+	n := 0
+	for _, l := range p.idle {
+		n += len(l)
+	}
+	if p.closed || n >= p.cfg.MaxIdle {
+		p.open--
+		p.mu.Unlock()
+		c.Close()
+		p.signal()
+		return
+	}
+	p.idle[c.flavour] = append(p.idle[c.flavour], c)
+	p.mu.Unlock()
+	p.signal()
+}
+
+// Close closes idle connections and stops the checker; busy connections
+// are closed when they are put back.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	var all []*Conn
+	for i, l := range p.idle {
+		all = append(all, l...)
+		p.open -= len(l)
+		p.idle[i] = nil
+	}
+	p.mu.Unlock()
+	for _, c := range all {
+		c.Close()
+	}
+	close(p.stop)
+	<-p.done
+}
+
+// maintain expires idle connections and runs the health check.
+func (p *Pool) maintain() {
+	defer close(p.done)
+	interval := p.cfg.CheckInterval
+	if interval <= 0 {
+		interval = time.Second
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+		}
+		p.expireIdle()
+		if p.cfg.CheckInterval > 0 {
+			p.check()
+		}
+	}
+}
+
+func (p *Pool) expireIdle() {
+	if p.cfg.IdleTimeout <= 0 {
+		return
+	}
+	cutoff := time.Now().Add(-p.cfg.IdleTimeout)
+	var old []*Conn
+	p.mu.Lock()
+	for i, l := range p.idle {
+		keep := l[:0]
+		for _, c := range l {
+			if c.lastUsed.Before(cutoff) {
+				old = append(old, c)
+			} else {
+				keep = append(keep, c)
+			}
+		}
+		clear(l[len(keep):])
+		p.idle[i] = keep
+	}
+	p.open -= len(old)
+	p.mu.Unlock()
+	for _, c := range old {
+		c.Close()
+	}
+	if len(old) > 0 {
+		p.signal()
+	}
+}
+
+// check pings the instance with a connection of its own (not from the
+// idle list, so it never competes with sessions) and records the verdict.
+func (p *Pool) check() {
+	ctx, cancel := context.WithTimeout(context.Background(), max(p.cfg.CheckInterval, time.Second))
+	defer cancel()
+	c, err := Dial(ctx, p.opts, FlavourPlain)
+	if err == nil {
+		err = c.Ping(ctx)
+		c.Close()
+	}
+	if err != nil {
+		p.markDown(err)
+		return
+	}
+	if !p.healthy.Swap(true) {
+		p.log.Info("backend healthy again")
+	}
+}
+
+// KillQuery stops the statement running on the server connection with
+// the given thread id, using a connection of its own.
+func (p *Pool) KillQuery(ctx context.Context, threadID uint32) error {
+	c, err := Dial(ctx, p.opts, FlavourPlain)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.Exec(ctx, "KILL QUERY "+strconv.FormatUint(uint64(threadID), 10))
+}

@@ -1,0 +1,298 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/courier-proxy/courier/proxy/backend"
+	"github.com/courier-proxy/courier/proxy/wire"
+	"github.com/courier-proxy/courier/sqlerr"
+)
+
+// Capabilities Courier offers clients. Deliberately absent: compression,
+// LOAD DATA LOCAL, DEPRECATE_EOF and SESSION_TRACK (backends are spoken
+// to without them, so result packets can be forwarded unchanged).
+const serverCaps = mysql.CLIENT_LONG_PASSWORD | mysql.CLIENT_FOUND_ROWS | mysql.CLIENT_LONG_FLAG |
+	mysql.CLIENT_CONNECT_WITH_DB | mysql.CLIENT_PROTOCOL_41 | mysql.CLIENT_INTERACTIVE |
+	mysql.CLIENT_TRANSACTIONS | mysql.CLIENT_SECURE_CONNECTION | mysql.CLIENT_MULTI_STATEMENTS |
+	mysql.CLIENT_MULTI_RESULTS | mysql.CLIENT_PS_MULTI_RESULTS | mysql.CLIENT_PLUGIN_AUTH |
+	mysql.CLIENT_CONNECT_ATTRS | mysql.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
+
+// preAuthLimit bounds packets before authentication.
+const preAuthLimit = 64 << 10
+
+type handshakeResponse struct {
+	caps      uint32
+	collation uint8
+	user      string
+	auth      []byte
+	db        string
+	plugin    string
+}
+
+// handshake runs the connection phase. On success the session is
+// authenticated with its schema and charset set.
+func (ss *session) handshake(ctx context.Context) error {
+	srv := ss.srv
+	salt := make([]byte, 20)
+	if _, err := rand.Read(salt); err != nil {
+		return err
+	}
+	for i, b := range salt { // the salt is NUL-terminated on the wire
+		if b == 0 || b == '$' {
+			salt[i] = b + 1
+		}
+	}
+	plugin := srv.authPlugin()
+	caps := serverCaps
+	if srv.tlsConf != nil {
+		caps |= mysql.CLIENT_SSL
+	}
+	g := make([]byte, 0, 128)
+	g = append(g, 10)
+	g = append(g, srv.version()...)
+	g = append(g, 0)
+	g = binary.LittleEndian.AppendUint32(g, ss.id)
+	g = append(g, salt[:8]...)
+	g = append(g, 0)
+	g = binary.LittleEndian.AppendUint16(g, uint16(caps))
+	g = append(g, backend.DefaultCollation)
+	g = binary.LittleEndian.AppendUint16(g, wire.StatusAutocommit)
+	g = binary.LittleEndian.AppendUint16(g, uint16(caps>>16))
+	g = append(g, byte(len(salt)+1))
+	g = append(g, make([]byte, 10)...)
+	g = append(g, salt[8:]...)
+	g = append(g, 0)
+	g = append(g, plugin...)
+	g = append(g, 0)
+	if err := ss.writeFlush(g); err != nil {
+		return err
+	}
+
+	p, err := ss.c.ReadPacket(preAuthLimit)
+	if err != nil {
+		return err
+	}
+	if len(p) >= 4 && binary.LittleEndian.Uint32(p)&mysql.CLIENT_SSL != 0 && len(p) == 32 {
+		if srv.tlsConf == nil {
+			return sqlerr.New(sqlerr.ErrHandshake, "TLS requested but Courier has no tls.cert configured")
+		}
+		seq := ss.c.Seq()
+		tc := tls.Server(ss.nc, srv.tlsConf)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return err
+		}
+		ss.nc = tc
+		ss.tls = true
+		ss.c.Reset(tc)
+		ss.c.SetSeq(seq)
+		if p, err = ss.c.ReadPacket(preAuthLimit); err != nil {
+			return err
+		}
+	}
+	if srv.cfg.TLS.Require && !ss.tls {
+		return sqlerr.New(sqlerr.ErrAccessDenied, "Courier requires TLS: connect with SSL enabled")
+	}
+	hr, err := parseHandshakeResponse(p)
+	if err != nil {
+		return sqlerr.Wrap(err, sqlerr.ErrHandshake, "Bad handshake")
+	}
+	ss.caps = hr.caps & caps
+	if err := ss.authenticate(hr, salt); err != nil {
+		return err
+	}
+	return ss.startSession(ctx, hr)
+}
+
+func parseHandshakeResponse(p []byte) (handshakeResponse, error) {
+	var hr handshakeResponse
+	if len(p) < 32 {
+		return hr, wire.ErrMalformed
+	}
+	hr.caps = binary.LittleEndian.Uint32(p)
+	if hr.caps&mysql.CLIENT_PROTOCOL_41 == 0 {
+		return hr, errors.New("client does not speak protocol 4.1")
+	}
+	hr.collation = p[8]
+	rest := p[32:]
+	user, rest, ok := bytes.Cut(rest, []byte{0})
+	if !ok {
+		return hr, wire.ErrMalformed
+	}
+	hr.user = string(user)
+	switch {
+	case hr.caps&mysql.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA != 0:
+		auth, n, err := wire.ReadLenEncString(rest)
+		if err != nil {
+			return hr, err
+		}
+		hr.auth, rest = auth, rest[n:]
+	case hr.caps&mysql.CLIENT_SECURE_CONNECTION != 0:
+		if len(rest) < 1 || len(rest) < 1+int(rest[0]) {
+			return hr, wire.ErrMalformed
+		}
+		hr.auth, rest = rest[1:1+int(rest[0])], rest[1+int(rest[0]):]
+	default:
+		auth, r, _ := bytes.Cut(rest, []byte{0})
+		hr.auth, rest = auth, r
+	}
+	if hr.caps&mysql.CLIENT_CONNECT_WITH_DB != 0 && len(rest) > 0 {
+		db, r, _ := bytes.Cut(rest, []byte{0})
+		hr.db, rest = string(db), r
+	}
+	hr.plugin = mysql.AUTH_NATIVE_PASSWORD
+	if hr.caps&mysql.CLIENT_PLUGIN_AUTH != 0 && len(rest) > 0 {
+		name, _, _ := bytes.Cut(rest, []byte{0})
+		if len(name) > 0 {
+			hr.plugin = string(name)
+		}
+	}
+	hr.auth = bytes.Clone(hr.auth)
+	return hr, nil
+}
+
+func (ss *session) accessDenied(user string) error {
+	host, _, _ := net.SplitHostPort(ss.nc.RemoteAddr().String())
+	return sqlerr.New(sqlerr.ErrAccessDenied, "Access denied for user '%s'@'%s' (using password: YES)", user, host)
+}
+
+// authenticate checks the client's credentials, switching plugin or
+// asking for full authentication when needed.
+func (ss *session) authenticate(hr handshakeResponse, salt []byte) error {
+	acct := ss.srv.users[hr.user]
+	if acct == nil {
+		return ss.accessDenied(hr.user)
+	}
+	ss.user = acct
+	switch hr.plugin {
+	case mysql.AUTH_NATIVE_PASSWORD:
+		if acct.checkNative(salt, hr.auth) {
+			return nil
+		}
+		return ss.accessDenied(hr.user)
+	case mysql.AUTH_CACHING_SHA2_PASSWORD:
+		if acct.password != nil {
+			if !acct.checkSha2(salt, hr.auth) {
+				return ss.accessDenied(hr.user)
+			}
+			return ss.writeFlush([]byte{0x01, 0x03}) // fast authentication succeeded
+		}
+		return ss.fullAuth(acct, salt)
+	}
+	// Any other plugin: ask the client to switch to mysql_native_password.
+	sw := append([]byte{wire.EOFHeader}, mysql.AUTH_NATIVE_PASSWORD...)
+	sw = append(append(append(sw, 0), salt...), 0)
+	if err := ss.writeFlush(sw); err != nil {
+		return err
+	}
+	reply, err := ss.c.ReadPacket(preAuthLimit)
+	if err != nil {
+		return err
+	}
+	if !acct.checkNative(salt, reply) {
+		return ss.accessDenied(hr.user)
+	}
+	return nil
+}
+
+// fullAuth is caching_sha2_password's full authentication: the password
+// in clear text over TLS, or RSA-encrypted with Courier's public key.
+func (ss *session) fullAuth(acct *account, salt []byte) error {
+	if err := ss.writeFlush([]byte{0x01, 0x04}); err != nil {
+		return err
+	}
+	p, err := ss.c.ReadPacket(preAuthLimit)
+	if err != nil {
+		return err
+	}
+	var pw []byte
+	switch {
+	case ss.tls:
+		pw = bytes.TrimRight(p, "\x00")
+	case len(p) == 1 && p[0] == 0x02: // request for the public key
+		if err := ss.writeFlush(append([]byte{0x01}, ss.srv.rsaPub...)); err != nil {
+			return err
+		}
+		enc, err := ss.c.ReadPacket(preAuthLimit)
+		if err != nil {
+			return err
+		}
+		if pw, err = decryptPassword(ss.srv.rsaKey, salt, enc); err != nil {
+			return ss.accessDenied(acct.name)
+		}
+	default:
+		return ss.accessDenied(acct.name)
+	}
+	if !acct.checkClear(pw) {
+		return ss.accessDenied(acct.name)
+	}
+	return nil
+}
+
+// startSession sets the session's initial state from the handshake and
+// checks the schema the client asked for on a backend.
+func (ss *session) startSession(ctx context.Context, hr handshakeResponse) error {
+	st := &backend.State{NoMultiStatements: ss.caps&mysql.CLIENT_MULTI_STATEMENTS == 0}
+	if hr.caps&mysql.CLIENT_FOUND_ROWS != 0 {
+		ss.flavour = backend.FlavourFoundRows
+	}
+	if hr.collation != backend.DefaultCollation && hr.collation != 0 {
+		if col, ok := ss.srv.collations.lookup(hr.collation); ok {
+			ss.charsetVars = charsetVars(col)
+			st = st.WithVars(ss.charsetVars...)
+		}
+	}
+	ss.state = st
+	if hr.db != "" {
+		if !ss.user.mayUse(hr.db) {
+			return ss.dbDenied(hr.db)
+		}
+		ss.state = ss.state.WithSchema(hr.db)
+		if _, err := ss.acquire(ctx); err != nil {
+			return err
+		}
+		ss.releaseIdle()
+	}
+	return nil
+}
+
+func (ss *session) dbDenied(db string) error {
+	return sqlerr.New(sqlerr.ErrDBAccessDenied, "Access denied for user '%s'@'%%' to database '%s'", ss.user.name, db)
+}
+
+// charsetVars are the session variables that SET NAMES col sets.
+func charsetVars(col collation) []backend.Var {
+	cs := backend.QuoteString(col.charset)
+	return []backend.Var{
+		{Name: "character_set_client", Value: cs},
+		{Name: "character_set_results", Value: cs},
+		{Name: "collation_connection", Value: backend.QuoteString(col.name)},
+	}
+}
+
+// authPlugin is the plugin named in the greeting.
+func (s *Server) authPlugin() string {
+	if s.cfg.AuthPlugin != "" {
+		return s.cfg.AuthPlugin
+	}
+	return mysql.AUTH_NATIVE_PASSWORD
+}
+
+// version is the server version shown to clients.
+func (s *Server) version() string {
+	if s.serverVersion != "" {
+		return s.serverVersion
+	}
+	if v := s.primary.ServerVersion(); v != "" {
+		return v
+	}
+	return fmt.Sprintf("%s-courier", "10.11.0-MariaDB")
+}

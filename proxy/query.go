@@ -1,0 +1,248 @@
+package proxy
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/courier-proxy/courier/parser"
+	"github.com/courier-proxy/courier/proxy/backend"
+	"github.com/courier-proxy/courier/proxy/wire"
+	"github.com/courier-proxy/courier/sqlerr"
+)
+
+// stickyFlags mark statements that leave state on the backend connection
+// that Courier cannot move elsewhere: the session keeps that connection.
+const stickyFlags = parser.FlagUserVar | parser.FlagLockFunc | parser.FlagTemporary | parser.FlagMulti
+
+// sticky reports whether a statement pins the session to its connection.
+func sticky(info parser.Info) bool {
+	switch info.Kind {
+	case parser.KindSetTransaction, parser.KindLock, parser.KindPrepare, parser.KindHandler, parser.KindXA:
+		return true
+	}
+	return info.Flags&stickyFlags != 0
+}
+
+// keepForNext reports whether the next statement may need what this one
+// left on the connection (row count, warnings, FOUND_ROWS).
+func keepForNext(info parser.Info, res result) bool {
+	switch info.Kind {
+	case parser.KindInsert, parser.KindUpdate, parser.KindDelete, parser.KindReplace:
+		return true
+	}
+	return res.warnings > 0 || info.Flags&parser.FlagCalcFoundRows != 0
+}
+
+// query runs a COM_QUERY.
+func (ss *session) query(ctx context.Context, p []byte) error {
+	start := time.Now()
+	q := p[1:]
+	info := parser.Classify(q)
+	var (
+		set    parser.SetEffect
+		useDB  string
+		hasUse bool
+	)
+	switch info.Kind {
+	case parser.KindUse:
+		db, err := ss.srv.parser.ParseUse(string(q))
+		if err == nil {
+			if !ss.user.mayUse(db) {
+				return ss.writeErr(ss.dbDenied(db))
+			}
+			useDB, hasUse = db, true
+		}
+	case parser.KindSet:
+		eff, err := ss.srv.parser.ParseSet(string(q))
+		if err != nil || eff.Sticky {
+			ss.pinned = true
+		}
+		set = eff
+	case parser.KindKill:
+		if handled, err := ss.kill(ctx, q); handled {
+			return err
+		}
+	}
+	if sticky(info) {
+		ss.pinned = true
+	}
+
+	bc, err := ss.acquire(ctx)
+	if err != nil {
+		return ss.writeErr(err)
+	}
+	if info.Flags&parser.FlagLastInsertID != 0 && bc.LastInsertID != ss.lastInsertID {
+		if err := bc.Exec(ctx, "DO LAST_INSERT_ID("+strconv.FormatUint(ss.lastInsertID, 10)+")"); err != nil {
+			ss.releaseIdle()
+			return ss.writeErr(err)
+		}
+		bc.LastInsertID = ss.lastInsertID
+	}
+	res, err := ss.execute(ctx, bc, p)
+	if err != nil {
+		return err
+	}
+	if !res.failed {
+		switch {
+		case hasUse:
+			ss.state = ss.state.WithSchema(useDB)
+			bc.SetApplied(ss.state)
+		case len(set.Vars) > 0 && !ss.pinned:
+			ss.trackSet(ctx, bc, set.Vars)
+		}
+	}
+	ss.finish(info, res)
+	ss.srv.metrics.observe(start, q, ss)
+	return nil
+}
+
+// finish decides whether the session keeps its backend connection.
+func (ss *session) finish(info parser.Info, res result) {
+	if ss.bc != nil && !ss.bc.Broken() && keepForNext(info, res) {
+		return
+	}
+	ss.releaseIdle()
+}
+
+// trackSet reads back the session variables a SET changed, so they can
+// be replayed on other connections exactly as the server evaluated them.
+func (ss *session) trackSet(ctx context.Context, bc *backend.Conn, names []string) {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for i, n := range names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("@@session.")
+		b.WriteString(n)
+	}
+	rows, err := bc.Query(ctx, b.String())
+	if err != nil || len(rows) != 1 || len(rows[0]) != len(names) {
+		ss.pinned = true // cannot replay it: keep this connection
+		return
+	}
+	vars := make([]backend.Var, len(names))
+	for i, n := range names {
+		vars[i] = backend.Var{Name: n, Value: rows[0][i].SQL()}
+	}
+	ss.state = ss.state.WithVars(vars...)
+	bc.SetApplied(ss.state)
+}
+
+// execute sends a command to bc and relays the reply to the client. The
+// error is non-nil only when the client connection is unusable.
+func (ss *session) execute(ctx context.Context, bc *backend.Conn, p []byte) (result, error) {
+	timeout := ss.srv.queryTimeout()
+	if timeout > 0 {
+		bc.SetDeadline(time.Now().Add(timeout))
+	}
+	ss.running.Store(bc)
+	defer ss.running.Store(nil)
+	if err := bc.WriteCommand(p); err != nil {
+		return ss.backendFailed(bc, err, false)
+	}
+	res, err := ss.relay(ctx, bc)
+	if timeout > 0 && !bc.Broken() {
+		bc.SetDeadline(time.Time{})
+	}
+	return res, err
+}
+
+// initDB runs COM_INIT_DB.
+func (ss *session) initDB(ctx context.Context, db string) error {
+	if !ss.user.mayUse(db) {
+		return ss.writeErr(ss.dbDenied(db))
+	}
+	old := ss.state
+	ss.state = ss.state.WithSchema(db)
+	if _, err := ss.acquire(ctx); err != nil {
+		ss.state = old
+		return ss.writeErr(err)
+	}
+	ss.releaseIdle()
+	return ss.writeOK(0, 0, 0)
+}
+
+// setOption runs COM_SET_OPTION (multi-statements on or off).
+func (ss *session) setOption(p []byte) error {
+	if len(p) < 3 || p[2] != 0 || p[1] > 1 {
+		return ss.writeErr(sqlerr.New(sqlerr.ErrUnknownCommand, "Unknown COM_SET_OPTION value"))
+	}
+	ss.state = ss.state.WithMultiStatements(p[1] == 0)
+	ss.scratch = wire.AppendEOF(ss.scratch[:0], 0, ss.localStatus())
+	return ss.writeFlush(ss.scratch)
+}
+
+// resetConnection runs COM_RESET_CONNECTION: the session starts afresh
+// but keeps its user, schema and handshake charset.
+func (ss *session) resetConnection(ctx context.Context) error {
+	if bc := ss.bc; bc != nil && (ss.pinned || ss.status&wire.StatusInTrans != 0) {
+		if err := bc.Reset(ctx); err != nil {
+			bc.MarkBroken()
+		}
+	}
+	ss.pinned = false
+	ss.status = wire.StatusAutocommit
+	ss.state = ss.initial().WithSchema(ss.state.Schema)
+	ss.lastInsertID = 0
+	ss.stmts = nil
+	ss.releaseIdle()
+	return ss.writeOK(0, 0, 0)
+}
+
+// initial is the state a session had right after the handshake, minus
+// the schema.
+func (ss *session) initial() *backend.State {
+	st := &backend.State{NoMultiStatements: ss.state.NoMultiStatements}
+	if len(ss.charsetVars) > 0 {
+		st = st.WithVars(ss.charsetVars...)
+	}
+	return st
+}
+
+// kill handles KILL [CONNECTION | QUERY] id for ids of Courier sessions.
+// It returns handled=false for anything else, which goes to the backend.
+func (ss *session) kill(ctx context.Context, q []byte) (handled bool, err error) {
+	f := strings.Fields(strings.TrimRight(strings.TrimSpace(string(q)), ";"))
+	if len(f) < 2 || len(f) > 3 {
+		return false, nil
+	}
+	onlyQuery := false
+	if len(f) == 3 {
+		switch strings.ToUpper(f[1]) {
+		case "QUERY":
+			onlyQuery = true
+		case "CONNECTION":
+		default:
+			return false, nil
+		}
+	}
+	id, perr := strconv.ParseUint(f[len(f)-1], 10, 32)
+	if perr != nil {
+		return false, nil
+	}
+	target := ss.srv.session(uint32(id))
+	if target == nil {
+		return true, ss.writeErr(sqlerr.New(1094, "Unknown thread id: %d", id))
+	}
+	if target.user != ss.user {
+		return true, ss.writeErr(sqlerr.New(1095, "You are not owner of thread %d", id))
+	}
+	if bc := target.running.Load(); bc != nil {
+		if err := ss.srv.primary.KillQuery(ctx, bc.ThreadID); err != nil {
+			ss.logger().Warn("KILL QUERY on backend failed", zap.Error(err))
+		}
+	}
+	if !onlyQuery {
+		target.killed.Store(true)
+		target.nc.Close()
+		if target == ss {
+			return true, errQuit
+		}
+	}
+	return true, ss.writeOK(0, 0, 0)
+}

@@ -1,0 +1,195 @@
+package proxy
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/courier-proxy/courier/config"
+	"github.com/courier-proxy/courier/parser"
+	"github.com/courier-proxy/courier/proxy/backend"
+)
+
+// Server is a running Courier front end.
+type Server struct {
+	cfg     *config.Config
+	log     *zap.Logger
+	parser  *parser.Parser
+	metrics *Metrics
+
+	primary *backend.Pool // the default cluster's primary
+	pools   []*backend.Pool
+
+	users   map[string]*account
+	tlsConf *tls.Config
+	rsaKey  *rsa.PrivateKey
+	rsaPub  []byte // PEM, sent to clients that ask for it
+
+	serverVersion string
+	collations    *collations
+
+	nextID   atomic.Uint32
+	mu       sync.Mutex
+	sessions map[uint32]*session
+	ln       net.Listener
+	wg       sync.WaitGroup
+	closing  atomic.Bool
+}
+
+// New builds a server from a validated configuration. It dials nothing.
+func New(cfg *config.Config, log *zap.Logger) (*Server, error) {
+	p, err := parser.New("")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, parser: p, sessions: make(map[uint32]*session),
+		collations: newCollations()}
+	s.metrics = newMetrics(s)
+	if s.users, err = loadAccounts(cfg.Users); err != nil {
+		return nil, err
+	}
+	if cfg.TLS.Cert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLS.Cert, cfg.TLS.Key)
+		if err != nil {
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+		s.tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	if s.rsaKey, s.rsaPub, err = newRSAKey(); err != nil {
+		return nil, err
+	}
+	cl := cfg.Cluster(cfg.DefaultCluster)
+	if cl == nil {
+		return nil, fmt.Errorf("default_cluster %q is not configured", cfg.DefaultCluster)
+	}
+	queryTimeout := cl.Pool.QueryTimeout
+	if queryTimeout == 0 {
+		queryTimeout = cfg.Limits.QueryTimeout
+	}
+	_ = queryTimeout
+	s.primary = s.newPool(cl, cl.Primary)
+	s.pools = append(s.pools, s.primary)
+	s.nextID.Store(uint32(time.Now().Unix()%100000) * 10)
+	return s, nil
+}
+
+func (s *Server) newPool(cl *config.Cluster, b config.Backend) *backend.Pool {
+	return backend.NewPool(b.Name, backend.Options{
+		Addr: b.Address, User: cl.User, Password: cl.Password, ConnectTimeout: cl.Pool.ConnectTimeout,
+	}, backend.PoolConfig{
+		MaxOpen: cl.Pool.MaxOpen, MaxIdle: cl.Pool.MaxIdle, IdleTimeout: cl.Pool.IdleTimeout,
+		WaitTimeout: cl.Pool.WaitTimeout, CheckInterval: 2 * time.Second,
+	}, s.log)
+}
+
+// queryTimeout is the statement time bound for the default cluster.
+func (s *Server) queryTimeout() time.Duration {
+	if cl := s.cfg.Cluster(s.cfg.DefaultCluster); cl != nil && cl.Pool.QueryTimeout > 0 {
+		return cl.Pool.QueryTimeout
+	}
+	return s.cfg.Limits.QueryTimeout
+}
+
+// Prepare connects to the primary once to learn its version and
+// collations. It is optional: without it the first client does it.
+func (s *Server) Prepare(ctx context.Context) error {
+	bc, err := s.primary.Get(ctx, backend.FlavourPlain)
+	if err != nil {
+		return err
+	}
+	defer s.primary.Put(bc)
+	s.serverVersion = s.cfg.ServerVersion
+	if s.serverVersion == "" {
+		s.serverVersion = bc.ServerVersion
+	}
+	return s.collations.load(ctx, bc)
+}
+
+// Metrics returns the server's metrics (for the admin HTTP server).
+func (s *Server) Metrics() *Metrics { return s.metrics }
+
+// Serve accepts clients on ln until Shutdown or ctx ends.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.mu.Lock()
+	s.ln = ln
+	s.mu.Unlock()
+	s.log.Info("listening", zap.String("addr", ln.Addr().String()))
+	var tempDelay time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() || ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				tempDelay = min(max(2*tempDelay, 5*time.Millisecond), time.Second)
+				time.Sleep(tempDelay)
+				continue
+			}
+			return err
+		}
+		tempDelay = 0
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.serveConn(ctx, nc)
+		}()
+	}
+}
+
+// Shutdown stops accepting, closes every client connection and the pools.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closing.Store(true)
+	s.mu.Lock()
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	for _, ss := range s.sessions {
+		ss.nc.Close()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	for _, p := range s.pools {
+		p.Close()
+	}
+	return ctx.Err()
+}
+
+func (s *Server) register(ss *session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.sessions) >= s.cfg.Limits.MaxConnections {
+		return false
+	}
+	s.sessions[ss.id] = ss
+	return true
+}
+
+func (s *Server) unregister(ss *session) {
+	s.mu.Lock()
+	delete(s.sessions, ss.id)
+	s.mu.Unlock()
+}
+
+func (s *Server) session(id uint32) *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions[id]
+}
+
+// Pools returns the backend pools (for status and metrics).
+func (s *Server) Pools() []*backend.Pool { return s.pools }

@@ -1,0 +1,200 @@
+package wire
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+)
+
+// MaxPayload is the largest payload of one physical packet.
+const MaxPayload = 1<<24 - 1
+
+// ErrPacketTooLarge is returned by ReadPacket when a logical packet exceeds
+// the caller's limit. The connection is then out of step and must be closed.
+var ErrPacketTooLarge = errors.New("packet larger than the configured limit")
+
+// WriteError wraps a failure to write to the destination of ForwardPacket,
+// so that a relay can tell a dead client from a dead backend.
+type WriteError struct{ Err error }
+
+func (e *WriteError) Error() string { return "write to peer: " + e.Err.Error() }
+func (e *WriteError) Unwrap() error { return e.Err }
+
+// Conn frames packets over a net.Conn.
+type Conn struct {
+	nc  net.Conn
+	r   *bufio.Reader
+	w   *bufio.Writer
+	seq uint8
+
+	buf    []byte   // reassembly buffer for ReadPacket
+	prefix [64]byte // copy of a forwarded packet's first bytes
+	hdr    [4]byte
+}
+
+// NewConn wraps nc with read and write buffers of the given sizes.
+func NewConn(nc net.Conn, readSize, writeSize int) *Conn {
+	return &Conn{nc: nc, r: bufio.NewReaderSize(nc, readSize), w: bufio.NewWriterSize(nc, writeSize)}
+}
+
+// NetConn returns the underlying connection.
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// Reset points c at another net.Conn (after a TLS upgrade), keeping buffers.
+// Anything buffered for reading is dropped; the caller upgrades only at a
+// point where the peer waits for us.
+func (c *Conn) Reset(nc net.Conn) {
+	c.nc = nc
+	c.r.Reset(nc)
+	c.w.Reset(nc)
+}
+
+// Buffered reports how many bytes are buffered for reading.
+func (c *Conn) Buffered() int { return c.r.Buffered() }
+
+// Seq returns the sequence id the next written packet gets.
+func (c *Conn) Seq() uint8 { return c.seq }
+
+// SetSeq sets the sequence id of the next written packet.
+func (c *Conn) SetSeq(s uint8) { c.seq = s }
+
+// Close closes the underlying connection.
+func (c *Conn) Close() error { return c.nc.Close() }
+
+// ReadPacket reads one logical packet (reassembling continuation packets)
+// and returns its payload, which is valid until the next read on c. A packet
+// longer than limit bytes gives ErrPacketTooLarge. The sequence id of the
+// last physical packet plus one becomes the next write's sequence id.
+func (c *Conn) ReadPacket(limit int) ([]byte, error) {
+	c.buf = c.buf[:0]
+	for {
+		if _, err := io.ReadFull(c.r, c.hdr[:]); err != nil {
+			return nil, err
+		}
+		n := int(c.hdr[0]) | int(c.hdr[1])<<8 | int(c.hdr[2])<<16
+		c.seq = c.hdr[3] + 1
+		if len(c.buf)+n > limit {
+			return nil, fmt.Errorf("%w: more than %d bytes", ErrPacketTooLarge, limit)
+		}
+		start := len(c.buf)
+		c.buf = grow(c.buf, n)
+		if _, err := io.ReadFull(c.r, c.buf[start:start+n]); err != nil {
+			return nil, err
+		}
+		if n < MaxPayload {
+			return c.buf, nil
+		}
+	}
+}
+
+// ShrinkBuffer drops a reassembly buffer that grew past keep bytes, so one
+// large packet does not pin memory for the rest of the connection.
+func (c *Conn) ShrinkBuffer(keep int) {
+	if cap(c.buf) > keep {
+		c.buf = nil
+	}
+}
+
+func grow(b []byte, n int) []byte {
+	if cap(b)-len(b) >= n {
+		return b[:len(b)+n]
+	}
+	nb := make([]byte, len(b)+n, len(b)+n+len(b)/4)
+	copy(nb, b)
+	return nb
+}
+
+// WritePacket writes one logical packet, splitting it at 16 MiB - 1, into
+// the write buffer. Call Flush to send.
+func (c *Conn) WritePacket(payload []byte) error {
+	for {
+		n := min(len(payload), MaxPayload)
+		c.hdr = [4]byte{byte(n), byte(n >> 8), byte(n >> 16), c.seq}
+		c.seq++
+		if _, err := c.w.Write(c.hdr[:]); err != nil {
+			return err
+		}
+		if _, err := c.w.Write(payload[:n]); err != nil {
+			return err
+		}
+		payload = payload[n:]
+		if n < MaxPayload {
+			return nil
+		}
+	}
+}
+
+// Flush sends everything buffered for writing.
+func (c *Conn) Flush() error { return c.w.Flush() }
+
+// ForwardPacket copies the next physical packet from c to dst unchanged
+// (dst's next sequence id follows it) and returns the payload length and
+// its first bytes (at most want, at most 64), valid until the next call
+// on c. Packets of any size stream through without being held whole.
+func (c *Conn) ForwardPacket(dst *Conn, want int) (prefix []byte, length int, err error) {
+	hdr, err := c.r.Peek(4)
+	if err != nil {
+		return nil, 0, err
+	}
+	n := int(hdr[0]) | int(hdr[1])<<8 | int(hdr[2])<<16
+	dst.seq = hdr[3] + 1
+	want = min(want, n, len(c.prefix))
+	if 4+n <= c.r.Size() {
+		p, err := c.r.Peek(4 + n)
+		if err != nil {
+			return nil, 0, err
+		}
+		if _, err := dst.w.Write(p); err != nil {
+			return nil, 0, &WriteError{err}
+		}
+		copy(c.prefix[:want], p[4:])
+		_, _ = c.r.Discard(4 + n)
+		return c.prefix[:want], n, nil
+	}
+	p, err := c.r.Peek(4 + want)
+	if err != nil {
+		return nil, 0, err
+	}
+	copy(c.prefix[:want], p[4:])
+	if _, err := io.CopyN(&errWriter{dst.w}, c.r, int64(4+n)); err != nil {
+		return nil, 0, err
+	}
+	return c.prefix[:want], n, nil
+}
+
+// SkipPacket reads the next physical packet and discards it, returning its
+// first bytes like ForwardPacket.
+func (c *Conn) SkipPacket(want int) (prefix []byte, length int, err error) {
+	if _, err := io.ReadFull(c.r, c.hdr[:]); err != nil {
+		return nil, 0, err
+	}
+	n := int(c.hdr[0]) | int(c.hdr[1])<<8 | int(c.hdr[2])<<16
+	c.seq = c.hdr[3] + 1
+	want = min(want, n, len(c.prefix))
+	if _, err := io.ReadFull(c.r, c.prefix[:want]); err != nil {
+		return nil, 0, err
+	}
+	if _, err := c.r.Discard(n - want); err != nil {
+		return nil, 0, err
+	}
+	return c.prefix[:want], n, nil
+}
+
+// WriteRaw appends bytes that are already framed to the write buffer.
+func (c *Conn) WriteRaw(p []byte) error {
+	_, err := c.w.Write(p)
+	return err
+}
+
+// errWriter marks write failures as WriteError inside io.CopyN.
+type errWriter struct{ w io.Writer }
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	if err != nil {
+		err = &WriteError{err}
+	}
+	return n, err
+}

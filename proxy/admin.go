@@ -1,11 +1,13 @@
 package proxy
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -22,17 +24,29 @@ type BackendStatus struct {
 	Version string `json:"version,omitempty"`
 }
 
+// SessionStatus is one authenticated client session.
+type SessionStatus struct {
+	ID   uint32 `json:"id"`
+	User string `json:"user"`
+	Busy bool   `json:"busy"` // a statement is running
+}
+
 // Status is the JSON document served at /status (read by courierctl).
 type Status struct {
 	Connections int             `json:"connections"`
+	Sessions    []SessionStatus `json:"sessions"`
 	Backends    []BackendStatus `json:"backends"`
 }
 
 // Status reports the server's current state.
 func (s *Server) Status() Status {
+	st := Status{Connections: int(s.clients.Load())}
 	s.mu.Lock()
-	st := Status{Connections: len(s.sessions)}
+	for _, ss := range s.sessions {
+		st.Sessions = append(st.Sessions, SessionStatus{ID: ss.id, User: ss.user.name, Busy: ss.running.Load() != nil})
+	}
 	s.mu.Unlock()
+	slices.SortFunc(st.Sessions, func(a, b SessionStatus) int { return cmp.Compare(a.ID, b.ID) })
 	for _, p := range s.pools {
 		ok, why := p.Healthy()
 		open, idle := p.Stats()

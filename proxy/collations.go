@@ -11,9 +11,9 @@ import (
 // collations maps handshake collation ids to names, as the backend knows
 // them (loaded once from information_schema).
 type collations struct {
-	mu      sync.RWMutex
-	byID    map[uint8]collation
-	loaded  bool
+	mu     sync.RWMutex
+	byID   map[uint8]collation
+	loaded bool
 }
 
 type collation struct {

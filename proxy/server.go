@@ -37,6 +37,7 @@ type Server struct {
 	collations    *collations
 
 	nextID   atomic.Uint32
+	clients  atomic.Int64 // connected clients, authenticated or not
 	mu       sync.Mutex
 	sessions map[uint32]*session
 	ln       net.Listener
@@ -157,6 +158,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		ss.nc.Close()
 	}
 	s.mu.Unlock()
+
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {
@@ -169,14 +171,20 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return ctx.Err()
 }
 
-func (s *Server) register(ss *session) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.sessions) >= s.cfg.Limits.MaxConnections {
+// admit counts a new client against limits.max_connections.
+func (s *Server) admit() bool {
+	if s.clients.Add(1) > int64(s.cfg.Limits.MaxConnections) {
+		s.clients.Add(-1)
 		return false
 	}
-	s.sessions[ss.id] = ss
 	return true
+}
+
+// register makes an authenticated session visible to KILL and status.
+func (s *Server) register(ss *session) {
+	s.mu.Lock()
+	s.sessions[ss.id] = ss
+	s.mu.Unlock()
 }
 
 func (s *Server) unregister(ss *session) {

@@ -64,7 +64,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		}
 		ss.close()
 	}()
-	if !s.register(ss) {
+	if !s.admit() {
 		s.metrics.refused.Inc()
 		e := sqlerr.New(sqlerr.ErrTooManyConnections, "Too many connections (limits.max_connections = %d)",
 			s.cfg.Limits.MaxConnections)
@@ -72,7 +72,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		_ = ss.writeErr(e)
 		return
 	}
-	defer s.unregister(ss)
+	defer s.clients.Add(-1)
 	s.metrics.connections.Inc()
 	defer s.metrics.connections.Dec()
 
@@ -90,6 +90,8 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		return
 	}
 	_ = nc.SetDeadline(time.Time{})
+	s.register(ss)
+	defer s.unregister(ss)
 	if err := ss.writeOK(0, 0, 0); err != nil {
 		return
 	}

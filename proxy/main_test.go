@@ -1,0 +1,134 @@
+package proxy_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+
+	"github.com/courier-proxy/courier/config"
+	"github.com/courier-proxy/courier/localcluster"
+	"github.com/courier-proxy/courier/testbed"
+)
+
+// cluster is the package's MariaDB topology (one primary), started once
+// by TestMain when integration tests run.
+var cluster *localcluster.Cluster
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	if shortFlag() {
+		return m.Run()
+	}
+	dir, err := os.MkdirTemp("", "courier-proxy-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, stop, err := testbed.Cluster(ctx, dir, 1, 0)
+	if err != nil {
+		if os.Getenv("COURIER_REQUIRE_MARIADB") != "" {
+			fmt.Fprintln(os.Stderr, "cannot start MariaDB:", err)
+			return 1
+		}
+		fmt.Fprintln(os.Stderr, "integration tests skipped: cannot start MariaDB:", err)
+		return m.Run()
+	}
+	defer stop()
+	cluster = c
+	return m.Run()
+}
+
+func shortFlag() bool {
+	for _, a := range os.Args {
+		if a == "-test.short" || a == "-test.short=true" {
+			return true
+		}
+	}
+	return false
+}
+
+// env is one test's Courier in front of the package's cluster.
+type env struct {
+	t       *testing.T
+	courier *testbed.Courier
+	schema  string
+}
+
+// newEnv starts a Courier for the test and creates a schema of its own.
+func newEnv(t *testing.T) *env { return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv with a change to the default configuration.
+func newEnvWith(t *testing.T, change func(*config.Config)) *env {
+	t.Helper()
+	if cluster == nil {
+		testbed.Require(t)
+		t.Skip("no cluster")
+	}
+	cfg := testbed.Config(cluster)
+	if change != nil {
+		change(cfg)
+	}
+	e := &env{t: t, courier: testbed.StartT(t, cfg), schema: "t_" + sanitize(t.Name())}
+	d := e.open(fmt.Sprintf("%s:%s@tcp(%s)/", cluster.Spec.User, cluster.Spec.Password, cluster.Primary(0).Addr))
+	mustExec(t, d, "DROP DATABASE IF EXISTS "+e.schema)
+	mustExec(t, d, "CREATE DATABASE "+e.schema)
+	return e
+}
+
+func sanitize(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			b[i] = '_'
+		}
+	}
+	if len(b) > 50 {
+		b = b[:50]
+	}
+	return string(b)
+}
+
+// direct opens a pool straight to MariaDB.
+func (e *env) direct(params string) *sql.DB {
+	dsn := fmt.Sprintf("%s:%s@tcp(%s)/%s", cluster.Spec.User, cluster.Spec.Password, cluster.Primary(0).Addr, e.schema)
+	if params != "" {
+		dsn += "?" + params
+	}
+	return e.open(dsn)
+}
+
+// proxied opens a pool through Courier as app/app.
+func (e *env) proxied(params string) *sql.DB {
+	return e.open(e.courier.DSN("app", "app", e.schema, params))
+}
+
+func (e *env) open(dsn string) *sql.DB {
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func mustExec(t testing.TB, db interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, q string, args ...any) sql.Result {
+	t.Helper()
+	r, err := db.ExecContext(context.Background(), q, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return r
+}

@@ -1,8 +1,8 @@
 package proxy_test
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"database/sql"
 	"fmt"

@@ -60,16 +60,16 @@ func shortFlag() bool {
 
 // env is one test's Courier in front of the package's cluster.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	courier *testbed.Courier
 	schema  string
 }
 
 // newEnv starts a Courier for the test and creates a schema of its own.
-func newEnv(t *testing.T) *env { return newEnvWith(t, nil) }
+func newEnv(t testing.TB) *env { return newEnvWith(t, nil) }
 
 // newEnvWith is newEnv with a change to the default configuration.
-func newEnvWith(t *testing.T, change func(*config.Config)) *env {
+func newEnvWith(t testing.TB, change func(*config.Config)) *env {
 	t.Helper()
 	if cluster == nil {
 		testbed.Require(t)

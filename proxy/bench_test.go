@@ -1,0 +1,109 @@
+package proxy_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"testing"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/courier-proxy/courier/proxy/backend"
+	"github.com/courier-proxy/courier/proxy/wire"
+)
+
+// BenchmarkPointSelect measures one primary-key select through an
+// in-process Courier against the real MariaDB. The client is Courier's
+// own packet client, which allocates nothing per query, so allocs/op are
+// Courier's own. Run it with:
+//
+//	go test ./proxy -run '^$' -bench PointSelect -benchmem
+func BenchmarkPointSelect(b *testing.B) {
+	e := newEnv(b)
+	mustExec(b, e.direct(""), "CREATE TABLE sb (id INT PRIMARY KEY, k INT, c CHAR(120), pad CHAR(60))")
+	mustExec(b, e.direct(""), "INSERT INTO sb SELECT seq, seq, REPEAT('c', 120), REPEAT('p', 60) FROM seq_1_to_1000")
+	ctx := context.Background()
+	c, err := backend.Dial(ctx, backend.Options{Addr: e.courier.Addr, User: "app", Password: "app"}, backend.FlavourPlain)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Exec(ctx, "USE "+e.schema); err != nil {
+		b.Fatal(err)
+	}
+
+	b.Run("text", func(b *testing.B) {
+		q := make([]byte, 0, 64)
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			i++
+			q = append(append(q[:0], mysql.COM_QUERY), "SELECT c FROM sb WHERE id="...)
+			q = strconv.AppendInt(q, int64(1+i%1000), 10)
+			if err := c.WriteCommand(q); err != nil {
+				b.Fatal(err)
+			}
+			readReply(b, c.Wire())
+		}
+	})
+
+	b.Run("prepared", func(b *testing.B) {
+		// Prepare through Courier, then execute with the id as parameter.
+		prep := append([]byte{mysql.COM_STMT_PREPARE}, "SELECT c FROM sb WHERE id=?"...)
+		if err := c.WriteCommand(prep); err != nil {
+			b.Fatal(err)
+		}
+		first, err := c.Wire().ReadPacket(1 << 20)
+		if err != nil || first[0] != 0 {
+			b.Fatalf("prepare: %v %x", err, first)
+		}
+		st, _ := backend.ParsePrepareOK(first)
+		for range int(st.Params) + 1 + int(st.Columns) + 1 {
+			if _, _, err := c.Wire().SkipPacket(0); err != nil {
+				b.Fatal(err)
+			}
+		}
+		exec := make([]byte, 0, 32)
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			i++
+			exec = append(exec[:0], mysql.COM_STMT_EXECUTE, byte(st.ID), byte(st.ID>>8), byte(st.ID>>16), byte(st.ID>>24),
+				0, 1, 0, 0, 0, // flags, iteration count
+				0, 1, mysql.MYSQL_TYPE_LONGLONG, 0) // NULL bitmap, types bound, type
+			id := uint64(1 + i%1000)
+			for k := range 8 {
+				exec = append(exec, byte(id>>(8*k)))
+			}
+			if err := c.WriteCommand(exec); err != nil {
+				b.Fatal(err)
+			}
+			readReply(b, c.Wire())
+		}
+	})
+}
+
+// readReply reads one reply (OK, ERR or one result set) without keeping it.
+func readReply(b *testing.B, w *wire.Conn) {
+	p, _, err := w.SkipPacket(1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	switch p[0] {
+	case wire.OKHeader:
+		return
+	case wire.ErrHeader:
+		b.Fatal("server error")
+	}
+	eofs := 0
+	for eofs < 2 {
+		p, n, err := w.SkipPacket(1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if wire.IsEOF(p, n) {
+			eofs++
+		}
+	}
+	_ = fmt.Sprint
+}

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
-	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/x509"
 	"encoding/hex"
@@ -120,5 +119,3 @@ func decryptPassword(key *rsa.PrivateKey, salt, data []byte) ([]byte, error) {
 	pw := xor(plain, salt)
 	return bytes.TrimRight(pw, "\x00"), nil
 }
-
-var _ = sha256.New

@@ -2,7 +2,6 @@ package proxy_test
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"testing"
 
@@ -105,5 +104,4 @@ func readReply(b *testing.B, w *wire.Conn) {
 			eofs++
 		}
 	}
-	_ = fmt.Sprint
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -86,7 +87,13 @@ func (ss *session) handshake(ctx context.Context) error {
 			return sqlerr.New(sqlerr.ErrHandshake, "TLS requested but Courier has no tls.cert configured")
 		}
 		seq := ss.c.Seq()
-		tc := tls.Server(ss.nc, srv.tlsConf)
+		// The client sends its TLS hello right after the request, without
+		// waiting: bytes already buffered are the start of it.
+		raw := ss.nc
+		if early := ss.c.TakeBuffered(); len(early) > 0 {
+			raw = &prefixedConn{Conn: ss.nc, r: io.MultiReader(bytes.NewReader(early), ss.nc)}
+		}
+		tc := tls.Server(raw, srv.tlsConf)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return err
 		}
@@ -111,6 +118,15 @@ func (ss *session) handshake(ctx context.Context) error {
 	}
 	return ss.startSession(ctx, hr)
 }
+
+// prefixedConn is a net.Conn whose first reads return bytes that were
+// read from it earlier.
+type prefixedConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c *prefixedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 func parseHandshakeResponse(p []byte) (handshakeResponse, error) {
 	var hr handshakeResponse

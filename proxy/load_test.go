@@ -3,7 +3,6 @@ package proxy_test
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -97,5 +96,4 @@ func TestFiveHundredClients(t *testing.T) {
 	if got := queryString(t, e.direct(""), "SELECT COUNT(*) FROM orders"); got != fmt.Sprint(clients*rounds) {
 		t.Fatalf("rows = %s", got)
 	}
-	_ = runtime.NumGoroutine
 }

@@ -143,7 +143,7 @@ func (ss *session) execute(ctx context.Context, bc *backend.Conn, p []byte) (res
 	ss.running.Store(bc)
 	defer ss.running.Store(nil)
 	if err := bc.WriteCommand(p); err != nil {
-		return ss.backendFailed(bc, err, false)
+		return ss.backendFailed(bc, err)
 	}
 	res, err := ss.relay(ctx, bc)
 	if timeout > 0 && !bc.Broken() {

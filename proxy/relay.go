@@ -31,14 +31,14 @@ func (ss *session) relay(ctx context.Context, bc *backend.Conn) (result, error) 
 	for {
 		prefix, _, err := ss.forward(ctx, bc)
 		if err != nil {
-			return ss.backendFailed(bc, err, true)
+			return ss.backendFailed(bc, err)
 		}
 		more := false
 		switch prefix[0] {
 		case wire.OKHeader:
 			ok, err := wire.ParseOK(prefix)
 			if err != nil {
-				return ss.backendFailed(bc, err, true)
+				return ss.backendFailed(bc, err)
 			}
 			res.status, res.warnings = ok.Status, ok.Warnings
 			if ok.InsertID != 0 {
@@ -51,11 +51,11 @@ func (ss *session) relay(ctx context.Context, bc *backend.Conn) (result, error) 
 		case wire.LocalInfile:
 			// Backends are never offered LOAD DATA LOCAL; a server that
 			// asks anyway is out of protocol.
-			return ss.backendFailed(bc, wire.ErrMalformed, true)
+			return ss.backendFailed(bc, wire.ErrMalformed)
 		default:
 			n, _, _, err := wire.ReadLenEncInt(prefix)
 			if err != nil {
-				return ss.backendFailed(bc, err, true)
+				return ss.backendFailed(bc, err)
 			}
 			if more, err = ss.relayResultSet(ctx, bc, int(n), &res); err != nil {
 				return res, err
@@ -78,7 +78,7 @@ func (ss *session) relay(ctx context.Context, bc *backend.Conn) (result, error) 
 func (ss *session) relayResultSet(ctx context.Context, bc *backend.Conn, columns int, res *result) (more bool, err error) {
 	for range columns + 1 { // definitions and their EOF
 		if _, _, err := ss.forward(ctx, bc); err != nil {
-			_, err = ss.backendFailed(bc, err, true)
+			_, err = ss.backendFailed(bc, err)
 			res.failed = true
 			return false, err
 		}
@@ -92,7 +92,7 @@ func (ss *session) relayRows(ctx context.Context, bc *backend.Conn, res *result)
 	for {
 		prefix, n, err := ss.forward(ctx, bc)
 		if err != nil {
-			_, err = ss.backendFailed(bc, err, true)
+			_, err = ss.backendFailed(bc, err)
 			res.failed = true
 			return false, err
 		}
@@ -158,7 +158,7 @@ func isWriteErr(err error) bool {
 // backendFailed handles an I/O failure in the middle of a statement: the
 // backend connection is dropped; a dead client ends the session; a dead
 // or hung backend gives the client an error and the session goes on.
-func (ss *session) backendFailed(bc *backend.Conn, err error, _ bool) (result, error) {
+func (ss *session) backendFailed(bc *backend.Conn, err error) (result, error) {
 	bc.MarkBroken()
 	res := result{failed: true, status: ss.status &^ (wire.StatusInTrans | wire.StatusMoreResults)}
 	if isWriteErr(err) {

@@ -71,11 +71,6 @@ func New(cfg *config.Config, log *zap.Logger) (*Server, error) {
 	if cl == nil {
 		return nil, fmt.Errorf("default_cluster %q is not configured", cfg.DefaultCluster)
 	}
-	queryTimeout := cl.Pool.QueryTimeout
-	if queryTimeout == 0 {
-		queryTimeout = cfg.Limits.QueryTimeout
-	}
-	_ = queryTimeout
 	s.primary = s.newPool(cl, cl.Primary)
 	s.pools = append(s.pools, s.primary)
 	s.nextID.Store(uint32(time.Now().Unix()%100000) * 10)

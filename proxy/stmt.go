@@ -50,13 +50,13 @@ func (ss *session) stmtPrepare(ctx context.Context, p []byte) error {
 		return ss.writeErr(err)
 	}
 	if err := bc.WriteCommand(p); err != nil {
-		_, err := ss.backendFailed(bc, err, false)
+		_, err := ss.backendFailed(bc, err)
 		ss.releaseIdle()
 		return err
 	}
 	first, err := bc.Wire().ReadPacket(1 << 20)
 	if err != nil {
-		_, err := ss.backendFailed(bc, err, false)
+		_, err := ss.backendFailed(bc, err)
 		ss.releaseIdle()
 		return err
 	}
@@ -91,7 +91,7 @@ func (ss *session) stmtPrepare(ctx context.Context, p []byte) error {
 		}
 		for range int(n) + 1 {
 			if _, _, err := ss.forward(ctx, bc); err != nil {
-				_, err := ss.backendFailed(bc, err, true)
+				_, err := ss.backendFailed(bc, err)
 				ss.releaseIdle()
 				return err
 			}
@@ -198,7 +198,7 @@ func (ss *session) stmtExecute(ctx context.Context, p []byte) error {
 	for _, ld := range cs.long {
 		binary.LittleEndian.PutUint32(ld[1:], bst.ID)
 		if err := bc.WriteCommand(ld); err != nil {
-			_, err := ss.backendFailed(bc, err, false)
+			_, err := ss.backendFailed(bc, err)
 			ss.releaseIdle()
 			return err
 		}
@@ -290,13 +290,13 @@ func (ss *session) stmtFetch(ctx context.Context, p []byte) error {
 	ss.running.Store(bc)
 	defer ss.running.Store(nil)
 	if err := bc.WriteCommand(ss.scratch); err != nil {
-		_, err := ss.backendFailed(bc, err, false)
+		_, err := ss.backendFailed(bc, err)
 		return err
 	}
 	var res result
 	prefix, n, err := ss.forward(ctx, bc)
 	if err != nil {
-		_, err := ss.backendFailed(bc, err, true)
+		_, err := ss.backendFailed(bc, err)
 		return err
 	}
 	switch {
@@ -320,14 +320,14 @@ func (ss *session) fieldList(ctx context.Context, p []byte) error {
 		return ss.writeErr(err)
 	}
 	if err := bc.WriteCommand(p); err != nil {
-		_, err := ss.backendFailed(bc, err, false)
+		_, err := ss.backendFailed(bc, err)
 		ss.releaseIdle()
 		return err
 	}
 	for {
 		prefix, n, err := ss.forward(ctx, bc)
 		if err != nil {
-			_, err := ss.backendFailed(bc, err, true)
+			_, err := ss.backendFailed(bc, err)
 			ss.releaseIdle()
 			return err
 		}

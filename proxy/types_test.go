@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -146,5 +145,4 @@ func TestBigBlobCrossesPacketBoundary(t *testing.T) {
 	if err := p.QueryRow("SELECT 1").Scan(&one); err != nil || one != 1 {
 		t.Fatalf("after big blob: %v", err)
 	}
-	_ = fmt.Sprint
 }

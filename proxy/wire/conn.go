@@ -54,6 +54,20 @@ func (c *Conn) Reset(nc net.Conn) {
 // Buffered reports how many bytes are buffered for reading.
 func (c *Conn) Buffered() int { return c.r.Buffered() }
 
+// TakeBuffered returns (a copy of) the bytes read ahead from the network
+// and drops them from the buffer: before a TLS upgrade they belong to the
+// TLS handshake, which reads the network itself.
+func (c *Conn) TakeBuffered() []byte {
+	n := c.r.Buffered()
+	if n == 0 {
+		return nil
+	}
+	p, _ := c.r.Peek(n)
+	b := append([]byte(nil), p...)
+	_, _ = c.r.Discard(n)
+	return b
+}
+
 // Seq returns the sequence id the next written packet gets.
 func (c *Conn) Seq() uint8 { return c.seq }
 

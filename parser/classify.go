@@ -185,9 +185,8 @@ func kindOf(ws []word) Kind {
 	case wReplace:
 		return KindReplace
 	case wSet:
-		if second == wTransaction || (len(ws) > 2 && ws[2] == wTransaction &&
-			(second == wSession || second == wGlobal || second == wLocal)) {
-			return KindSetTransaction
+		if second == wTransaction {
+			return KindSetTransaction // next transaction only
 		}
 		return KindSet
 	case wUse:

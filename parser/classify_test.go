@@ -20,7 +20,7 @@ func TestClassify(t *testing.T) {
 		{"SET NAMES utf8mb4", KindSet, 0},
 		{"SET @a = 1", KindSet, FlagUserVar},
 		{"SET TRANSACTION ISOLATION LEVEL READ COMMITTED", KindSetTransaction, 0},
-		{"SET SESSION TRANSACTION READ ONLY", KindSetTransaction, 0},
+		{"SET SESSION TRANSACTION READ ONLY", KindSet, 0},
 		{"SET SESSION sql_mode = ''", KindSet, 0},
 		{"SET @@session.autocommit = 0", KindSet, FlagSysVar},
 		{"use `db`", KindUse, 0},

@@ -25,6 +25,8 @@ func TestParseSet(t *testing.T) {
 		{"SET GLOBAL max_connections = 10", nil, true, false},
 		{"SET @@transaction_isolation = 'READ-COMMITTED'", nil, false, true},
 		{"SET SESSION transaction_isolation = 'READ-COMMITTED'", []string{"transaction_isolation"}, false, false},
+		{"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", []string{"transaction_isolation"}, false, false},
+		{"SET TRANSACTION ISOLATION LEVEL READ COMMITTED", nil, false, true},
 		{"SET @@session.tx_isolation = 'READ-COMMITTED'", []string{"tx_isolation"}, false, false},
 	}
 	for _, tc := range tests {

@@ -108,9 +108,35 @@ func (ss *session) finish(info parser.Info, res result) {
 	ss.releaseIdle()
 }
 
+// varAliases are the other names of variables that MySQL and MariaDB
+// spell differently (MariaDB 10.11 knows only tx_*).
+var varAliases = map[string]string{
+	"transaction_isolation": "tx_isolation", "tx_isolation": "transaction_isolation",
+	"transaction_read_only": "tx_read_only", "tx_read_only": "transaction_read_only",
+}
+
 // trackSet reads back the session variables a SET changed, so they can
 // be replayed on other connections exactly as the server evaluated them.
 func (ss *session) trackSet(ctx context.Context, bc *backend.Conn, names []string) {
+	if ss.readBack(ctx, bc, names) {
+		return
+	}
+	aliased := make([]string, len(names))
+	changed := false
+	for i, n := range names {
+		aliased[i] = n
+		if a, ok := varAliases[n]; ok {
+			aliased[i], changed = a, true
+		}
+	}
+	if !changed || !ss.readBack(ctx, bc, aliased) {
+		ss.pinned = true // cannot replay it: keep this connection
+	}
+}
+
+// readBack reads the current values of names and records them as the
+// session's; it reports whether that worked.
+func (ss *session) readBack(ctx context.Context, bc *backend.Conn, names []string) bool {
 	var b strings.Builder
 	b.WriteString("SELECT ")
 	for i, n := range names {
@@ -122,8 +148,7 @@ func (ss *session) trackSet(ctx context.Context, bc *backend.Conn, names []strin
 	}
 	rows, err := bc.Query(ctx, b.String())
 	if err != nil || len(rows) != 1 || len(rows[0]) != len(names) {
-		ss.pinned = true // cannot replay it: keep this connection
-		return
+		return false
 	}
 	vars := make([]backend.Var, len(names))
 	for i, n := range names {
@@ -131,6 +156,7 @@ func (ss *session) trackSet(ctx context.Context, bc *backend.Conn, names []strin
 	}
 	ss.state = ss.state.WithVars(vars...)
 	bc.SetApplied(ss.state)
+	return true
 }
 
 // execute sends a command to bc and relays the reply to the client. The

@@ -79,6 +79,7 @@ func TestSessionStateFollowsTheSession(t *testing.T) {
 		"SET SESSION time_zone = '+05:30', @@session.max_sort_length = 2048",
 		"SET NAMES latin1 COLLATE latin1_bin",
 		"SET autocommit = 1",
+		"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
 		"USE " + e.schema + "_other",
 	} {
 		if _, err := c.ExecContext(ctx, q); err != nil {
@@ -92,6 +93,7 @@ func TestSessionStateFollowsTheSession(t *testing.T) {
 		"SELECT @@character_set_client": "latin1",
 		"SELECT @@collation_connection": "latin1_bin",
 		"SELECT DATABASE()":             e.schema + "_other",
+		"SELECT @@tx_isolation":         "READ-COMMITTED",
 	}
 	for i := range 50 {
 		for q, w := range want {

@@ -21,6 +21,10 @@ type Config struct {
 	// mysql_native_password (default) or caching_sha2_password. Clients
 	// may answer with the other; both are always accepted.
 	AuthPlugin string `mapstructure:"auth_plugin"`
+	// Consistency is the default read consistency of sessions: "eventual"
+	// (any healthy replica, the default), "causal" (read your own writes)
+	// or "primary" (all reads on the primary).
+	Consistency string `mapstructure:"consistency"`
 	// DefaultCluster names the cluster that unrouted statements go to.
 	// Parse fills it in when there is exactly one cluster.
 	DefaultCluster string `mapstructure:"default_cluster"`
@@ -88,6 +92,12 @@ type User struct {
 	PasswordHash string `mapstructure:"password_hash"`
 	// Schemas lists the schemas the user may use; empty means all.
 	Schemas []string `mapstructure:"schemas"`
+	// Consistency is the user's default read consistency; empty takes the
+	// top-level consistency.
+	Consistency string `mapstructure:"consistency"`
+	// AllowHints lets the user's queries choose primary or replica with
+	// /* courier:primary */ and /* courier:replica */ comments.
+	AllowHints bool `mapstructure:"allow_hints"`
 }
 
 // Cluster is one primary with its replicas, reached with one set of backend
@@ -104,6 +114,35 @@ type Cluster struct {
 	Primary Backend `mapstructure:"primary"`
 	// Replicas serve reads, chosen by Weight.
 	Replicas []Backend `mapstructure:"replicas"`
+	// Replication configures read/write splitting over the replicas.
+	Replication Replication `mapstructure:"replication"`
+}
+
+// Replication configures how reads use a cluster's replicas.
+type Replication struct {
+	// Reads is "replicas" (default): autocommit reads go to healthy
+	// replicas; or "primary": everything goes to the primary.
+	Reads string `mapstructure:"reads"`
+	// MaxReplicaLag takes a replica out of rotation when it lags more.
+	// Default 5s.
+	MaxReplicaLag time.Duration `mapstructure:"max_replica_lag"`
+	// Fallback when no replica is usable: "primary" (default) sends reads
+	// to the primary; "error" fails them with a clear error.
+	Fallback string `mapstructure:"fallback"`
+	// CheckInterval is how often replicas are checked. Default 1s.
+	CheckInterval time.Duration `mapstructure:"check_interval"`
+	// Warmup is how long a replica that returns to rotation takes to
+	// ramp up to its full share of reads; 0 disables. Default 30s.
+	Warmup time.Duration `mapstructure:"warmup"`
+	// Heartbeat makes Courier write a timestamp on the primary every
+	// check interval (table courier_heartbeat.heartbeat) and read it on the
+	// replicas, for a lag measure finer than Seconds_Behind_Master.
+	// Default true.
+	Heartbeat bool `mapstructure:"heartbeat"`
+	// CausalWait bounds how long a causal read waits for a replica to
+	// apply the session's last write before it goes to the primary.
+	// Default 200ms.
+	CausalWait time.Duration `mapstructure:"causal_wait"`
 }
 
 // Backend is one MySQL server instance.

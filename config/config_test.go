@@ -76,6 +76,7 @@ func TestExampleFile(t *testing.T) {
 		Listen:         "127.0.0.1:3307",
 		Admin:          "127.0.0.1:9104",
 		AuthPlugin:     "mysql_native_password",
+		Consistency:    "eventual",
 		DefaultCluster: "main",
 		Limits: Limits{
 			MaxConnections:        4096,
@@ -85,7 +86,7 @@ func TestExampleFile(t *testing.T) {
 			IdleClientTimeout:     8 * time.Hour,
 		},
 		Log:   Log{Level: "info", Format: "console", SlowQuery: time.Second},
-		Users: []User{{Name: "app", Password: "app", Schemas: []string{"delivery"}}},
+		Users: []User{{Name: "app", Password: "app", Schemas: []string{"delivery"}, AllowHints: true}},
 		Clusters: []Cluster{{
 			Name:     "main",
 			User:     "courier",
@@ -102,6 +103,7 @@ func TestExampleFile(t *testing.T) {
 				{Name: "main-replica1", Address: "127.0.0.1:3407", Weight: 1},
 				{Name: "main-replica2", Address: "127.0.0.1:3408", Weight: 1},
 			},
+			Replication: testReplication,
 		}},
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -158,6 +160,7 @@ func TestDefaults(t *testing.T) {
 		Admin:          "127.0.0.1:9104",
 		ServerVersion:  "",
 		DefaultCluster: "main",
+		Consistency:    "eventual",
 		Limits: Limits{
 			MaxConnections:        4096,
 			MaxPacketSize:         1 << 30,
@@ -180,8 +183,9 @@ func TestDefaults(t *testing.T) {
 				QueryTimeout:   0,
 				WaitTimeout:    5 * time.Second,
 			},
-			Primary:  Backend{Name: "main-primary", Address: "127.0.0.1:3406", Weight: 1},
-			Replicas: []Backend{{Name: "main-replica1", Address: "127.0.0.1:3407", Weight: 1}},
+			Primary:     Backend{Name: "main-primary", Address: "127.0.0.1:3406", Weight: 1},
+			Replicas:    []Backend{{Name: "main-replica1", Address: "127.0.0.1:3407", Weight: 1}},
+			Replication: testReplication,
 		}},
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -272,11 +276,15 @@ func TestLookup(t *testing.T) {
 	}
 }
 
+var testReplication = Replication{Reads: "replicas", MaxReplicaLag: 5 * time.Second, Fallback: "primary",
+	CheckInterval: time.Second, Warmup: 30 * time.Second, Heartbeat: true, CausalWait: 200 * time.Millisecond}
+
 // TestValidate breaks one rule at a time in an otherwise valid config.
 func TestValidate(t *testing.T) {
 	second := Cluster{
 		Name: "other", User: "u", Pool: Pool{MaxOpen: 1, ConnectTimeout: time.Second},
-		Primary: Backend{Name: "other-primary", Address: "10.0.0.1:3306", Weight: 1},
+		Primary:     Backend{Name: "other-primary", Address: "10.0.0.1:3306", Weight: 1},
+		Replication: testReplication,
 	}
 	tests := []struct {
 		name   string
@@ -291,6 +299,11 @@ func TestValidate(t *testing.T) {
 		{"admin named port", func(c *Config) { c.Admin = "localhost:http" }, []string{`admin: "localhost:http" has port "http"`}},
 		{"admin off", func(c *Config) { c.Admin = "off" }, nil},
 		{"server version", func(c *Config) { c.ServerVersion = "courier" }, []string{"server_version:"}},
+		{"consistency", func(c *Config) { c.Consistency = "strong" }, []string{`consistency: "strong" is not a mode`}},
+		{"user consistency", func(c *Config) { c.Users[0].Consistency = "x" }, []string{"users[0].consistency:"}},
+		{"fallback", func(c *Config) { c.Clusters[0].Replication.Fallback = "none" }, []string{"clusters[0].replication.fallback:"}},
+		{"reads", func(c *Config) { c.Clusters[0].Replication.Reads = "any" }, []string{"clusters[0].replication.reads:"}},
+		{"lag", func(c *Config) { c.Clusters[0].Replication.MaxReplicaLag = 0 }, []string{"clusters[0].replication.max_replica_lag:"}},
 		{"tls cert without key", func(c *Config) { c.TLS.Cert = "c.pem" }, []string{"tls.key: missing"}},
 		{"tls key without cert", func(c *Config) { c.TLS.Key = "k.pem" }, []string{"tls.cert: missing"}},
 		{"tls require without files", func(c *Config) { c.TLS.Require = true }, []string{"tls.require: needs tls.cert"}},

@@ -30,6 +30,13 @@ const (
 	defaultPoolIdleTimeout       = 5 * time.Minute
 	defaultPoolConnectTimeout    = 2 * time.Second
 	defaultPoolWaitTimeout       = 5 * time.Second
+	defaultConsistency           = "eventual"
+	defaultReads                 = "replicas"
+	defaultMaxReplicaLag         = 5 * time.Second
+	defaultFallback              = "primary"
+	defaultCheckInterval         = time.Second
+	defaultWarmup                = 30 * time.Second
+	defaultCausalWait            = 200 * time.Millisecond
 )
 
 // Load reads the YAML file at path and returns it parsed and validated.
@@ -123,6 +130,7 @@ func (c *Config) applyDefaults(set map[string]bool) {
 	def(set, "limits.handshake_timeout", &c.Limits.HandshakeTimeout, defaultHandshakeTimeout)
 	def(set, "limits.idle_client_timeout", &c.Limits.IdleClientTimeout, defaultIdleClientTimeout)
 
+	def(set, "consistency", &c.Consistency, defaultConsistency)
 	def(set, "log.level", &c.Log.Level, defaultLogLevel)
 	def(set, "log.format", &c.Log.Format, defaultLogFormat)
 	def(set, "log.slow_query", &c.Log.SlowQuery, defaultSlowQuery)
@@ -139,6 +147,13 @@ func (c *Config) applyDefaults(set map[string]bool) {
 		def(set, p+".pool.wait_timeout", &cl.Pool.WaitTimeout, defaultPoolWaitTimeout)
 
 		def(set, p+".primary.weight", &cl.Primary.Weight, defaultWeight)
+		def(set, p+".replication.reads", &cl.Replication.Reads, defaultReads)
+		def(set, p+".replication.max_replica_lag", &cl.Replication.MaxReplicaLag, defaultMaxReplicaLag)
+		def(set, p+".replication.fallback", &cl.Replication.Fallback, defaultFallback)
+		def(set, p+".replication.check_interval", &cl.Replication.CheckInterval, defaultCheckInterval)
+		def(set, p+".replication.warmup", &cl.Replication.Warmup, defaultWarmup)
+		def(set, p+".replication.heartbeat", &cl.Replication.Heartbeat, true)
+		def(set, p+".replication.causal_wait", &cl.Replication.CausalWait, defaultCausalWait)
 		if cl.Primary.Name == "" && cl.Name != "" {
 			cl.Primary.Name = cl.Name + "-primary"
 		}

@@ -46,6 +46,14 @@ func (c *Config) Validate() error {
 	default:
 		p.add("auth_plugin", "%q is not supported; use mysql_native_password or caching_sha2_password", c.AuthPlugin)
 	}
+	if !slices.Contains(consistencies, c.Consistency) {
+		p.add("consistency", "%q is not a mode; use eventual, causal or primary", c.Consistency)
+	}
+	for i, u := range c.Users {
+		if u.Consistency != "" && !slices.Contains(consistencies, u.Consistency) {
+			p.add(fmt.Sprintf("users[%d].consistency", i), "%q is not a mode; use eventual, causal or primary, or leave it empty", u.Consistency)
+		}
+	}
 	if v := c.ServerVersion; v != "" && (v[0] < '0' || v[0] > '9' || strings.ContainsAny(v, "\x00\r\n")) {
 		p.add("server_version", "%q must start with a MySQL version number, e.g. \"8.0.36-courier\" (clients parse it), or be left empty to use the primary's", v)
 	}
@@ -162,6 +170,7 @@ func (c *Config) validateClusters(p *problems) {
 			p.add(path+".user", "required; the MySQL account Courier logs in to this cluster's servers with")
 		}
 		cl.Pool.validate(p, path+".pool")
+		cl.Replication.validate(p, path+".replication")
 
 		addrs := make(map[string]string) // address → path, within the cluster
 		if cl.Primary.Address == "" {
@@ -176,6 +185,30 @@ func (c *Config) validateClusters(p *problems) {
 			}
 			r.validate(p, rpath, backends, addrs)
 		}
+	}
+}
+
+// Consistency modes.
+var consistencies = []string{"eventual", "causal", "primary"}
+
+func (r *Replication) validate(p *problems, path string) {
+	if r.Reads != "replicas" && r.Reads != "primary" {
+		p.add(path+".reads", "%q is not a choice; use replicas or primary", r.Reads)
+	}
+	if r.Fallback != "primary" && r.Fallback != "error" {
+		p.add(path+".fallback", "%q is not a choice; use primary or error", r.Fallback)
+	}
+	if r.MaxReplicaLag <= 0 {
+		p.add(path+".max_replica_lag", "%s; must be > 0", r.MaxReplicaLag)
+	}
+	if r.CheckInterval <= 0 {
+		p.add(path+".check_interval", "%s; must be > 0", r.CheckInterval)
+	}
+	if r.Warmup < 0 {
+		p.add(path+".warmup", "%s; must be 0 (no warm-up) or more", r.Warmup)
+	}
+	if r.CausalWait <= 0 {
+		p.add(path+".causal_wait", "%s; must be > 0", r.CausalWait)
 	}
 }
 

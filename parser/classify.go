@@ -44,7 +44,7 @@ func (k Kind) String() string {
 }
 
 // Flags are properties of a statement found anywhere in its text.
-type Flags uint16
+type Flags uint32
 
 // Statement flags.
 const (
@@ -70,6 +70,16 @@ const (
 	FlagExecComment
 	// FlagSysVar: a system variable (@@name) is read.
 	FlagSysVar
+	// FlagSideEffect: something a replica must not run for the primary:
+	// sequence functions (NEXTVAL, SETVAL, LASTVAL, NEXT/PREVIOUS VALUE
+	// FOR) and SELECT ... INTO OUTFILE/DUMPFILE.
+	FlagSideEffect
+	// Routing hints in a comment: /* courier:primary */,
+	// /* courier:replica */, /* courier:consistency=causal|eventual|primary */.
+	FlagHintPrimary
+	FlagHintReplica
+	FlagHintCausal
+	FlagHintEventual
 )
 
 // Has reports whether all of want are set.
@@ -104,6 +114,7 @@ func Classify(sql []byte) Info {
 			if s.execComment {
 				info.Flags |= FlagExecComment
 			}
+			info.Flags |= s.hints
 			return info
 		case tokSemicolon:
 			if sawToken {
@@ -145,6 +156,12 @@ func Classify(sql []byte) Info {
 				info.Flags |= FlagLockFunc
 			case wTemporary:
 				info.Flags |= FlagTemporary
+			case wNextval, wSetval, wLastval, wOutfile, wDumpfile:
+				info.Flags |= FlagSideEffect
+			case wValue:
+				if prev == wNext || prev == wPrevious {
+					info.Flags |= FlagSideEffect
+				}
 			case wUpdate:
 				if prev == wFor {
 					info.Flags |= FlagLockingRead

@@ -69,6 +69,16 @@ func TestClassify(t *testing.T) {
 		{"SELECT 1 -- trailing", KindSelect, 0},
 		{"SELECT 1--1", KindSelect, 0},
 		{"BEGIN NOT ATOMIC SELECT 1; END", KindOther, FlagMulti},
+		{"SELECT NEXTVAL(s)", KindSelect, FlagSideEffect},
+		{"SELECT NEXT VALUE FOR s", KindSelect, FlagSideEffect},
+		{"SELECT * FROM t INTO OUTFILE '/tmp/x'", KindSelect, FlagSideEffect},
+		{"SELECT value FROM next", KindSelect, 0},
+		{"/* courier:primary */ SELECT 1", KindSelect, FlagHintPrimary},
+		{"SELECT /*courier:replica*/ 1", KindSelect, FlagHintReplica},
+		{"SELECT 1 /* courier:consistency=causal */", KindSelect, FlagHintCausal},
+		{"SELECT 1 /* courier:consistency=eventual */", KindSelect, FlagHintEventual},
+		{"SELECT 1 /* courier:bogus */", KindSelect, 0},
+		{"SELECT '/* courier:primary */'", KindSelect, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.sql, func(t *testing.T) {

@@ -1,5 +1,7 @@
 package parser
 
+import "bytes"
+
 // word is a keyword or function name the classifier recognises; 0 is any
 // other identifier.
 type word uint8
@@ -68,6 +70,14 @@ const (
 	wFor
 	wIn
 	wShare
+	wNextval
+	wSetval
+	wLastval
+	wOutfile
+	wDumpfile
+	wNext
+	wPrevious
+	wValue
 )
 
 var words = map[string]word{
@@ -88,7 +98,8 @@ var words = map[string]word{
 	"get_lock": wGetLock, "release_lock": wReleaseLock,
 	"release_all_locks": wReleaseAllLocks, "is_used_lock": wIsUsedLock,
 	"is_free_lock": wIsFreeLock, "temporary": wTemporary, "for": wFor, "in": wIn,
-	"share": wShare,
+	"share": wShare, "nextval": wNextval, "setval": wSetval, "lastval": wLastval,
+	"outfile": wOutfile, "dumpfile": wDumpfile, "next": wNext, "previous": wPrevious, "value": wValue,
 }
 
 const longestWord = len("sql_calc_found_rows")
@@ -112,6 +123,7 @@ type scanner struct {
 	pos         int
 	execDepth   int // open executable comments
 	execComment bool
+	hints       Flags // routing hints found in comments
 	lower       [longestWord]byte
 }
 
@@ -185,10 +197,32 @@ func (s *scanner) comment() {
 		return
 	}
 	s.pos += 2
+	start := s.pos
 	for s.pos+1 < len(s.src) && !(s.src[s.pos] == '*' && s.src[s.pos+1] == '/') {
 		s.pos++
 	}
+	s.hints |= hint(s.src[start:min(s.pos, len(s.src))])
 	s.pos = min(s.pos+2, len(s.src))
+}
+
+// hint reads a routing hint from a comment's content.
+func hint(c []byte) Flags {
+	c = bytes.TrimSpace(c)
+	rest, ok := bytes.CutPrefix(c, []byte("courier:"))
+	if !ok {
+		return 0
+	}
+	switch string(bytes.TrimSpace(rest)) {
+	case "primary", "consistency=primary":
+		return FlagHintPrimary
+	case "replica":
+		return FlagHintReplica
+	case "consistency=causal":
+		return FlagHintCausal
+	case "consistency=eventual":
+		return FlagHintEventual
+	}
+	return 0
 }
 
 func (s *scanner) skipQuoted(q byte) {

@@ -34,6 +34,16 @@ type SetEffect struct {
 	// connection by assigning session variables: user variables, or
 	// characteristics of the next transaction only.
 	Sticky bool
+	// Courier holds assignments to Courier's own session variables
+	// (courier_*), which never reach a backend.
+	Courier []Assignment
+}
+
+// Assignment is one variable set to a constant.
+type Assignment struct {
+	Name  string
+	Value string // "" with Valid false when the value is not a constant
+	Valid bool
 }
 
 // Charset variables changed by SET NAMES and SET CHARACTER SET.
@@ -55,6 +65,10 @@ func (p *Parser) ParseSet(sql string) (SetEffect, error) {
 	}
 	for _, e := range set.Exprs {
 		name := e.Var.Name.Lowered()
+		if strings.HasPrefix(name, "courier_") && e.Var.Scope != sqlparser.VariableScope {
+			eff.Courier = append(eff.Courier, constant(name, e.Expr))
+			continue
+		}
 		switch e.Var.Scope {
 		case sqlparser.GlobalScope, sqlparser.PersistSysScope, sqlparser.PersistOnlySysScope:
 			eff.Global = true
@@ -76,6 +90,16 @@ func (p *Parser) ParseSet(sql string) (SetEffect, error) {
 		}
 	}
 	return eff, nil
+}
+
+func constant(name string, e sqlparser.Expr) Assignment {
+	switch v := e.(type) {
+	case *sqlparser.Literal:
+		return Assignment{Name: name, Value: v.Val, Valid: true}
+	case *sqlparser.ColName:
+		return Assignment{Name: name, Value: v.Name.String(), Valid: true}
+	}
+	return Assignment{Name: name}
 }
 
 // ParseUse returns the schema named by a USE statement.

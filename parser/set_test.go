@@ -42,6 +42,24 @@ func TestParseSet(t *testing.T) {
 	}
 }
 
+func TestParseSetCourier(t *testing.T) {
+	p, _ := New("")
+	for _, sql := range []string{"SET @@courier_consistency = 'causal'", "SET courier_consistency = causal",
+		"SET SESSION courier_consistency = \"causal\""} {
+		eff, err := p.ParseSet(sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(eff.Courier) != 1 || eff.Courier[0] != (Assignment{"courier_consistency", "causal", true}) || len(eff.Vars) != 0 {
+			t.Fatalf("%s: %+v", sql, eff)
+		}
+	}
+	eff, _ := p.ParseSet("SET courier_consistency = CONCAT('a', 'b'), autocommit = 1")
+	if len(eff.Courier) != 1 || eff.Courier[0].Valid || len(eff.Vars) != 1 {
+		t.Fatalf("%+v", eff)
+	}
+}
+
 func TestParseUse(t *testing.T) {
 	p, _ := New("")
 	for sql, want := range map[string]string{"USE delivery": "delivery", "use `my db`": "my db"} {

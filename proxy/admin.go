@@ -11,17 +11,27 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/courier-proxy/courier/proxy/backend"
 )
 
 // BackendStatus is one backend's state as /status reports it.
 type BackendStatus struct {
-	Name    string `json:"name"`
-	Addr    string `json:"addr"`
-	Healthy bool   `json:"healthy"`
-	Error   string `json:"error,omitempty"`
-	Open    int    `json:"open"`
-	Idle    int    `json:"idle"`
-	Version string `json:"version,omitempty"`
+	Name       string  `json:"name"`
+	Role       string  `json:"role"` // primary or replica
+	Addr       string  `json:"addr"`
+	Healthy    bool    `json:"healthy"`
+	InRotation bool    `json:"in_rotation"` // replicas: serves reads
+	Share      float64 `json:"share"`       // replicas: warm-up share of its weight
+	Weight     int     `json:"weight,omitempty"`
+	LagSeconds float64 `json:"lag_seconds"` // replicas: -1 unknown
+	Error      string  `json:"error,omitempty"`
+	Open       int     `json:"open"`
+	Idle       int     `json:"idle"`
+	Queries    int64   `json:"queries"`
+	Errors     int64   `json:"errors"`
+	InFlight   int64   `json:"in_flight"`
+	Version    string  `json:"version,omitempty"`
 }
 
 // SessionStatus is one authenticated client session.
@@ -47,11 +57,25 @@ func (s *Server) Status() Status {
 	}
 	s.mu.Unlock()
 	slices.SortFunc(st.Sessions, func(a, b SessionStatus) int { return cmp.Compare(a.ID, b.ID) })
+	replicas := make(map[string]backend.ReplicaStatus)
+	for _, r := range s.cluster.Status() {
+		replicas[r.Name] = r
+	}
 	for _, p := range s.pools {
 		ok, why := p.Healthy()
 		open, idle := p.Stats()
-		st.Backends = append(st.Backends, BackendStatus{Name: p.Name(), Addr: p.Addr(), Healthy: ok,
-			Error: why, Open: open, Idle: idle, Version: p.ServerVersion()})
+		b := BackendStatus{Name: p.Name(), Role: "primary", Addr: p.Addr(), Healthy: ok, InRotation: ok,
+			Error: why, Open: open, Idle: idle, Queries: p.Queries.Load(), Errors: p.Errors.Load(),
+			InFlight: p.InFlight.Load(), Version: p.ServerVersion()}
+		if r, isReplica := replicas[p.Name()]; isReplica {
+			b.Role, b.InRotation, b.Share, b.Weight = "replica", r.InRotation, r.Share, r.Weight
+			b.LagSeconds = replicaLag(r.State).Seconds()
+			b.Healthy = r.InRotation
+			if !r.InRotation {
+				b.Error = r.Reason
+			}
+		}
+		st.Backends = append(st.Backends, b)
 	}
 	return st
 }

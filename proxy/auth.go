@@ -23,12 +23,15 @@ type account struct {
 	password []byte // plain text; nil when only the hash is known
 	stage2   []byte // SHA1(SHA1(password)), the mysql_native_password hash
 	schemas  map[string]bool
+
+	consistency string // the user's default read consistency ("" = server's)
+	allowHints  bool
 }
 
 func loadAccounts(users []config.User) (map[string]*account, error) {
 	m := make(map[string]*account, len(users))
 	for _, u := range users {
-		a := &account{name: u.Name}
+		a := &account{name: u.Name, consistency: u.Consistency, allowHints: u.AllowHints}
 		if u.Password != "" {
 			a.password = []byte(u.Password)
 			s1 := sha1.Sum(a.password)

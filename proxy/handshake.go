@@ -15,6 +15,7 @@ import (
 
 	"github.com/courier-proxy/courier/proxy/backend"
 	"github.com/courier-proxy/courier/proxy/wire"
+	"github.com/courier-proxy/courier/router"
 	"github.com/courier-proxy/courier/sqlerr"
 )
 
@@ -267,17 +268,35 @@ func (ss *session) startSession(ctx context.Context, hr handshakeResponse) error
 		}
 	}
 	ss.state = st
+	ss.consistency = ss.srv.consistency
+	if ss.user.consistency != "" {
+		ss.consistency, _ = router.ParseConsistency(ss.user.consistency)
+	}
 	if hr.db != "" {
 		if !ss.user.mayUse(hr.db) {
 			return ss.dbDenied(hr.db)
 		}
 		ss.state = ss.state.WithSchema(hr.db)
-		if _, err := ss.acquire(ctx); err != nil {
+		if err := ss.checkSchema(ctx); err != nil {
 			return err
 		}
-		ss.releaseIdle()
 	}
 	return nil
+}
+
+// checkSchema makes sure the session's schema exists, on the primary or,
+// when the primary cannot be reached, on a replica.
+func (ss *session) checkSchema(ctx context.Context) error {
+	_, err := ss.acquire(ctx)
+	var se *sqlerr.Error
+	if err != nil && errors.As(err, &se) && (se.Num == sqlerr.ErrCannotConnect || se.Num == sqlerr.ErrBackendUnavailable) {
+		if r := ss.srv.cluster.Pick(nil); r != nil {
+			pl := plan{pool: r.Pool, replica: r}
+			_, err = ss.acquirePlan(ctx, &pl)
+		}
+	}
+	ss.releaseIdle()
+	return err
 }
 
 func (ss *session) dbDenied(db string) error {

@@ -5,6 +5,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+
+	"github.com/courier-proxy/courier/proxy/backend"
 )
 
 // Metrics are the server's Prometheus collectors, in a registry of their
@@ -23,6 +25,13 @@ type Metrics struct {
 	cmdOther     prometheus.Counter
 	latency      prometheus.Histogram
 	slow         prometheus.Counter
+
+	routedPrimary  prometheus.Counter
+	routedReplica  prometheus.Counter
+	routedFallback prometheus.Counter
+	causalWaits    prometheus.Counter
+	causalFallback prometheus.Counter
+	retries        prometheus.Counter
 }
 
 func newMetrics(s *Server) *Metrics {
@@ -30,8 +39,20 @@ func newMetrics(s *Server) *Metrics {
 	cmds := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "courier_commands_total", Help: "Client commands by kind.",
 	}, []string{"command"})
+	routes := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "courier_routing_decisions_total",
+		Help: "Where statements were routed: primary, replica, fallback (no usable replica), causal_wait " +
+			"(waited for a replica to apply the session's write), causal_fallback (gave up waiting: primary), " +
+			"retry (a read re-run after its replica failed before replying).",
+	}, []string{"decision"})
 	m := &Metrics{
-		Registry: r,
+		Registry:       r,
+		routedPrimary:  routes.WithLabelValues("primary"),
+		routedReplica:  routes.WithLabelValues("replica"),
+		routedFallback: routes.WithLabelValues("fallback"),
+		causalWaits:    routes.WithLabelValues("causal_wait"),
+		causalFallback: routes.WithLabelValues("causal_fallback"),
+		retries:        routes.WithLabelValues("retry"),
 		connections: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "courier_client_connections", Help: "Open client connections."}),
 		refused: prometheus.NewCounter(prometheus.CounterOpts{
@@ -52,7 +73,7 @@ func newMetrics(s *Server) *Metrics {
 		slow: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "courier_slow_statements_total", Help: "Statements slower than log.slow_query."}),
 	}
-	r.MustRegister(cmds, m.connections, m.refused, m.authFailures, m.errors, m.timeouts, m.latency, m.slow,
+	r.MustRegister(routes, cmds, m.connections, m.refused, m.authFailures, m.errors, m.timeouts, m.latency, m.slow,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}),
 		&poolCollector{s: s})
 	return m
@@ -93,11 +114,24 @@ var (
 		"Times a session waited for a free backend connection.", []string{"backend"}, nil)
 	poolWaitTimeoutsDesc = prometheus.NewDesc("courier_backend_pool_wait_timeouts_total",
 		"Times a session gave up waiting for a backend connection.", []string{"backend"}, nil)
+	queriesDesc = prometheus.NewDesc("courier_backend_queries_total",
+		"Statements run on a backend.", []string{"backend"}, nil)
+	queryErrorsDesc = prometheus.NewDesc("courier_backend_errors_total",
+		"Statements that failed because the backend did (lost connection, timeout).", []string{"backend"}, nil)
+	inFlightDesc = prometheus.NewDesc("courier_backend_in_flight",
+		"Statements running on a backend now.", []string{"backend"}, nil)
+	rotationDesc = prometheus.NewDesc("courier_replica_in_rotation",
+		"1 when the replica serves reads.", []string{"backend"}, nil)
+	shareDesc = prometheus.NewDesc("courier_replica_warmup_share",
+		"Share of its weight a replica gets while warming up (0 out of rotation, 1 full).", []string{"backend"}, nil)
+	lagDesc = prometheus.NewDesc("courier_replica_lag_seconds",
+		"Replication lag at the last check (heartbeat, else Seconds_Behind_Master; -1 unknown).", []string{"backend"}, nil)
 )
 
 func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{poolOpenDesc, poolIdleDesc, poolUpDesc, poolDialsDesc,
-		poolDialErrDesc, poolWaitsDesc, poolWaitTimeoutsDesc} {
+		poolDialErrDesc, poolWaitsDesc, poolWaitTimeoutsDesc, queriesDesc, queryErrorsDesc, inFlightDesc,
+		rotationDesc, shareDesc, lagDesc} {
 		ch <- d
 	}
 }
@@ -117,5 +151,28 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(poolDialErrDesc, prometheus.CounterValue, float64(p.DialErrors.Load()), n)
 		ch <- prometheus.MustNewConstMetric(poolWaitsDesc, prometheus.CounterValue, float64(p.Waits.Load()), n)
 		ch <- prometheus.MustNewConstMetric(poolWaitTimeoutsDesc, prometheus.CounterValue, float64(p.WaitTimeouts.Load()), n)
+		ch <- prometheus.MustNewConstMetric(queriesDesc, prometheus.CounterValue, float64(p.Queries.Load()), n)
+		ch <- prometheus.MustNewConstMetric(queryErrorsDesc, prometheus.CounterValue, float64(p.Errors.Load()), n)
+		ch <- prometheus.MustNewConstMetric(inFlightDesc, prometheus.GaugeValue, float64(p.InFlight.Load()), n)
 	}
+	for _, r := range c.s.cluster.Status() {
+		in := 0.0
+		if r.InRotation {
+			in = 1
+		}
+		ch <- prometheus.MustNewConstMetric(rotationDesc, prometheus.GaugeValue, in, r.Name)
+		ch <- prometheus.MustNewConstMetric(shareDesc, prometheus.GaugeValue, r.Share, r.Name)
+		ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, replicaLag(r.State).Seconds(), r.Name)
+	}
+}
+
+// replicaLag is the lag a check measured, or -1s when unknown.
+func replicaLag(st backend.ReplicaState) time.Duration {
+	switch {
+	case st.LagMeasured:
+		return st.Lag
+	case st.SecondsBehind >= 0:
+		return time.Duration(st.SecondsBehind) * time.Second
+	}
+	return -time.Second
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/courier-proxy/courier/parser"
 	"github.com/courier-proxy/courier/proxy/backend"
 	"github.com/courier-proxy/courier/proxy/wire"
+	"github.com/courier-proxy/courier/router"
 	"github.com/courier-proxy/courier/sqlerr"
 )
 
@@ -58,6 +59,9 @@ func (ss *session) query(ctx context.Context, p []byte) error {
 		}
 	case parser.KindSet:
 		eff, err := ss.srv.parser.ParseSet(string(q))
+		if err == nil && len(eff.Courier) > 0 {
+			return ss.setCourierVars(eff)
+		}
 		if err != nil || eff.Sticky {
 			ss.pinned = true
 		}
@@ -71,22 +75,19 @@ func (ss *session) query(ctx context.Context, p []byte) error {
 		ss.pinned = true
 	}
 
-	bc, err := ss.acquire(ctx)
-	if err != nil {
-		return ss.writeErr(err)
-	}
-	if info.Flags&parser.FlagLastInsertID != 0 && bc.LastInsertID != ss.lastInsertID {
-		if err := bc.Exec(ctx, "DO LAST_INSERT_ID("+strconv.FormatUint(ss.lastInsertID, 10)+")"); err != nil {
-			ss.releaseIdle()
-			return ss.writeErr(err)
+	res, ok, err := ss.runStatement(ctx, info, func(bc *backend.Conn) ([]byte, error) {
+		if info.Flags&parser.FlagLastInsertID != 0 && bc.LastInsertID != ss.lastInsertID {
+			if err := bc.Exec(ctx, "DO LAST_INSERT_ID("+strconv.FormatUint(ss.lastInsertID, 10)+")"); err != nil {
+				return nil, err
+			}
+			bc.LastInsertID = ss.lastInsertID
 		}
-		bc.LastInsertID = ss.lastInsertID
-	}
-	res, err := ss.execute(ctx, bc, p)
-	if err != nil {
+		return p, nil
+	})
+	if err != nil || !ok {
 		return err
 	}
-	if !res.failed {
+	if bc := ss.bc; bc != nil && !res.failed {
 		switch {
 		case hasUse:
 			ss.state = ss.state.WithSchema(useDB)
@@ -98,6 +99,27 @@ func (ss *session) query(ctx context.Context, p []byte) error {
 	ss.finish(info, res)
 	ss.srv.metrics.observe(start, q, ss)
 	return nil
+}
+
+// setCourierVars runs a SET of Courier's own session variables.
+func (ss *session) setCourierVars(eff parser.SetEffect) error {
+	if len(eff.Vars) > 0 || eff.Global || eff.Sticky {
+		return ss.writeErr(sqlerr.NotSupported("mixing courier_* variables with server variables in one SET",
+			"set courier_* variables in a SET statement of their own"))
+	}
+	cons := ss.consistency
+	for _, a := range eff.Courier {
+		if a.Name != "courier_consistency" {
+			return ss.writeErr(sqlerr.New(sqlerr.ErrUnknownSystemVar, "Unknown system variable '%s'", a.Name))
+		}
+		c, ok := router.ParseConsistency(strings.ToLower(a.Value))
+		if !a.Valid || !ok || a.Value == "" {
+			return ss.writeErr(sqlerr.New(sqlerr.ErrWrongValueForVar, "Variable 'courier_consistency' can't be set to the value of '%s'; use eventual, causal or primary", a.Value))
+		}
+		cons = c
+	}
+	ss.consistency = cons
+	return ss.writeOK(0, 0, 0)
 }
 
 // finish decides whether the session keeps its backend connection.
@@ -159,25 +181,6 @@ func (ss *session) readBack(ctx context.Context, bc *backend.Conn, names []strin
 	return true
 }
 
-// execute sends a command to bc and relays the reply to the client. The
-// error is non-nil only when the client connection is unusable.
-func (ss *session) execute(ctx context.Context, bc *backend.Conn, p []byte) (result, error) {
-	timeout := ss.srv.queryTimeout()
-	if timeout > 0 {
-		bc.SetDeadline(time.Now().Add(timeout))
-	}
-	ss.running.Store(bc)
-	defer ss.running.Store(nil)
-	if err := bc.WriteCommand(p); err != nil {
-		return ss.backendFailed(bc, err)
-	}
-	res, err := ss.relay(ctx, bc)
-	if timeout > 0 && !bc.Broken() {
-		bc.SetDeadline(time.Time{})
-	}
-	return res, err
-}
-
 // initDB runs COM_INIT_DB.
 func (ss *session) initDB(ctx context.Context, db string) error {
 	if !ss.user.mayUse(db) {
@@ -185,11 +188,10 @@ func (ss *session) initDB(ctx context.Context, db string) error {
 	}
 	old := ss.state
 	ss.state = ss.state.WithSchema(db)
-	if _, err := ss.acquire(ctx); err != nil {
+	if err := ss.checkSchema(ctx); err != nil {
 		ss.state = old
 		return ss.writeErr(err)
 	}
-	ss.releaseIdle()
 	return ss.writeOK(0, 0, 0)
 }
 
@@ -259,7 +261,7 @@ func (ss *session) kill(ctx context.Context, q []byte) (handled bool, err error)
 		return true, ss.writeErr(sqlerr.New(1095, "You are not owner of thread %d", id))
 	}
 	if bc := target.running.Load(); bc != nil {
-		if err := ss.srv.primary.KillQuery(ctx, bc.ThreadID); err != nil {
+		if err := bc.Pool().KillQuery(ctx, bc.ThreadID); err != nil {
 			ss.logger().Warn("KILL QUERY on backend failed", zap.Error(err))
 		}
 	}

@@ -17,6 +17,8 @@ type result struct {
 	warnings uint16
 	insertID uint64
 	failed   bool // the reply ended with an error
+	// backendErr: the backend failed (I/O), not the statement.
+	backendErr bool
 }
 
 // prefixLen is how much of each packet the relay looks at: enough for the
@@ -26,11 +28,15 @@ const prefixLen = 23
 // relay streams a reply to COM_QUERY or COM_STMT_EXECUTE (several results
 // when the server says more follow) from bc to the client, packet by
 // packet and unchanged, and flushes it.
-func (ss *session) relay(ctx context.Context, bc *backend.Conn) (result, error) {
+func (ss *session) relay(ctx context.Context, bc *backend.Conn, retryable bool) (result, error) {
 	var res result
-	for {
+	for first := true; ; first = false {
 		prefix, _, err := ss.forward(ctx, bc)
 		if err != nil {
+			if first && retryable && !isWriteErr(err) {
+				bc.MarkBroken()
+				return result{failed: true, backendErr: true}, &errRetry{err}
+			}
 			return ss.backendFailed(bc, err)
 		}
 		more := false
@@ -141,7 +147,7 @@ func (ss *session) forward(ctx context.Context, bc *backend.Conn) ([]byte, int, 
 		killed = true
 		ss.srv.metrics.timeouts.Inc()
 		kctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		kerr := ss.srv.primary.KillQuery(kctx, bc.ThreadID)
+		kerr := bc.Pool().KillQuery(kctx, bc.ThreadID)
 		cancel()
 		if kerr != nil {
 			return nil, 0, err
@@ -164,6 +170,7 @@ func (ss *session) backendFailed(bc *backend.Conn, err error) (result, error) {
 	if isWriteErr(err) {
 		return res, err
 	}
+	res.backendErr = true
 	var ne net.Error
 	var e *sqlerr.Error
 	switch {

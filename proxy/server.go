@@ -16,6 +16,7 @@ import (
 	"github.com/courier-proxy/courier/config"
 	"github.com/courier-proxy/courier/parser"
 	"github.com/courier-proxy/courier/proxy/backend"
+	"github.com/courier-proxy/courier/router"
 )
 
 // Server is a running Courier front end.
@@ -26,7 +27,13 @@ type Server struct {
 	metrics *Metrics
 
 	primary *backend.Pool // the default cluster's primary
+	cluster *backend.Cluster
 	pools   []*backend.Pool
+
+	replicaReads bool               // the cluster sends reads to replicas
+	fallbackErr  bool               // no usable replica: fail reads instead of using the primary
+	causalWait   time.Duration      // bound on MASTER_GTID_WAIT for causal reads
+	consistency  router.Consistency // default for sessions
 
 	users   map[string]*account
 	tlsConf *tls.Config
@@ -71,18 +78,36 @@ func New(cfg *config.Config, log *zap.Logger) (*Server, error) {
 	if cl == nil {
 		return nil, fmt.Errorf("default_cluster %q is not configured", cfg.DefaultCluster)
 	}
-	s.primary = s.newPool(cl, cl.Primary)
+	s.primary = s.newPool(cl, cl.Primary, true)
 	s.pools = append(s.pools, s.primary)
+	var replicas []*backend.Replica
+	for _, r := range cl.Replicas {
+		p := s.newPool(cl, r, false) // the cluster checks replicas
+		s.pools = append(s.pools, p)
+		replicas = append(replicas, backend.NewReplica(p, r.Weight))
+	}
+	rc := cl.Replication
+	s.cluster = backend.NewCluster(cl.Name, s.primary, replicas, backend.ReplicationConfig{
+		MaxLag: rc.MaxReplicaLag, CheckInterval: rc.CheckInterval, Warmup: rc.Warmup, Heartbeat: rc.Heartbeat,
+	}, log)
+	s.replicaReads = len(replicas) > 0 && rc.Reads == "replicas"
+	s.fallbackErr = rc.Fallback == "error"
+	s.causalWait = rc.CausalWait
+	s.consistency, _ = router.ParseConsistency(cfg.Consistency)
 	s.nextID.Store(uint32(time.Now().Unix()%100000) * 10)
 	return s, nil
 }
 
-func (s *Server) newPool(cl *config.Cluster, b config.Backend) *backend.Pool {
+func (s *Server) newPool(cl *config.Cluster, b config.Backend, check bool) *backend.Pool {
+	interval := time.Duration(0)
+	if check {
+		interval = 2 * time.Second
+	}
 	return backend.NewPool(b.Name, backend.Options{
 		Addr: b.Address, User: cl.User, Password: cl.Password, ConnectTimeout: cl.Pool.ConnectTimeout,
 	}, backend.PoolConfig{
 		MaxOpen: cl.Pool.MaxOpen, MaxIdle: cl.Pool.MaxIdle, IdleTimeout: cl.Pool.IdleTimeout,
-		WaitTimeout: cl.Pool.WaitTimeout, CheckInterval: 2 * time.Second,
+		WaitTimeout: cl.Pool.WaitTimeout, CheckInterval: interval,
 	}, s.log)
 }
 
@@ -106,8 +131,16 @@ func (s *Server) Prepare(ctx context.Context) error {
 	if s.serverVersion == "" {
 		s.serverVersion = bc.ServerVersion
 	}
-	return s.collations.load(ctx, bc)
+	if err := s.collations.load(ctx, bc); err != nil {
+		return err
+	}
+	s.startCluster(ctx)
+	return nil
 }
+
+// startCluster starts checking replicas (Prepare or the first client
+// does it; later calls do nothing).
+func (s *Server) startCluster(ctx context.Context) { s.cluster.Start(ctx) }
 
 // Metrics returns the server's metrics (for the admin HTTP server).
 func (s *Server) Metrics() *Metrics { return s.metrics }
@@ -160,6 +193,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 	}
+	s.cluster.Close()
 	for _, p := range s.pools {
 		p.Close()
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/courier-proxy/courier/proxy/backend"
 	"github.com/courier-proxy/courier/proxy/wire"
+	"github.com/courier-proxy/courier/router"
 	"github.com/courier-proxy/courier/sqlerr"
 )
 
@@ -35,8 +36,16 @@ type session struct {
 
 	// bc is the backend connection the session holds between statements
 	// (nil when it holds none); pinned keeps it for the session's life.
-	bc     *backend.Conn
-	pinned bool
+	// heldReplica is bc's replica when bc is on one.
+	bc          *backend.Conn
+	heldReplica *backend.Replica
+	pinned      bool
+
+	// Read consistency: the mode, and for causal reads the GTID of the
+	// session's last write and the replicas known to have applied it.
+	consistency router.Consistency
+	lastGTID    string
+	causalSeen  map[*backend.Replica]string
 	// running is the connection executing a statement now, for KILL.
 	running atomic.Pointer[backend.Conn]
 	// killed is set by KILL CONNECTION from another session.
@@ -195,7 +204,7 @@ func (ss *session) close() {
 			}
 			cancel()
 		}
-		ss.srv.primary.Put(bc)
+		bc.Pool().Put(bc)
 	}
 	ss.nc.Close()
 }
@@ -234,13 +243,24 @@ func (ss *session) writeErr(err error) error {
 	return ss.writeFlush(ss.scratch)
 }
 
-// acquire returns the session's backend connection, borrowing one and
-// bringing it to the session's state if the session holds none.
+// acquire returns a primary connection for the session (see acquireOn).
 func (ss *session) acquire(ctx context.Context) (*backend.Conn, error) {
+	return ss.acquireOn(ctx, ss.srv.primary)
+}
+
+// acquireOn returns a connection to p brought to the session's state:
+// the one the session holds when it is on p, else a pooled one (giving
+// back one held elsewhere).
+func (ss *session) acquireOn(ctx context.Context, p *backend.Pool) (*backend.Conn, error) {
 	bc := ss.bc
+	if bc != nil && bc.Pool() != p {
+		ss.bc, ss.heldReplica = nil, nil
+		bc.Pool().Put(bc)
+		bc = nil
+	}
 	if bc == nil {
 		var err error
-		if bc, err = ss.srv.primary.Get(ctx, ss.flavour); err != nil {
+		if bc, err = p.Get(ctx, ss.flavour); err != nil {
 			return nil, err
 		}
 		ss.bc = bc
@@ -260,14 +280,14 @@ func (ss *session) releaseIdle() {
 		return
 	}
 	if bc.Broken() {
-		ss.bc = nil
+		ss.bc, ss.heldReplica = nil, nil
 		ss.status &^= wire.StatusInTrans | wire.StatusInTransReadonly
-		ss.srv.primary.Put(bc)
+		bc.Pool().Put(bc)
 		return
 	}
 	if ss.pinned || ss.status&(wire.StatusInTrans|wire.StatusCursorExists) != 0 {
 		return
 	}
-	ss.bc = nil
-	ss.srv.primary.Put(bc)
+	ss.bc, ss.heldReplica = nil, nil
+	bc.Pool().Put(bc)
 }

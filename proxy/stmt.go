@@ -15,8 +15,10 @@ import (
 )
 
 // maxStmtsPerBackendConn bounds the statements prepared on one backend
-// connection (shared by every session that borrows it).
-const maxStmtsPerBackendConn = 512
+// connection (shared by every session that borrows it). The server's
+// max_prepared_stmt_count (16382 by default) bounds all connections
+// together, so this stays small.
+const maxStmtsPerBackendConn = 64
 
 // clientStmt is a statement a client prepared. Courier gives it its own
 // id; on each backend connection it is prepared once, on first use, and
@@ -186,39 +188,34 @@ func (ss *session) stmtExecute(ctx context.Context, p []byte) error {
 			"Parameter data sent with mysql_stmt_send_long_data exceeds limits.max_packet_size (%d)", ss.srv.cfg.Limits.MaxPacketSize))
 	}
 
-	bc, err := ss.acquire(ctx)
-	if err != nil {
-		return ss.writeErr(err)
-	}
-	bst, err := ss.backendStmt(ctx, bc, cs)
-	if err != nil {
-		ss.releaseIdle()
-		return ss.writeErr(err)
-	}
-	for _, ld := range cs.long {
-		binary.LittleEndian.PutUint32(ld[1:], bst.ID)
-		if err := bc.WriteCommand(ld); err != nil {
-			_, err := ss.backendFailed(bc, err)
-			ss.releaseIdle()
-			return err
+	res, ok, err := ss.runStatement(ctx, cs.info, func(bc *backend.Conn) ([]byte, error) {
+		bst, err := ss.backendStmt(ctx, bc, cs)
+		if err != nil {
+			return nil, err
 		}
-	}
+		for _, ld := range cs.long {
+			binary.LittleEndian.PutUint32(ld[1:], bst.ID)
+			if err := bc.WriteCommand(ld); err != nil {
+				return nil, sqlerr.Wrap(err, sqlerr.ErrBackendUnavailable, "Lost connection to backend %s", bc.Addr())
+			}
+		}
+		// The client's packet, with the backend's id, and with the
+		// parameter types added when this backend statement has not seen
+		// these types.
+		ss.scratch = append(ss.scratch[:0], p...)
+		binary.LittleEndian.PutUint32(ss.scratch[1:], bst.ID)
+		if cs.params > 0 {
+			if p[typesAt] == 0 && !bytes.Equal(bst.Types, cs.types) {
+				ss.scratch = append(ss.scratch[:typesAt], 1)
+				ss.scratch = append(ss.scratch, cs.types...)
+				ss.scratch = append(ss.scratch, p[typesAt+1:]...)
+			}
+			bst.Types = append(bst.Types[:0], cs.types...)
+		}
+		return ss.scratch, nil
+	})
 	cs.long, cs.longLen = nil, 0
-
-	// The client's packet, with the backend's id, and with the parameter
-	// types added when this backend statement has not seen these types.
-	ss.scratch = append(ss.scratch[:0], p...)
-	binary.LittleEndian.PutUint32(ss.scratch[1:], bst.ID)
-	if cs.params > 0 {
-		if p[typesAt] == 0 && !bytes.Equal(bst.Types, cs.types) {
-			ss.scratch = append(ss.scratch[:typesAt], 1)
-			ss.scratch = append(ss.scratch, cs.types...)
-			ss.scratch = append(ss.scratch, p[typesAt+1:]...)
-		}
-		bst.Types = append(bst.Types[:0], cs.types...)
-	}
-	res, err := ss.execute(ctx, bc, ss.scratch)
-	if err != nil {
+	if err != nil || !ok {
 		return err
 	}
 	ss.finish(cs.info, res)
@@ -253,7 +250,7 @@ func (ss *session) stmtReset(ctx context.Context, p []byte) error {
 			var b [5]byte
 			b[0] = mysql.COM_STMT_RESET
 			binary.LittleEndian.PutUint32(b[1:], bst.ID)
-			res, err := ss.execute(ctx, bc, b[:])
+			res, err := ss.execute(ctx, bc, b[:], false)
 			if err == nil {
 				ss.status = res.status
 			}

@@ -24,9 +24,11 @@ const (
 	ErrTooManyStatements  = 1461 // 42000: max_prepared_stmt_count reached
 	ErrMalformedPacket    = 1835 // HY000
 	ErrBackendUnavailable = 2013 // HY000: lost connection / backend gone
+	ErrCannotConnect      = 2003 // HY000: a backend cannot be reached
 	ErrLockWaitTimeout    = 1205 // HY000
 	ErrWrongArguments     = 1210 // HY000
 	ErrUnknownSystemVar   = 1193 // HY000
+	ErrWrongValueForVar   = 1231 // 42000
 )
 
 var defaultState = map[uint16]string{
@@ -43,6 +45,7 @@ var defaultState = map[uint16]string{
 	ErrNotSupported:       "42000",
 	ErrQueryInterrupted:   "70100",
 	ErrTooManyStatements:  "42000",
+	ErrWrongValueForVar:   "42000",
 }
 
 // Error is a MySQL error with its number, SQLSTATE and message.

@@ -32,9 +32,17 @@ func newStatusCmd() *cobra.Command {
 			}
 			fmt.Printf("client connections: %d\n\n", st.Connections)
 			tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "BACKEND\tADDRESS\tHEALTHY\tOPEN\tIDLE\tVERSION\tERROR")
+			fmt.Fprintln(tw, "BACKEND\tROLE\tADDRESS\tSERVING\tSHARE\tLAG\tQUERIES\tERRORS\tIN FLIGHT\tOPEN\tIDLE\tPROBLEM")
 			for _, b := range st.Backends {
-				fmt.Fprintf(tw, "%s\t%s\t%v\t%d\t%d\t%s\t%s\n", b.Name, b.Addr, b.Healthy, b.Open, b.Idle, b.Version, b.Error)
+				share, lag := "-", "-"
+				if b.Role == "replica" {
+					share = fmt.Sprintf("%.0f%%", 100*b.Share)
+					if b.LagSeconds >= 0 {
+						lag = fmt.Sprintf("%.3fs", b.LagSeconds)
+					}
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", b.Name, b.Role, b.Addr,
+					b.InRotation, share, lag, b.Queries, b.Errors, b.InFlight, b.Open, b.Idle, b.Error)
 			}
 			return tw.Flush()
 		},

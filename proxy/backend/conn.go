@@ -49,6 +49,9 @@ func (c *Conn) Wire() *wire.Conn { return c.wc }
 // Addr returns the instance address.
 func (c *Conn) Addr() string { return c.addr }
 
+// Pool returns the pool the connection belongs to (nil if dialled alone).
+func (c *Conn) Pool() *Pool { return c.pool }
+
 // Flavour returns the connection's handshake flavour.
 func (c *Conn) Flavour() Flavour { return c.flavour }
 
@@ -174,31 +177,38 @@ func (c *Conn) Exec(ctx context.Context, sql string) error {
 // Query runs a statement for Courier's own purposes and returns the rows
 // of its (first) result set. Meant for small internal results.
 func (c *Conn) Query(ctx context.Context, sql string) ([][]Value, error) {
+	_, rows, err := c.QueryColumns(ctx, sql)
+	return rows, err
+}
+
+// QueryColumns is Query that also returns the column names.
+func (c *Conn) QueryColumns(ctx context.Context, sql string) ([]string, [][]Value, error) {
 	c.deadline(ctx)
 	defer c.SetDeadline(time.Time{})
 	buf := make([]byte, 0, 1+len(sql))
 	if err := c.WriteCommand(append(append(buf, mysql.COM_QUERY), sql...)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var rows [][]Value
+	var names []string
 	var firstErr error
 	for {
-		more, err := c.readResult(&rows)
+		more, err := c.readResult(&rows, &names)
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
 		if c.broken {
-			return nil, err
+			return nil, nil, err
 		}
 		if !more {
-			return rows, firstErr
+			return names, rows, firstErr
 		}
 	}
 }
 
 // readResult reads one result (OK, ERR or a text result set) and reports
 // whether more results follow.
-func (c *Conn) readResult(rows *[][]Value) (more bool, err error) {
+func (c *Conn) readResult(rows *[][]Value, names *[]string) (more bool, err error) {
 	p, err := c.wc.ReadPacket(1 << 30)
 	if err != nil {
 		c.broken = true
@@ -238,6 +248,9 @@ func (c *Conn) readResult(rows *[][]Value) (more bool, err error) {
 			return false, err
 		}
 		numeric[i] = isNumericColumn(p)
+		if names != nil && len(*rows) == 0 {
+			*names = append(*names, columnName(p))
+		}
 	}
 	if _, err := c.wc.ReadPacket(1 << 20); err != nil { // EOF after column definitions
 		c.broken = true
@@ -275,6 +288,19 @@ func (c *Conn) readResult(rows *[][]Value) (more bool, err error) {
 	}
 }
 
+// columnName reads the name of a column definition packet.
+func columnName(p []byte) string {
+	for range 4 { // catalog, schema, table, org_table
+		_, k, err := wire.ReadLenEncString(p)
+		if err != nil {
+			return ""
+		}
+		p = p[k:]
+	}
+	name, _, _ := wire.ReadLenEncString(p)
+	return string(name)
+}
+
 // isNumericColumn reads the type of a column definition packet.
 func isNumericColumn(p []byte) bool {
 	for range 6 { // catalog, schema, table, org_table, name, org_name
@@ -305,6 +331,10 @@ func (c *Conn) Stmt(key string) *Stmt { return c.stmts[key] }
 func (c *Conn) AddStmt(key string, st *Stmt, max int) {
 	if c.stmts == nil {
 		c.stmts = make(map[string]*Stmt)
+	}
+	if old := c.stmts[key]; old != nil { // prepared again: drop the old one
+		c.closeStmt(old.ID)
+		delete(c.stmts, key)
 	}
 	if len(c.stmts) >= max {
 		for k, old := range c.stmts { // evict an arbitrary one

@@ -54,7 +54,7 @@ func Dial(ctx context.Context, o Options, fl Flavour) (*Conn, error) {
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "tcp", o.Addr)
 	if err != nil {
-		return nil, sqlerr.Wrap(err, sqlerr.ErrBackendUnavailable, "cannot connect to backend %s: %v", o.Addr, err)
+		return nil, sqlerr.Wrap(err, sqlerr.ErrCannotConnect, "Can't connect to backend %s: %v", o.Addr, err)
 	}
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
@@ -69,7 +69,7 @@ func Dial(ctx context.Context, o Options, fl Flavour) (*Conn, error) {
 		if errors.As(err, &se) {
 			return nil, err
 		}
-		return nil, sqlerr.Wrap(err, sqlerr.ErrBackendUnavailable, "handshake with backend %s failed: %v", o.Addr, err)
+		return nil, sqlerr.Wrap(err, sqlerr.ErrCannotConnect, "Can't connect to backend %s: handshake failed: %v", o.Addr, err)
 	}
 	_ = nc.SetDeadline(time.Time{})
 	c.lastUsed = time.Now()

@@ -41,6 +41,10 @@ type Pool struct {
 
 	// Counters for metrics.
 	Dials, DialErrors, Waits, WaitTimeouts atomic.Int64
+	// Queries and Errors count statements run through the pool's
+	// connections and those that failed for the backend's sake (I/O);
+	// InFlight counts statements running now.
+	Queries, Errors, InFlight atomic.Int64
 
 	stop chan struct{}
 	done chan struct{}
@@ -70,6 +74,10 @@ func (p *Pool) Name() string { return p.name }
 
 // Addr returns the instance address.
 func (p *Pool) Addr() string { return p.opts.Addr }
+
+// MarkDown records that the backend failed (a dial or a statement's
+// I/O); the health checker marks it up again.
+func (p *Pool) MarkDown(err error) { p.markDown(err) }
 
 // Healthy reports the last health verdict and, when unhealthy, why.
 func (p *Pool) Healthy() (bool, string) {

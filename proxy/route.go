@@ -1,0 +1,249 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/courier-proxy/courier/parser"
+	"github.com/courier-proxy/courier/proxy/backend"
+	"github.com/courier-proxy/courier/proxy/wire"
+	"github.com/courier-proxy/courier/router"
+	"github.com/courier-proxy/courier/sqlerr"
+)
+
+// plan is where one statement runs.
+type plan struct {
+	pool    *backend.Pool
+	replica *backend.Replica // set for reads on a replica
+	causal  bool             // wait for the session's last write first
+}
+
+// routing is the session's state as the router sees it.
+func (ss *session) routing() router.Session {
+	return router.Session{
+		ReplicaReads:  ss.srv.replicaReads,
+		InTransaction: ss.status&wire.StatusInTrans != 0 || ss.autocommitOff(),
+		Pinned:        ss.pinned,
+		Consistency:   ss.consistency,
+		AllowHints:    ss.user.allowHints,
+	}
+}
+
+func (ss *session) autocommitOff() bool {
+	v, ok := ss.state.Var("autocommit")
+	return ok && v == "0"
+}
+
+// plan chooses the backend for a statement: the connection the session
+// holds when the statement belongs there, else the router's choice.
+func (ss *session) plan(info parser.Info) (plan, error) {
+	if bc := ss.bc; bc != nil && (ss.status&(wire.StatusInTrans|wire.StatusCursorExists) != 0 ||
+		info.Flags&parser.FlagDiagnostics != 0 || (ss.pinned && ss.heldReplica == nil)) {
+		return plan{pool: bc.Pool(), replica: ss.heldReplica}, nil
+	}
+	target, cons := router.Decide(info, ss.routing())
+	if target == router.Primary {
+		ss.srv.metrics.routedPrimary.Inc()
+		return plan{pool: ss.srv.primary}, nil
+	}
+	return ss.replicaPlan(nil, cons == router.Causal)
+}
+
+// replicaPlan picks a replica (other than exclude) or falls back.
+func (ss *session) replicaPlan(exclude *backend.Replica, causal bool) (plan, error) {
+	r := ss.srv.cluster.Pick(exclude)
+	if r == nil {
+		ss.srv.metrics.routedFallback.Inc()
+		if ss.srv.fallbackErr {
+			return plan{}, sqlerr.New(sqlerr.ErrUnknown,
+				"no replica of cluster %s is usable (replication.fallback = error); retry later or read with /* courier:primary */",
+				ss.srv.cluster.Name)
+		}
+		return plan{pool: ss.srv.primary}, nil
+	}
+	ss.srv.metrics.routedReplica.Inc()
+	return plan{pool: r.Pool, replica: r, causal: causal && ss.lastGTID != ""}, nil
+}
+
+// acquirePlan gets a connection for pl. A replica that cannot be reached
+// leaves rotation and the read goes elsewhere; a causal read whose
+// replica has not applied the session's last write within causal_wait
+// goes to the primary.
+func (ss *session) acquirePlan(ctx context.Context, pl *plan) (*backend.Conn, error) {
+	for range len(ss.srv.cluster.Replicas) + 2 {
+		bc, err := ss.acquireOn(ctx, pl.pool)
+		if pl.replica == nil {
+			ss.heldReplica = nil
+			return bc, err
+		}
+		if err != nil {
+			var se *sqlerr.Error
+			unreachable := se == nil || se.Num == sqlerr.ErrBackendUnavailable || se.Num == sqlerr.ErrCannotConnect
+			if errors.As(err, &se) {
+				unreachable = se.Num == sqlerr.ErrBackendUnavailable || se.Num == sqlerr.ErrCannotConnect
+				if !unreachable && se.Num != sqlerr.ErrTooManyConnections {
+					return nil, err // the server answered: not the replica's fault
+				}
+			}
+			if unreachable {
+				ss.srv.cluster.Fail(pl.replica, err)
+			}
+			if *pl, err = ss.replicaPlan(pl.replica, pl.causal); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if pl.causal && !ss.caughtUp(ctx, bc, pl.replica) {
+			ss.srv.metrics.causalFallback.Inc()
+			ss.releaseIdle()
+			*pl = plan{pool: ss.srv.primary}
+			continue
+		}
+		ss.heldReplica = pl.replica
+		return bc, nil
+	}
+	return ss.acquireOn(ctx, ss.srv.primary)
+}
+
+// caughtUp reports whether the replica behind bc has applied the
+// session's last write, waiting up to causal_wait for it.
+func (ss *session) caughtUp(ctx context.Context, bc *backend.Conn, r *backend.Replica) bool {
+	gtid := ss.lastGTID
+	if ss.causalSeen[r] == gtid || backend.GTIDCovered(r.GTIDPos(), gtid) {
+		return true
+	}
+	ss.srv.metrics.causalWaits.Inc()
+	secs := strconv.FormatFloat(ss.srv.causalWait.Seconds(), 'f', 3, 64)
+	rows, err := bc.Query(ctx, "SELECT MASTER_GTID_WAIT('"+gtid+"', "+secs+")")
+	if err != nil || len(rows) != 1 || rows[0][0].Text != "0" {
+		return false
+	}
+	if ss.causalSeen == nil {
+		ss.causalSeen = make(map[*backend.Replica]string)
+	}
+	ss.causalSeen[r] = gtid
+	return true
+}
+
+// mayWrite reports whether a statement of this kind can change data, so
+// that a causal session must learn its GTID afterwards.
+func mayWrite(k parser.Kind) bool {
+	switch k {
+	case parser.KindSelect, parser.KindShow, parser.KindExplain, parser.KindSet, parser.KindUse,
+		parser.KindBegin, parser.KindRollback, parser.KindSavepoint, parser.KindEmpty, parser.KindKill:
+		return false
+	}
+	return true
+}
+
+// noteGTID records the GTID of the session's last committed write on the
+// primary, which causal reads wait for.
+func (ss *session) noteGTID(ctx context.Context, bc *backend.Conn, info parser.Info, res result) {
+	if res.failed || res.status&wire.StatusInTrans != 0 || !mayWrite(info.Kind) ||
+		(ss.consistency != router.Causal && !ss.user.allowHints) {
+		return
+	}
+	rows, err := bc.Query(ctx, "SELECT @@last_gtid")
+	if err != nil || len(rows) != 1 || !validGTID(rows[0][0].Text) {
+		return
+	}
+	if g := rows[0][0].Text; g != ss.lastGTID {
+		ss.lastGTID = g
+		clear(ss.causalSeen)
+	}
+}
+
+func validGTID(g string) bool {
+	if g == "" {
+		return false
+	}
+	for _, c := range g {
+		if (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// errRetry reports that a read failed on a replica before any of its
+// reply reached the client, so it may run again elsewhere.
+type errRetry struct{ cause error }
+
+func (e *errRetry) Error() string { return "replica failed before replying: " + e.cause.Error() }
+func (e *errRetry) Unwrap() error { return e.cause }
+
+// runStatement routes a statement, builds its packet for the chosen
+// connection, runs it and relays the reply. An autocommit read that fails
+// on a replica before any reply byte is sent runs once more elsewhere;
+// nothing else is retried. ok is false when an error already went to the
+// client; err is non-nil only when the client connection is unusable.
+func (ss *session) runStatement(ctx context.Context, info parser.Info,
+	build func(*backend.Conn) ([]byte, error)) (res result, ok bool, err error) {
+	pl, err := ss.plan(info)
+	if err != nil {
+		return res, false, ss.writeErr(err)
+	}
+	for attempt := 0; ; attempt++ {
+		bc, err := ss.acquirePlan(ctx, &pl)
+		if err != nil {
+			return res, false, ss.writeErr(err)
+		}
+		pkt, err := build(bc)
+		if err != nil {
+			ss.releaseIdle()
+			return res, false, ss.writeErr(err)
+		}
+		retryable := pl.replica != nil && attempt == 0
+		res, err = ss.execute(ctx, bc, pkt, retryable)
+		var retry *errRetry
+		if errors.As(err, &retry) {
+			ss.srv.metrics.retries.Inc()
+			ss.srv.cluster.Fail(pl.replica, retry.cause)
+			ss.releaseIdle()
+			if pl, err = ss.replicaPlan(pl.replica, pl.causal); err != nil {
+				return res, false, ss.writeErr(err)
+			}
+			continue
+		}
+		if err != nil {
+			return res, false, err
+		}
+		if pl.replica == nil && !res.failed {
+			ss.noteGTID(ctx, bc, info, res)
+		}
+		return res, true, nil
+	}
+}
+
+// execute sends a command to bc and relays the reply to the client. The
+// error is non-nil only when the client connection is unusable, or (with
+// retryable) as *errRetry when the backend failed before replying.
+func (ss *session) execute(ctx context.Context, bc *backend.Conn, p []byte, retryable bool) (result, error) {
+	timeout := ss.srv.queryTimeout()
+	if timeout > 0 {
+		bc.SetDeadline(time.Now().Add(timeout))
+	}
+	pool := bc.Pool()
+	pool.Queries.Add(1)
+	pool.InFlight.Add(1)
+	defer pool.InFlight.Add(-1)
+	ss.running.Store(bc)
+	defer ss.running.Store(nil)
+	if err := bc.WriteCommand(p); err != nil {
+		pool.Errors.Add(1)
+		if retryable {
+			return result{failed: true}, &errRetry{err}
+		}
+		return ss.backendFailed(bc, err)
+	}
+	res, err := ss.relay(ctx, bc, retryable)
+	if res.backendErr {
+		pool.Errors.Add(1)
+	}
+	if timeout > 0 && !bc.Broken() {
+		bc.SetDeadline(time.Time{})
+	}
+	return res, err
+}

@@ -393,3 +393,43 @@ func TestPrimaryDown(t *testing.T) {
 		}
 	}
 }
+
+// TestHungReplicaCutOffByQueryTimeout: a replica frozen with SIGSTOP in
+// the middle of a read is cut off by the query timeout with error 1317,
+// leaves rotation, and reads go on elsewhere.
+func TestHungReplicaCutOffByQueryTimeout(t *testing.T) {
+	e := newRWEnv(t, func(c *config.Config) {
+		c.Limits.QueryTimeout = time.Second
+		c.Clusters[0].Replicas[1].Weight = 0 // every read goes to replica1 while it is healthy
+	})
+	r1 := e.lc.Replicas(0)[0]
+	db := e.proxied("")
+	db.SetMaxOpenConns(1)
+	if p := queryString(t, db, "SELECT @@port"); p != e.port(r1) {
+		t.Fatalf("read served by %s, want replica1", p)
+	}
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		var x int
+		done <- db.QueryRow("SELECT SLEEP(0.5) + SLEEP(0.5) + SLEEP(3)").Scan(&x)
+	}()
+	time.Sleep(200 * time.Millisecond)
+	if err := localcluster.Kill(e.dir, r1.Name, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer localcluster.Kill(e.dir, r1.Name, syscall.SIGCONT)
+	select {
+	case err := <-done:
+		wantMySQLError(t, err, 1317, "70100")
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("hung read cut off after %s", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("read on a frozen replica was not cut off")
+	}
+	waitFor(t, 5*time.Second, "frozen replica to leave rotation", func() bool { return !e.status("replica1").InRotation })
+	if got := queryString(t, db, "SELECT 7"); got != "7" {
+		t.Fatal("session unusable after the timeout")
+	}
+}

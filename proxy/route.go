@@ -197,8 +197,7 @@ func (ss *session) runStatement(ctx context.Context, info parser.Info,
 		}
 		retryable := pl.replica != nil && attempt == 0
 		res, err = ss.execute(ctx, bc, pkt, retryable)
-		var retry *errRetry
-		if errors.As(err, &retry) {
+		if retry, ok := err.(*errRetry); ok { // execute returns it unwrapped
 			ss.srv.metrics.retries.Inc()
 			ss.srv.cluster.Fail(pl.replica, retry.cause)
 			ss.releaseIdle()

@@ -1,0 +1,65 @@
+// Command bench measures what Courier costs: sysbench's OLTP workloads run
+// against the same MariaDB primary through three subjects,
+//
+//   - direct:  sysbench → MariaDB;
+//   - relay:   sysbench → a null TCP relay → MariaDB;
+//   - courier: sysbench → Courier → MariaDB,
+//
+// with the same account (sbtest/sbtest) and the same data, so that the
+// differences are the price of the extra hop (relay/direct) and of
+// Courier's protocol work beyond a hop (courier/relay). Run it through
+// scripts/bench.sh; `-h` lists the flags.
+//
+// # What happens in one run
+//
+//  1. A one-primary cluster starts in a temporary directory on free
+//     loopback ports (package localcluster), Courier is built from the
+//     working tree (go build ./cmd/courier) and started as a subprocess, and
+//     this binary re-executes itself in the hidden "relay" mode (relay.go) as
+//     a second subprocess. Both get their own process group and die with the
+//     harness (PR_SET_PDEATHSIG); on exit, also after Ctrl-C or an error, the
+//     harness stops exactly the PIDs it started and the cluster (unless
+//     --keep).
+//  2. sysbench prepare loads --tables × --table-size rows directly into
+//     MariaDB; every subject is then checked by counting sbtest1 through it.
+//  3. A short unrecorded warmup runs through every subject.
+//  4. For every (workload, threads, --db-ps-mode) cell and every round,
+//     each subject runs `sysbench <workload> run` for --duration seconds.
+//  5. Per cell and subject, the report gives the median over rounds of QPS,
+//     p50 and p99 latency, and CPU per query of the proxy and of mariadbd,
+//     then Courier's ratios to the baselines.
+//
+// # Why interleaving and medians
+//
+// The benchmark shares a 2-core machine with the database, the proxy,
+// sysbench and whatever else runs there (other people's tests, builds).
+// Background load drifts over minutes. Running the subjects back to back
+// within each round, with the first subject rotating from round to round,
+// spreads that drift evenly over the subjects instead of charging it to
+// whichever ran during a busy minute; taking medians over rounds discards
+// the one run that was hit hardest. The QPS min–max column shows how noisy
+// a cell was: a ratio smaller than that spread is not a finding.
+//
+// On 2 cores the proxy competes with sysbench and mariadbd for CPU, so
+// throughput at high thread counts measures CPU efficiency more than
+// latency; the CPU-per-query columns (from utime+stime in /proc/PID/stat,
+// in clock ticks of 1/CLK_TCK s, divided by sysbench's total queries) say
+// directly what each query costs the proxy and the server.
+//
+// # Reading the numbers
+//
+// Latency percentiles come from sysbench's --histogram=on output, whose
+// buckets are logarithmic and ~1.8 % wide, and describe events, i.e.
+// transactions: 1 query for oltp_point_select, 16 for oltp_read_only, 20
+// for oltp_read_write. QPS counts every statement including BEGIN and
+// COMMIT. Errors are sysbench's "ignored errors" plus "reconnects"; any in
+// a Courier run, or any failed run, makes the harness exit non-zero after
+// printing the tables and the end of Courier's log.
+//
+// # Goroutines
+//
+// The harness is sequential: one sysbench at a time. Each subprocess is
+// reaped by one goroutine (child.go). The relay runs one goroutine per
+// direction per client connection (io.Copy, which is splice(2) between TCP
+// sockets on Linux) and holds no state between connections.
+package main

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Subject names: where sysbench connects.
+const (
+	subjectDirect  = "direct"  // MariaDB itself
+	subjectRelay   = "relay"   // the null TCP relay in front of MariaDB
+	subjectCourier = "courier" // Courier in front of MariaDB
+	// subjectCourierRW is Courier splitting reads from writes over the
+	// primary and two replicas (asking for it starts the replicas).
+	subjectCourierRW = "courier-rw"
+)
+
+// allSubjects returns every subject, in the default (and report) order.
+func allSubjects() []string {
+	return []string{subjectDirect, subjectRelay, subjectCourier, subjectCourierRW}
+}
+
+// defaultSubjects are the subjects of a run that does not name them.
+func defaultSubjects() []string { return []string{subjectDirect, subjectRelay, subjectCourier} }
+
+// options are the harness flags.
+type options struct {
+	Workloads []string
+	Threads   []int
+	PSModes   []string
+	Subjects  []string
+	Rounds    int
+	Duration  time.Duration
+	Warmup    time.Duration
+	Tables    int
+	TableSize int
+	SkipTrx   bool // sysbench --skip_trx=on: autocommit statements
+	Out       string
+	Keep      bool
+	Src       string // module root to build Courier from
+}
+
+// parseFlags parses the harness command line (without the program name).
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	workloads := fs.String("workloads", "oltp_point_select,oltp_read_only,oltp_read_write", "comma-separated sysbench workloads")
+	threads := fs.String("threads", "1,16,64", "comma-separated sysbench thread counts")
+	psModes := fs.String("ps-modes", "disable,auto", "comma-separated --db-ps-mode values (disable, auto)")
+	subjects := fs.String("subjects", strings.Join(defaultSubjects(), ","),
+		"comma-separated subjects: direct, relay, courier, courier-rw (Courier over the primary and two replicas)")
+	fs.IntVar(&o.Rounds, "rounds", 3, "rounds; every subject runs once per round, interleaved")
+	duration := fs.Int("duration", 10, "seconds per sysbench run")
+	warmup := fs.Int("warmup", 2, "seconds of unrecorded oltp_point_select per subject before measuring (0: none)")
+	fs.IntVar(&o.Tables, "tables", 4, "sysbench --tables")
+	fs.IntVar(&o.TableSize, "table-size", 10000, "sysbench --table-size (rows per table)")
+	fs.BoolVar(&o.SkipTrx, "skip-trx", false, "run sysbench with --skip_trx=on (autocommit statements, so that reads can go to replicas)")
+	fs.StringVar(&o.Out, "out", "", "also write the Markdown report, with an environment header, to this file")
+	fs.BoolVar(&o.Keep, "keep", false, "leave the MariaDB cluster and work dir in place at the end (for debugging)")
+	fs.StringVar(&o.Src, "src", ".", "Courier module root (where go.mod is) to build ./cmd/courier from")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: bench [flags]\n\nRuns sysbench against MariaDB directly, through a null TCP relay and through Courier.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	o.Workloads = splitList(*workloads)
+	o.PSModes = splitList(*psModes)
+	o.Subjects = splitList(*subjects)
+	o.Duration = time.Duration(*duration) * time.Second
+	o.Warmup = time.Duration(*warmup) * time.Second
+	var err error
+	if o.Threads, err = intList(*threads); err != nil {
+		return o, fmt.Errorf("-threads: %w", err)
+	}
+	return o, o.validate()
+}
+
+// validate checks the options after parsing.
+func (o options) validate() error {
+	var errs []error
+	if len(o.Workloads) == 0 {
+		errs = append(errs, errors.New("-workloads is empty"))
+	}
+	for _, w := range o.Workloads {
+		if !strings.HasPrefix(w, "oltp_") || strings.ContainsAny(w, "/ ") {
+			errs = append(errs, fmt.Errorf("-workloads: %q is not a sysbench oltp_* workload", w))
+		}
+	}
+	if len(o.PSModes) == 0 {
+		errs = append(errs, errors.New("-ps-modes is empty"))
+	}
+	for _, m := range o.PSModes {
+		if m != "disable" && m != "auto" {
+			errs = append(errs, fmt.Errorf("-ps-modes: %q is neither disable nor auto", m))
+		}
+	}
+	if len(o.Subjects) == 0 {
+		errs = append(errs, errors.New("-subjects is empty"))
+	}
+	for _, s := range o.Subjects {
+		if !slices.Contains(allSubjects(), s) {
+			errs = append(errs, fmt.Errorf("-subjects: unknown subject %q (want %s)", s, strings.Join(allSubjects(), ", ")))
+		}
+	}
+	if len(o.Threads) == 0 {
+		errs = append(errs, errors.New("-threads is empty"))
+	}
+	for _, t := range o.Threads {
+		if t < 1 || t > 1024 {
+			errs = append(errs, fmt.Errorf("-threads: %d is not in 1..1024", t))
+		}
+	}
+	if o.Rounds < 1 || o.Rounds > 100 {
+		errs = append(errs, fmt.Errorf("-rounds: %d is not in 1..100", o.Rounds))
+	}
+	if o.Duration < time.Second || o.Duration > time.Hour {
+		errs = append(errs, fmt.Errorf("-duration: %s is not in 1s..1h", o.Duration))
+	}
+	if o.Warmup < 0 || o.Warmup > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("-warmup: %s is not in 0..10m", o.Warmup))
+	}
+	if o.Tables < 1 || o.TableSize < 1 {
+		errs = append(errs, errors.New("-tables and -table-size must be >= 1"))
+	}
+	return errors.Join(errs...)
+}
+
+// runs is the number of measured sysbench runs the options ask for.
+func (o options) runs() int {
+	return len(o.Workloads) * len(o.Threads) * len(o.PSModes) * o.Rounds * len(o.Subjects)
+}
+
+// splitList splits a comma-separated list, dropping blanks and duplicates.
+func splitList(s string) []string {
+	var out []string
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f != "" && !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// intList parses a comma-separated list of integers.
+func intList(s string) ([]int, error) {
+	var out []int
+	for _, f := range splitList(s) {
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an integer", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

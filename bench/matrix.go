@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"time"
+)
+
+// settle is the pause between runs, so one run's connection teardown does
+// not overlap the next run's start.
+const settle = 300 * time.Millisecond
+
+// cell is one configuration of the matrix; every subject runs it once per
+// round.
+type cell struct {
+	Workload string
+	Threads  int
+	PSMode   string
+}
+
+func (c cell) String() string {
+	return fmt.Sprintf("%s threads=%d ps=%s", c.Workload, c.Threads, c.PSMode)
+}
+
+// sample is one measured run of one subject.
+type sample struct {
+	Subject   string
+	Round     int
+	Res       result
+	P50, P99  float64 // per-event latency from the histogram, ms
+	ProxyCPU  float64 // proxy CPU µs per query; NaN for direct
+	MysqldCPU float64 // mariadbd CPU µs per query
+	Err       error   // the run failed; Res may be partial
+}
+
+// cellResult holds every sample of one cell, in run order.
+type cellResult struct {
+	Cell    cell
+	Samples []sample
+}
+
+// runner runs sysbench against the subjects of an env.
+type runner struct {
+	env  *env
+	opts options
+	hz   int64 // CLK_TCK
+	logw io.Writer
+}
+
+// matrix runs every cell: for each, Rounds rounds, and in each round every
+// subject once, the starting subject rotating from round to round so that
+// drifting background load hits all subjects alike. It returns what was
+// measured so far when ctx ends.
+func (r *runner) matrix(ctx context.Context) ([]cellResult, error) {
+	var out []cellResult
+	total, done := r.opts.runs(), 0
+	for _, w := range r.opts.Workloads {
+		for _, t := range r.opts.Threads {
+			for _, ps := range r.opts.PSModes {
+				cr := cellResult{Cell: cell{Workload: w, Threads: t, PSMode: ps}}
+				for round := range r.opts.Rounds {
+					for _, s := range rotate(r.opts.Subjects, round) {
+						if err := ctx.Err(); err != nil {
+							return append(out, cr), err
+						}
+						done++
+						smp := r.measure(ctx, cr.Cell, s, round)
+						if err := ctx.Err(); err != nil {
+							return append(out, cr), err // an interrupted run measures nothing
+						}
+						fmt.Fprintf(r.logw, "bench: [%d/%d] %s round %d %-7s %s\n", done, total, cr.Cell, round+1, s, smp.summary())
+						cr.Samples = append(cr.Samples, smp)
+						sleepCtx(ctx, settle)
+					}
+				}
+				out = append(out, cr)
+			}
+		}
+	}
+	return out, nil
+}
+
+// warmup runs unrecorded oltp_point_select through every subject, so that
+// caches, backend pools and the CPU frequency governor are warm before the
+// first measurement.
+func (r *runner) warmup(ctx context.Context) {
+	if r.opts.Warmup <= 0 {
+		return
+	}
+	c := cell{Workload: "oltp_point_select", Threads: slices.Max(r.opts.Threads), PSMode: "disable"}
+	fmt.Fprintf(r.logw, "bench: warmup: %s for %s through each subject (not recorded)\n", c, r.opts.Warmup)
+	for _, s := range r.opts.Subjects {
+		_, err := run(ctx, r.target(s), sbRun{Workload: c.Workload, Threads: c.Threads, PSMode: c.PSMode, Duration: r.opts.Warmup})
+		if err != nil {
+			fmt.Fprintf(r.logw, "bench: warmup through %s failed: %v\n", s, err)
+		}
+	}
+}
+
+// target is where sysbench connects for subject s.
+func (r *runner) target(s string) sbTarget {
+	return sbTarget{Port: r.env.ports[s], Tables: r.opts.Tables, TableSize: r.opts.TableSize}
+}
+
+// measure runs one cell through one subject, metering the proxy's and
+// mariadbd's CPU time.
+func (r *runner) measure(ctx context.Context, c cell, subject string, round int) sample {
+	smp := sample{Subject: subject, Round: round, ProxyCPU: math.NaN(), MysqldCPU: math.NaN(), P50: math.NaN(), P99: math.NaN()}
+	proxy := r.proxy(subject)
+	m := cpuMeter{hz: r.hz, pids: map[string]int{"mysqld": r.env.mysqldPID()}}
+	if proxy != nil {
+		m.pids["proxy"] = proxy.pid()
+	}
+	if err := m.start(); err != nil {
+		smp.Err = err
+		if proxy != nil && !proxy.alive() {
+			smp.Err = errors.New(proxy.describeExit())
+		}
+		return smp
+	}
+	smp.Res, smp.Err = run(ctx, r.target(subject), sbRun{Workload: c.Workload, Threads: c.Threads, PSMode: c.PSMode,
+		Duration: r.opts.Duration, SkipTrx: r.opts.SkipTrx})
+	if len(smp.Res.Hist) > 0 {
+		smp.P50, smp.P99 = percentile(smp.Res.Hist, 50), percentile(smp.Res.Hist, 99)
+	}
+	if proxy != nil && !proxy.alive() {
+		smp.Err = errors.Join(smp.Err, errors.New(proxy.describeExit()))
+		return smp
+	}
+	cpu, err := m.perQuery(smp.Res.TotalQueries)
+	if err != nil && smp.Err == nil {
+		smp.Err = err
+	}
+	if v, ok := cpu["proxy"]; ok {
+		smp.ProxyCPU = v
+	}
+	if v, ok := cpu["mysqld"]; ok {
+		smp.MysqldCPU = v
+	}
+	return smp
+}
+
+// proxy is the process behind subject, or nil for direct.
+func (r *runner) proxy(subject string) *child {
+	switch subject {
+	case subjectRelay:
+		return r.env.relay
+	case subjectCourier:
+		return r.env.courier
+	case subjectCourierRW:
+		return r.env.courierRW
+	}
+	return nil
+}
+
+// summary is the one-line progress report of a sample.
+func (s sample) summary() string {
+	if s.Err != nil {
+		return fmt.Sprintf("FAILED: %v", s.Err)
+	}
+	line := fmt.Sprintf("%9.1f qps  p50 %7.0fµs  p99 %7.0fµs  mysqld %5.1fµs/q", s.Res.QPS, s.P50*1000, s.P99*1000, s.MysqldCPU)
+	if !math.IsNaN(s.ProxyCPU) {
+		line += fmt.Sprintf("  proxy %5.1fµs/q", s.ProxyCPU)
+	}
+	if n := s.Res.errorCount(); n > 0 {
+		line += fmt.Sprintf("  ERRORS %d (ignored %d, reconnects %d)", n, s.Res.IgnoredErrs, s.Res.Reconnects)
+	}
+	return line
+}
+
+// rotate returns subjects starting at index round (mod len).
+func rotate(subjects []string, round int) []string {
+	k := round % len(subjects)
+	return append(slices.Clone(subjects[k:]), subjects[:k]...)
+}
+
+// sleepCtx pauses for d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}

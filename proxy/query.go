@@ -274,3 +274,40 @@ func (ss *session) kill(ctx context.Context, q []byte) (handled bool, err error)
 	}
 	return true, ss.writeOK(0, 0, 0)
 }
+
+// sendToPrimary sends a command on a primary connection whose reply the
+// caller reads. ok is false when an error already went to the client
+// (err is then non-nil only if the client connection is unusable).
+func (ss *session) sendToPrimary(ctx context.Context, p []byte) (bc *backend.Conn, ok bool, err error) {
+	bc, err = ss.acquire(ctx)
+	if err != nil {
+		return nil, false, ss.writeErr(err)
+	}
+	if err := bc.WriteCommand(p); err != nil {
+		_, err := ss.backendFailed(bc, err)
+		ss.releaseIdle()
+		return nil, false, err
+	}
+	return bc, true, nil
+}
+
+// fieldList runs COM_FIELD_LIST: column definitions up to EOF, or ERR.
+func (ss *session) fieldList(ctx context.Context, p []byte) error {
+	bc, ok, err := ss.sendToPrimary(ctx, p)
+	if !ok {
+		return err
+	}
+	for {
+		prefix, n, err := ss.forward(ctx, bc)
+		if err != nil {
+			_, err := ss.backendFailed(bc, err)
+			ss.releaseIdle()
+			return err
+		}
+		if wire.IsEOF(prefix, n) || (n > 0 && prefix[0] == wire.ErrHeader) {
+			break
+		}
+	}
+	ss.releaseIdle()
+	return ss.c.Flush()
+}

@@ -47,13 +47,8 @@ func (ss *session) stmtPrepare(ctx context.Context, p []byte) error {
 			"Can't create more than max_prepared_stmt_count statements (current value: %d); close statements you no longer use", limit))
 	}
 	sql := string(p[1:])
-	bc, err := ss.acquire(ctx)
-	if err != nil {
-		return ss.writeErr(err)
-	}
-	if err := bc.WriteCommand(p); err != nil {
-		_, err := ss.backendFailed(bc, err)
-		ss.releaseIdle()
+	bc, ok, err := ss.sendToPrimary(ctx, p)
+	if !ok {
 		return err
 	}
 	first, err := bc.Wire().ReadPacket(1 << 20)
@@ -307,31 +302,5 @@ func (ss *session) stmtFetch(ctx context.Context, p []byte) error {
 		}
 		ss.status = res.status
 	}
-	return ss.c.Flush()
-}
-
-// fieldList runs COM_FIELD_LIST: column definitions up to EOF, or ERR.
-func (ss *session) fieldList(ctx context.Context, p []byte) error {
-	bc, err := ss.acquire(ctx)
-	if err != nil {
-		return ss.writeErr(err)
-	}
-	if err := bc.WriteCommand(p); err != nil {
-		_, err := ss.backendFailed(bc, err)
-		ss.releaseIdle()
-		return err
-	}
-	for {
-		prefix, n, err := ss.forward(ctx, bc)
-		if err != nil {
-			_, err := ss.backendFailed(bc, err)
-			ss.releaseIdle()
-			return err
-		}
-		if wire.IsEOF(prefix, n) || (n > 0 && prefix[0] == wire.ErrHeader) {
-			break
-		}
-	}
-	ss.releaseIdle()
 	return ss.c.Flush()
 }

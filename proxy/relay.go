@@ -161,10 +161,18 @@ func isWriteErr(err error) bool {
 	return errors.As(err, &we)
 }
 
+// errSessionLost ends a client connection whose transaction or pinned
+// state died with its backend connection: like a MySQL client that lost
+// its server, the client must reconnect rather than go on as if its
+// transaction (or variables, or temporary tables) still existed.
+var errSessionLost = errors.New("backend connection holding the session's transaction or state was lost")
+
 // backendFailed handles an I/O failure in the middle of a statement: the
 // backend connection is dropped; a dead client ends the session; a dead
-// or hung backend gives the client an error and the session goes on.
+// or hung backend gives the client an error, and the session goes on
+// unless its transaction or pinned state was on that connection.
 func (ss *session) backendFailed(bc *backend.Conn, err error) (result, error) {
+	lost := ss.bc == bc && (ss.status&wire.StatusInTrans != 0 || ss.pinned)
 	bc.MarkBroken()
 	res := result{failed: true, status: ss.status &^ (wire.StatusInTrans | wire.StatusMoreResults)}
 	if isWriteErr(err) {
@@ -183,5 +191,8 @@ func (ss *session) backendFailed(bc *backend.Conn, err error) (result, error) {
 			"Lost connection to backend %s during query; the statement may or may not have run", bc.Addr())
 	}
 	ss.status = res.status
-	return res, ss.writeErr(e)
+	if werr := ss.writeErr(e); werr != nil || !lost {
+		return res, werr
+	}
+	return res, errSessionLost
 }

@@ -324,3 +324,34 @@ func TestLastInsertIDFollowsSession(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestLostTransactionEndsTheSession: when the backend connection holding
+// a transaction dies, the client gets an error and then its connection is
+// closed, so a later COMMIT can never look like it committed anything.
+func TestLostTransactionEndsTheSession(t *testing.T) {
+	e := newEnv(t)
+	mustExec(t, e.direct(""), "CREATE TABLE acct (id INT PRIMARY KEY) ENGINE=InnoDB")
+	db := e.proxied("")
+	ctx := context.Background()
+	c, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	mustExec(t, c, "BEGIN")
+	mustExec(t, c, "INSERT INTO acct VALUES (1)")
+	backendID := queryString(t, c, "SELECT CONNECTION_ID()")
+	mustExec(t, e.direct(""), "KILL CONNECTION "+backendID)
+	if _, err := c.ExecContext(ctx, "INSERT INTO acct VALUES (2)"); err == nil {
+		t.Fatal("statement on a killed transaction succeeded")
+	}
+	if _, err := c.ExecContext(ctx, "COMMIT"); err == nil {
+		t.Fatal("COMMIT after the transaction's connection died succeeded")
+	}
+	if got := queryString(t, e.direct(""), "SELECT COUNT(*) FROM acct"); got != "0" {
+		t.Fatalf("rows after the lost transaction: %s", got)
+	}
+	if got := queryString(t, db, "SELECT 1"); got != "1" { // a new connection works
+		t.Fatal("new connection after a lost transaction")
+	}
+}

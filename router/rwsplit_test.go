@@ -55,3 +55,14 @@ func TestDecide(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkClassifyAndDecide is the per-statement routing cost: classify
+// the text, then decide primary or replica.
+func BenchmarkClassifyAndDecide(b *testing.B) {
+	q := []byte("SELECT c FROM sbtest1 WHERE id=4711")
+	s := Session{ReplicaReads: true, Consistency: Causal}
+	b.ReportAllocs()
+	for b.Loop() {
+		Decide(parser.Classify(q), s)
+	}
+}

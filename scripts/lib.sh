@@ -45,7 +45,7 @@ ensure_packages() {
 ensure_go() {
 	local want have gobin cache
 	want="$(need_go_version)"
-	export PATH="$PATH:/usr/local/go/bin"
+	export PATH="/usr/local/go/bin:$PATH"
 	if command -v go >/dev/null 2>&1; then
 		have="$(go env GOVERSION 2>/dev/null | sed 's/^go//')"
 		if [ -n "$have" ] && version_ge "$have" "$want"; then

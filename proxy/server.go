@@ -150,6 +150,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.mu.Lock()
 	s.ln = ln
 	s.mu.Unlock()
+	go s.startCluster(ctx) // when Prepare could not (the primary was down)
 	s.log.Info("listening", zap.String("addr", ln.Addr().String()))
 	var tempDelay time.Duration
 	for {

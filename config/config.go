@@ -21,9 +21,9 @@ type Config struct {
 	// mysql_native_password (default) or caching_sha2_password. Clients
 	// may answer with the other; both are always accepted.
 	AuthPlugin string `mapstructure:"auth_plugin"`
-	// Consistency is the default read consistency of sessions: "eventual"
-	// (any healthy replica, the default), "causal" (read your own writes)
-	// or "primary" (all reads on the primary).
+	// Consistency is the default read consistency of sessions: "causal"
+	// (read your own writes, the default), "eventual" (any healthy
+	// replica) or "primary" (all reads on the primary).
 	Consistency string `mapstructure:"consistency"`
 	// DefaultCluster names the cluster that unrouted statements go to.
 	// Parse fills it in when there is exactly one cluster.

@@ -76,7 +76,7 @@ func TestExampleFile(t *testing.T) {
 		Listen:         "127.0.0.1:3307",
 		Admin:          "127.0.0.1:9104",
 		AuthPlugin:     "mysql_native_password",
-		Consistency:    "eventual",
+		Consistency:    "causal",
 		DefaultCluster: "main",
 		Limits: Limits{
 			MaxConnections:        4096,
@@ -160,7 +160,7 @@ func TestDefaults(t *testing.T) {
 		Admin:          "127.0.0.1:9104",
 		ServerVersion:  "",
 		DefaultCluster: "main",
-		Consistency:    "eventual",
+		Consistency:    "causal",
 		Limits: Limits{
 			MaxConnections:        4096,
 			MaxPacketSize:         1 << 30,

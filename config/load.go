@@ -30,7 +30,7 @@ const (
 	defaultPoolIdleTimeout       = 5 * time.Minute
 	defaultPoolConnectTimeout    = 2 * time.Second
 	defaultPoolWaitTimeout       = 5 * time.Second
-	defaultConsistency           = "eventual"
+	defaultConsistency           = "causal"
 	defaultReads                 = "replicas"
 	defaultMaxReplicaLag         = 5 * time.Second
 	defaultFallback              = "primary"

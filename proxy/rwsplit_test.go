@@ -253,6 +253,7 @@ func TestCausalReadsSeeOwnWrites(t *testing.T) {
 
 	eventual := e.proxied("")
 	eventual.SetMaxOpenConns(1)
+	mustExec(t, eventual, "SET @@courier_consistency = 'eventual'")
 	stale := 0
 	for i := range 50 {
 		mustExec(t, eventual, "INSERT INTO t VALUES (?, ?)", 100000+i, i)

@@ -1,12 +1,18 @@
 package proxy_test
 
 import (
+	"context"
 	"net"
 	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/courier-proxy/courier/config"
+	"github.com/courier-proxy/courier/proxy/backend"
+	"github.com/courier-proxy/courier/proxy/wire"
 )
 
 const cliScript = `
@@ -65,6 +71,11 @@ func TestMariaDBClient(t *testing.T) {
 	if err == nil || !strings.Contains(out, "ERROR 1146 (42S02)") {
 		t.Fatalf("error through the CLI: %v %q", err, out)
 	}
+	// The CLI's status command uses COM_STATISTICS.
+	out, err = cli(t, e.courier.Addr, "app", "app", e.schema, "status")
+	if err != nil || !strings.Contains(out, "Uptime:") {
+		t.Fatalf("status through the CLI: %v %q", err, out)
+	}
 	out, err = cli(t, e.courier.Addr, "app", "wrong", e.schema, "SELECT 1;")
 	if err == nil || !strings.Contains(out, "ERROR 1045 (28000)") {
 		t.Fatalf("bad password through the CLI: %v %q", err, out)
@@ -103,5 +114,60 @@ func TestFieldListAndPing(t *testing.T) {
 	}
 	if db, _ := r.GetString(0, 0); db != "mysql" {
 		t.Fatalf("database %q", db)
+	}
+}
+
+// TestChangeUser sends COM_CHANGE_USER: the session starts afresh as the
+// new user (its schema rules apply, user variables are gone), and a wrong
+// password is refused with 1045.
+func TestChangeUser(t *testing.T) {
+	e := newEnvWith(t, func(c *config.Config) {
+		c.Users = append(c.Users, config.User{Name: "second", Password: "s", Schemas: []string{"mysql"}})
+	})
+	ctx := context.Background()
+	dial := func() *backend.Conn {
+		c, err := backend.Dial(ctx, backend.Options{Addr: e.courier.Addr, User: "app", Password: "app"}, backend.FlavourPlain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	changeUser := func(c *backend.Conn, user, pw, db string) []byte {
+		p := append([]byte{mysql.COM_CHANGE_USER}, user...)
+		auth := mysql.CalcNativePassword(c.Scramble, []byte(pw))
+		p = append(append(p, 0, byte(len(auth))), auth...)
+		p = append(append(p, db...), 0)
+		p = append(p, 45, 0)
+		p = append(append(p, mysql.AUTH_NATIVE_PASSWORD...), 0)
+		if err := c.WriteCommand(p); err != nil {
+			t.Fatal(err)
+		}
+		reply, err := c.Wire().ReadPacket(1 << 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return reply
+	}
+
+	c := dial()
+	if err := c.Exec(ctx, "SET @left_behind = 1"); err != nil {
+		t.Fatal(err)
+	}
+	if reply := changeUser(c, "second", "s", "mysql"); reply[0] != wire.OKHeader {
+		t.Fatalf("change user: %q", reply)
+	}
+	rows, err := c.Query(ctx, "SELECT @left_behind, DATABASE()")
+	if err != nil || !rows[0][0].Null || rows[0][1].Text != "mysql" {
+		t.Fatalf("after change user: %v %v", rows, err)
+	}
+	if err := c.Exec(ctx, "USE "+e.schema); err == nil || !strings.Contains(err.Error(), "1044") {
+		t.Fatalf("new user's schema rules not applied: %v", err)
+	}
+
+	c2 := dial()
+	reply := changeUser(c2, "second", "wrong", "")
+	if num, state, _ := wire.ParseErr(reply); reply[0] != wire.ErrHeader || num != 1045 || state != "28000" {
+		t.Fatalf("bad password: %q", reply)
 	}
 }

@@ -114,6 +114,7 @@ func (ss *session) handshake(ctx context.Context) error {
 		return sqlerr.Wrap(err, sqlerr.ErrHandshake, "Bad handshake")
 	}
 	ss.caps = hr.caps & caps
+	ss.salt = salt
 	if err := ss.authenticate(hr, salt); err != nil {
 		return err
 	}
@@ -258,6 +259,7 @@ func (ss *session) fullAuth(acct *account, salt []byte) error {
 // checks the schema the client asked for on a backend.
 func (ss *session) startSession(ctx context.Context, hr handshakeResponse) error {
 	st := &backend.State{NoMultiStatements: ss.caps&mysql.CLIENT_MULTI_STATEMENTS == 0}
+	ss.charsetVars = nil
 	if hr.caps&mysql.CLIENT_FOUND_ROWS != 0 {
 		ss.flavour = backend.FlavourFoundRows
 	}
@@ -282,6 +284,89 @@ func (ss *session) startSession(ctx context.Context, hr handshakeResponse) error
 		}
 	}
 	return nil
+}
+
+// changeUser runs COM_CHANGE_USER: it authenticates the new user against
+// the handshake's scramble (switching to mysql_native_password when the
+// client uses another plugin) and starts a fresh session, as MySQL does.
+// A failed attempt closes the connection.
+func (ss *session) changeUser(ctx context.Context, p []byte) error {
+	hr, err := parseChangeUser(p, ss.caps)
+	if err != nil {
+		_ = ss.writeErr(sqlerr.Wrap(err, sqlerr.ErrMalformedPacket, "Malformed communication packet"))
+		return err
+	}
+	// Whatever the session left on its backend connection goes.
+	if bc := ss.bc; bc != nil {
+		if ss.pinned || ss.status&wire.StatusInTrans != 0 {
+			if err := bc.Reset(ctx); err != nil {
+				bc.MarkBroken()
+			}
+		}
+		ss.bc, ss.heldReplica = nil, nil
+		bc.Pool().Put(bc)
+	}
+	ss.pinned, ss.stmts, ss.lastInsertID, ss.lastGTID = false, nil, 0, ""
+	ss.status = wire.StatusAutocommit
+	clear(ss.causalSeen)
+	if err := ss.authenticate(hr, ss.salt); err != nil {
+		_ = ss.writeErr(err)
+		return err
+	}
+	if err := ss.startSession(ctx, hr); err != nil {
+		_ = ss.writeErr(err)
+		return err
+	}
+	return ss.writeOK(0, 0, 0)
+}
+
+// parseChangeUser reads a COM_CHANGE_USER packet into the form of a
+// handshake response.
+func parseChangeUser(p []byte, caps uint32) (handshakeResponse, error) {
+	hr := handshakeResponse{caps: caps, plugin: mysql.AUTH_NATIVE_PASSWORD}
+	rest := p[1:]
+	user, rest, ok := bytes.Cut(rest, []byte{0})
+	if !ok {
+		return hr, wire.ErrMalformed
+	}
+	hr.user = string(user)
+	if caps&mysql.CLIENT_SECURE_CONNECTION != 0 {
+		if len(rest) < 1 || len(rest) < 1+int(rest[0]) {
+			return hr, wire.ErrMalformed
+		}
+		hr.auth, rest = bytes.Clone(rest[1:1+int(rest[0])]), rest[1+int(rest[0]):]
+	} else {
+		auth, r, _ := bytes.Cut(rest, []byte{0})
+		hr.auth, rest = bytes.Clone(auth), r
+	}
+	db, rest, _ := bytes.Cut(rest, []byte{0})
+	hr.db = string(db)
+	if len(rest) >= 2 {
+		hr.collation = rest[0]
+		rest = rest[2:]
+	}
+	if caps&mysql.CLIENT_PLUGIN_AUTH != 0 && len(rest) > 0 {
+		if name, _, _ := bytes.Cut(rest, []byte{0}); len(name) > 0 {
+			hr.plugin = string(name)
+		}
+	}
+	return hr, nil
+}
+
+// statistics runs COM_STATISTICS on the primary: its reply is one
+// human-readable string packet.
+func (ss *session) statistics(ctx context.Context, p []byte) error {
+	bc, ok, err := ss.sendToPrimary(ctx, p)
+	if !ok {
+		return err
+	}
+	if _, _, err := ss.forward(ctx, bc); err != nil {
+		_, err := ss.backendFailed(bc, err)
+		ss.releaseIdle()
+		return err
+	}
+	ss.releaseIdle()
+	return ss.c.Flush()
 }
 
 // checkSchema makes sure the session's schema exists, on the primary or,

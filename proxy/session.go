@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"runtime/debug"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +28,7 @@ type session struct {
 	tls  bool
 	user *account
 	caps uint32
+	salt []byte // the handshake's scramble; COM_CHANGE_USER answers to it
 
 	flavour backend.Flavour
 	state   *backend.State
@@ -192,6 +194,20 @@ func (ss *session) dispatch(ctx context.Context, p []byte) error {
 	case mysql.COM_RESET_CONNECTION:
 		m.cmdOther.Inc()
 		return ss.resetConnection(ctx)
+	case mysql.COM_CHANGE_USER:
+		m.cmdOther.Inc()
+		return ss.changeUser(ctx, p)
+	case mysql.COM_STATISTICS:
+		m.cmdOther.Inc()
+		return ss.statistics(ctx, p)
+	case mysql.COM_PROCESS_KILL:
+		m.cmdOther.Inc()
+		if len(p) < 5 {
+			return ss.writeErr(sqlerr.New(sqlerr.ErrMalformedPacket, "Malformed communication packet"))
+		}
+		id := uint64(p[1]) | uint64(p[2])<<8 | uint64(p[3])<<16 | uint64(p[4])<<24
+		_, err := ss.kill(ctx, []byte("KILL "+strconv.FormatUint(id, 10)))
+		return err
 	}
 	m.cmdOther.Inc()
 	return ss.writeErr(sqlerr.New(sqlerr.ErrUnknownCommand, "Unknown command %d: Courier does not support it", p[0]))

@@ -23,6 +23,9 @@ type Conn struct {
 	ThreadID uint32
 	// ServerVersion is the version string from the server's greeting.
 	ServerVersion string
+	// Scramble is the greeting's authentication scramble (a
+	// COM_CHANGE_USER on this connection answers to it).
+	Scramble []byte
 	// LastInsertID is the value LAST_INSERT_ID() has on this connection,
 	// as far as the OK packets it returned tell.
 	LastInsertID uint64

@@ -90,6 +90,7 @@ func (c *Conn) handshake(o Options, fl Flavour) error {
 	}
 	c.ThreadID = g.threadID
 	c.ServerVersion = g.version
+	c.Scramble = g.salt
 	caps := clientCaps & g.caps
 	if fl == FlavourFoundRows {
 		caps |= mysql.CLIENT_FOUND_ROWS

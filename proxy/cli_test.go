@@ -2,13 +2,17 @@ package proxy_test
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
+	mysqldrv "github.com/go-sql-driver/mysql"
 
 	"github.com/courier-proxy/courier/config"
 	"github.com/courier-proxy/courier/proxy/backend"
@@ -169,5 +173,36 @@ func TestChangeUser(t *testing.T) {
 	reply := changeUser(c2, "second", "wrong", "")
 	if num, state, _ := wire.ParseErr(reply); reply[0] != wire.ErrHeader || num != 1045 || state != "28000" {
 		t.Fatalf("bad password: %q", reply)
+	}
+}
+
+// TestLoadDataLocal: LOAD DATA LOCAL INFILE streams the client's file to
+// the server; a client that did not enable local files gets error 4166.
+func TestLoadDataLocal(t *testing.T) {
+	e := newEnv(t)
+	mustExec(t, e.direct(""), "CREATE TABLE loaded (id INT PRIMARY KEY, name VARCHAR(20))")
+	path := filepath.Join(t.TempDir(), "rows.csv")
+	var b strings.Builder
+	for i := range 5000 { // several packets' worth
+		fmt.Fprintf(&b, "%d,name-%d\n", i, i)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mysqldrv.RegisterLocalFile(path)
+	db := e.proxied("")
+	mustExec(t, db, "LOAD DATA LOCAL INFILE '"+path+"' INTO TABLE loaded FIELDS TERMINATED BY ','")
+	if got := queryString(t, e.direct(""), "SELECT COUNT(*) FROM loaded"); got != "5000" {
+		t.Fatalf("loaded %s rows", got)
+	}
+	if got := queryString(t, db, "SELECT 1"); got != "1" {
+		t.Fatal("connection unusable after LOAD DATA")
+	}
+	if _, err := exec.LookPath("mariadb"); err == nil {
+		out, err := cli(t, e.courier.Addr, "app", "app", e.schema,
+			"LOAD DATA LOCAL INFILE '"+path+"' INTO TABLE loaded;", "--local-infile=0")
+		if err == nil || !strings.Contains(out, "4166") {
+			t.Fatalf("LOAD DATA LOCAL from a client without local files: %v %q", err, out)
+		}
 	}
 }

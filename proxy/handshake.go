@@ -20,9 +20,10 @@ import (
 )
 
 // Capabilities Courier offers clients. Deliberately absent: compression,
-// LOAD DATA LOCAL, DEPRECATE_EOF and SESSION_TRACK (backends are spoken
-// to without them, so result packets can be forwarded unchanged).
+// DEPRECATE_EOF and SESSION_TRACK (backends are spoken to without them, so
+// result packets can be forwarded unchanged).
 const serverCaps = mysql.CLIENT_LONG_PASSWORD | mysql.CLIENT_FOUND_ROWS | mysql.CLIENT_LONG_FLAG |
+	mysql.CLIENT_LOCAL_FILES |
 	mysql.CLIENT_CONNECT_WITH_DB | mysql.CLIENT_PROTOCOL_41 | mysql.CLIENT_INTERACTIVE |
 	mysql.CLIENT_TRANSACTIONS | mysql.CLIENT_SECURE_CONNECTION | mysql.CLIENT_MULTI_STATEMENTS |
 	mysql.CLIENT_MULTI_RESULTS | mysql.CLIENT_PS_MULTI_RESULTS | mysql.CLIENT_PLUGIN_AUTH |

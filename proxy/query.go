@@ -2,6 +2,8 @@ package proxy
 
 import (
 	"context"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
 	"strconv"
 	"strings"
 	"time"
@@ -70,6 +72,13 @@ func (ss *session) query(ctx context.Context, p []byte) error {
 		if handled, err := ss.kill(ctx, q); handled {
 			return err
 		}
+	case parser.KindLoad:
+		// Backends accept LOAD DATA LOCAL; a client that did not ask for
+		// local files must not be sent the server's request for one.
+		if ss.caps&mysql.CLIENT_LOCAL_FILES == 0 && containsWord(q, "local") {
+			return ss.writeErr(sqlerr.New(4166,
+				"The used command is not allowed because the client has disabled the local infile capability"))
+		}
 	}
 	if sticky(info) {
 		ss.pinned = true
@@ -99,6 +108,29 @@ func (ss *session) query(ctx context.Context, p []byte) error {
 	ss.finish(info, res)
 	ss.srv.metrics.observe(start, q, ss)
 	return nil
+}
+
+// containsWord reports whether w (lower case) appears in q as a word,
+// ignoring case.
+func containsWord(q []byte, w string) bool {
+	l := strings.ToLower(string(q))
+	for i := strings.Index(l, w); i >= 0; {
+		before := i == 0 || !isWordByte(l[i-1])
+		after := i+len(w) == len(l) || !isWordByte(l[i+len(w)])
+		if before && after {
+			return true
+		}
+		j := strings.Index(l[i+1:], w)
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
 }
 
 // setCourierVars runs a SET of Courier's own session variables.

@@ -55,9 +55,13 @@ func (ss *session) relay(ctx context.Context, bc *backend.Conn, retryable bool) 
 			res.failed = true
 			res.status = ss.status &^ wire.StatusMoreResults
 		case wire.LocalInfile:
-			// Backends are never offered LOAD DATA LOCAL; a server that
-			// asks anyway is out of protocol.
-			return ss.backendFailed(bc, wire.ErrMalformed)
+			// LOAD DATA LOCAL: the request went to the client (which
+			// asked for local files, or query refused the statement);
+			// its file follows, then the server's reply.
+			if err := ss.relayLocalFile(bc); err != nil {
+				return ss.backendFailed(bc, err)
+			}
+			more = true
 		default:
 			n, _, _, err := wire.ReadLenEncInt(prefix)
 			if err != nil {
@@ -77,6 +81,26 @@ func (ss *session) relay(ctx context.Context, bc *backend.Conn, retryable bool) 
 		return res, err
 	}
 	return res, nil
+}
+
+// relayLocalFile copies the file a client sends for LOAD DATA LOCAL to the
+// backend, packet by packet, up to the empty packet that ends it.
+func (ss *session) relayLocalFile(bc *backend.Conn) error {
+	if err := ss.c.Flush(); err != nil {
+		return &wire.WriteError{Err: err}
+	}
+	for {
+		_, n, err := ss.c.ForwardPacket(bc.Wire(), 0)
+		var we *wire.WriteError
+		switch {
+		case errors.As(err, &we):
+			return we.Err // the backend failed
+		case err != nil:
+			return &wire.WriteError{Err: err} // the client failed: the session ends
+		case n == 0:
+			return bc.Wire().Flush()
+		}
+	}
 }
 
 // relayResultSet streams column definitions and rows after the column

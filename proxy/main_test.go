@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -46,7 +47,25 @@ func run(m *testing.M) int {
 	}
 	defer stop()
 	cluster = c
-	return m.Run()
+	base := runtime.NumGoroutine()
+	code := m.Run()
+	if code == 0 && !goroutinesSettle(base+5, 10*time.Second) {
+		buf := make([]byte, 1<<20)
+		fmt.Fprintf(os.Stderr, "goroutine leak: %d goroutines after the tests, %d before\n%s",
+			runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
+		return 1
+	}
+	return code
+}
+
+// goroutinesSettle waits until at most n goroutines run.
+func goroutinesSettle(n int, d time.Duration) bool {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if runtime.NumGoroutine() <= n {
+			return true
+		}
+	}
+	return false
 }
 
 func shortFlag() bool {

@@ -79,12 +79,16 @@ func newMetrics(s *Server) *Metrics {
 	return m
 }
 
-// observe records a statement's latency and logs it when slow.
-func (m *Metrics) observe(start time.Time, sql []byte, ss *session) {
+// observe records a statement's latency and logs it when slow; the text
+// is sql, or stmtSQL for prepared statements.
+func (m *Metrics) observe(start time.Time, sql []byte, stmtSQL string, ss *session) {
 	d := time.Since(start)
 	m.latency.Observe(d.Seconds())
 	if slow := ss.srv.cfg.Log.SlowQuery; slow > 0 && d >= slow {
 		m.slow.Inc()
+		if stmtSQL != "" {
+			sql = []byte(stmtSQL)
+		}
 		ss.logger().Warn("slow statement", zap.Duration("duration", d), zap.ByteString("sql", truncate(sql, 512)))
 	}
 }

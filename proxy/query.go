@@ -106,7 +106,7 @@ func (ss *session) query(ctx context.Context, p []byte) error {
 		}
 	}
 	ss.finish(info, res)
-	ss.srv.metrics.observe(start, q, ss)
+	ss.srv.metrics.observe(start, q, "", ss)
 	return nil
 }
 

@@ -214,7 +214,7 @@ func (ss *session) stmtExecute(ctx context.Context, p []byte) error {
 		return err
 	}
 	ss.finish(cs.info, res)
-	ss.srv.metrics.observe(start, p[:0], ss)
+	ss.srv.metrics.observe(start, nil, cs.sql, ss)
 	return nil
 }
 

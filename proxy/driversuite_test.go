@@ -12,7 +12,9 @@ import (
 )
 
 // TestGoSQLDriverSuite runs go-sql-driver/mysql's own test suite (the
-// version in go.mod) against Courier, as a real client would use it.
+// version in go.mod) against Courier, as a real client would use it: once
+// with every statement on the primary, once with reads split over two
+// replicas.
 // Skipped from it: TestConnectorReturnsTimeout (dials an outside address),
 // TestUnixSocketAuthFail (uses the server's unix socket, which a proxy does
 // not have) and TestTLS (reads Ssl_cipher from SHOW STATUS, which describes
@@ -26,10 +28,15 @@ func TestGoSQLDriverSuite(t *testing.T) {
 		t.Skip("no go command to run the driver's tests with")
 	}
 	cert, key := selfSigned(t, t.TempDir())
-	e := newEnvWith(t, func(c *config.Config) {
+	change := func(c *config.Config) {
 		c.TLS = config.TLS{Cert: cert, Key: key}
 		c.Users = append(c.Users, config.User{Name: "gotest", Password: "gotest"})
-	})
+	}
+	t.Run("primary", func(t *testing.T) { runDriverSuite(t, gobin, newEnvWith(t, change)) })
+	t.Run("read-write-split", func(t *testing.T) { runDriverSuite(t, gobin, newRWEnv(t, change).env) })
+}
+
+func runDriverSuite(t *testing.T, gobin string, e *env) {
 	cmd := exec.Command(gobin, "test", "-count=1",
 		"-skip", "TestConnectorReturnsTimeout|TestUnixSocketAuthFail|TestTLS",
 		"github.com/go-sql-driver/mysql")

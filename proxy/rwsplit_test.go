@@ -358,6 +358,24 @@ func TestReplicaKilledUnderLoad(t *testing.T) {
 	if e.status("replica1").InRotation {
 		t.Fatal("killed replica still in rotation")
 	}
+
+	// Restarted, it comes back and serves reads; connections pooled to it
+	// before the kill are gone, not handed out.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := localcluster.Restart(ctx, e.dir, e.lc.Replicas(0)[0].Name); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "restarted replica back in rotation", func() bool { return e.status("replica1").InRotation })
+	one := e.proxied("")
+	one.SetMaxOpenConns(1)
+	served := servedBy(t, one, 100)[e.port(e.lc.Replicas(0)[0])]
+	if served < 40 {
+		t.Fatalf("restarted replica served %d of 100 reads", served)
+	}
+	if !e.status("replica1").InRotation {
+		t.Fatal("restarted replica left rotation again")
+	}
 }
 
 // TestPrimaryDown: with the primary killed, writes fail fast with a clear

@@ -201,6 +201,25 @@ func (p *Pool) markDown(err error) {
 	p.lastErr.Store(&msg)
 	if p.healthy.Swap(false) {
 		p.log.Warn("backend unhealthy", zap.Error(err))
+		p.dropIdle() // they most likely died with the server
+	}
+}
+
+// dropIdle closes every idle connection.
+func (p *Pool) dropIdle() {
+	p.mu.Lock()
+	var all []*Conn
+	for i, l := range p.idle {
+		all = append(all, l...)
+		p.open -= len(l)
+		p.idle[i] = nil
+	}
+	p.mu.Unlock()
+	for _, c := range all {
+		c.Close()
+	}
+	if len(all) > 0 {
+		p.signal()
 	}
 }
 

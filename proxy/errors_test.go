@@ -11,9 +11,12 @@ import (
 	"testing"
 	"time"
 
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/courier-proxy/courier/config"
+	"github.com/courier-proxy/courier/proxy/backend"
+	"github.com/courier-proxy/courier/proxy/wire"
 )
 
 func wantMySQLError(t *testing.T, err error, num uint16, state string) {
@@ -167,6 +170,27 @@ func TestBadClientsAreCutOff(t *testing.T) {
 			}
 		}
 		nc.Close()
+	}
+	// A malformed command after login: error 1835, then the connection
+	// is closed.
+	bc, err := backend.Dial(context.Background(), backend.Options{Addr: e.courier.Addr, User: "app", Password: "app"}, backend.FlavourPlain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bc.Close()
+	if err := bc.WriteCommand([]byte{gomysql.COM_STMT_EXECUTE, 1, 0}); err != nil {
+		t.Fatal(err)
+	}
+	reply, err := bc.Wire().ReadPacket(1 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if num, state, _ := wire.ParseErr(reply); reply[0] != wire.ErrHeader || num != 1835 || state != "HY000" {
+		t.Fatalf("malformed execute: reply %q", reply)
+	}
+	bc.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := bc.Wire().ReadPacket(1 << 20); err == nil {
+		t.Fatal("connection still open after a malformed packet")
 	}
 	if got := queryString(t, good, "SELECT 2"); got != "2" {
 		t.Fatal("good client broken by bad ones")

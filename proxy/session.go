@@ -139,7 +139,7 @@ func (ss *session) loop(ctx context.Context) {
 			return
 		}
 		if len(p) == 0 {
-			_ = ss.writeErr(sqlerr.New(sqlerr.ErrMalformedPacket, "Malformed communication packet"))
+			_ = ss.malformed()
 			return
 		}
 		if err := ss.dispatch(ctx, p); err != nil {
@@ -203,7 +203,7 @@ func (ss *session) dispatch(ctx context.Context, p []byte) error {
 	case mysql.COM_PROCESS_KILL:
 		m.cmdOther.Inc()
 		if len(p) < 5 {
-			return ss.writeErr(sqlerr.New(sqlerr.ErrMalformedPacket, "Malformed communication packet"))
+			return ss.malformed()
 		}
 		id := uint64(p[1]) | uint64(p[2])<<8 | uint64(p[3])<<16 | uint64(p[4])<<24
 		_, err := ss.kill(ctx, []byte("KILL "+strconv.FormatUint(id, 10)))
@@ -250,6 +250,16 @@ func (ss *session) localStatus() uint16 {
 		st &^= wire.StatusInTrans | wire.StatusInTransReadonly
 	}
 	return st
+}
+
+// errMalformed ends a connection that sent a malformed packet.
+var errMalformed = errors.New("client sent a malformed packet")
+
+// malformed answers a malformed packet with error 1835 and ends the
+// connection: what follows it cannot be trusted to be in step.
+func (ss *session) malformed() error {
+	_ = ss.writeErr(sqlerr.New(sqlerr.ErrMalformedPacket, "Malformed communication packet"))
+	return errMalformed
 }
 
 // writeErr sends a coded error to the client; uncoded errors become 1105

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -110,7 +111,7 @@ func (ss *session) nextStmtID() uint32 {
 // lookupStmt finds the statement a COM_STMT_* packet names.
 func (ss *session) lookupStmt(p []byte, cmd string) (*clientStmt, error) {
 	if len(p) < 5 {
-		return nil, sqlerr.New(sqlerr.ErrMalformedPacket, "Malformed communication packet")
+		return nil, errMalformed
 	}
 	id := binary.LittleEndian.Uint32(p[1:])
 	if cs := ss.stmts[id]; cs != nil {
@@ -118,6 +119,14 @@ func (ss *session) lookupStmt(p []byte, cmd string) (*clientStmt, error) {
 	}
 	return nil, sqlerr.New(sqlerr.ErrUnknownStmtHandler,
 		"Unknown prepared statement handler (%d) given to %s", id, cmd)
+}
+
+// stmtErr answers a failed statement look-up.
+func (ss *session) stmtErr(err error) error {
+	if errors.Is(err, errMalformed) {
+		return ss.malformed()
+	}
+	return ss.writeErr(err)
 }
 
 // backendStmt returns the statement prepared on bc for cs, preparing it
@@ -150,22 +159,22 @@ func (ss *session) stmtExecute(ctx context.Context, p []byte) error {
 	start := time.Now()
 	cs, err := ss.lookupStmt(p, "mysqld_stmt_execute")
 	if err != nil {
-		return ss.writeErr(err)
+		return ss.stmtErr(err)
 	}
 	if len(p) < 10 {
-		return ss.writeErr(sqlerr.New(sqlerr.ErrMalformedPacket, "Malformed communication packet"))
+		return ss.malformed()
 	}
 	flags := p[5]
 	typesAt := 0 // position of the new-params-bound flag
 	if cs.params > 0 {
 		typesAt = 10 + (int(cs.params)+7)/8
 		if len(p) <= typesAt {
-			return ss.writeErr(sqlerr.New(sqlerr.ErrMalformedPacket, "Malformed communication packet"))
+			return ss.malformed()
 		}
 		if p[typesAt] == 1 {
 			end := typesAt + 1 + 2*int(cs.params)
 			if len(p) < end {
-				return ss.writeErr(sqlerr.New(sqlerr.ErrMalformedPacket, "Malformed communication packet"))
+				return ss.malformed()
 			}
 			cs.types = append(cs.types[:0], p[typesAt+1:end]...)
 		} else if cs.types == nil {
@@ -222,7 +231,10 @@ func (ss *session) stmtExecute(ctx context.Context, p []byte) error {
 // may run on another backend connection. There is no reply.
 func (ss *session) stmtLongData(p []byte) error {
 	cs, err := ss.lookupStmt(p, "mysqld_stmt_send_long_data")
-	if err != nil || len(p) < 7 {
+	if errors.Is(err, errMalformed) || len(p) < 7 {
+		return ss.malformed()
+	}
+	if err != nil {
 		return nil // the protocol has no reply; the execute reports problems
 	}
 	cs.longLen += len(p)
@@ -237,7 +249,7 @@ func (ss *session) stmtLongData(p []byte) error {
 func (ss *session) stmtReset(ctx context.Context, p []byte) error {
 	cs, err := ss.lookupStmt(p, "mysqld_stmt_reset")
 	if err != nil {
-		return ss.writeErr(err)
+		return ss.stmtErr(err)
 	}
 	cs.long, cs.longLen = nil, 0
 	if bc := ss.bc; bc != nil && ss.pinned {
@@ -267,7 +279,7 @@ func (ss *session) stmtClose(p []byte) {
 func (ss *session) stmtFetch(ctx context.Context, p []byte) error {
 	cs, err := ss.lookupStmt(p, "mysqld_stmt_fetch")
 	if err != nil {
-		return ss.writeErr(err)
+		return ss.stmtErr(err)
 	}
 	bc := ss.bc
 	var bst *backend.Stmt

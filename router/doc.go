@@ -5,8 +5,12 @@
 // replica (health, weights, warm-up), waits for causal consistency and
 // falls back to the primary when needed.
 //
-// Today it decides between a cluster's primary and its replicas
-// (read/write splitting); sharding plans will join it here.
+// It decides between a cluster's primary and its replicas (read/write
+// splitting, rwsplit.go), and plans statements over a sharded schema
+// (planner.go): route by key, split IN lists and multi-row INSERTs per
+// shard, scatter, reference and DDL routes, and error 1235 for what cannot
+// be answered correctly. The sharded planner is not yet wired into the
+// proxy; the scatter-gather merge engine comes with it.
 //
 // Imports: parser only (never proxy, net or a driver).
 package router

@@ -1,0 +1,58 @@
+package router
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/courier-proxy/courier/router/topo"
+)
+
+// RouteKind says which backends a plan runs on.
+type RouteKind uint8
+
+// Route kinds.
+const (
+	// RouteUnsharded: the default cluster, statement unchanged.
+	RouteUnsharded RouteKind = iota
+	// RouteShards: the listed shards, each with its own statement text
+	// (IN lists and multi-row INSERTs split by shard).
+	RouteShards
+	// RouteScatter: every shard, statement unchanged; results are merged.
+	RouteScatter
+	// RouteAnyShard: one shard of the executor's choice (reads of
+	// reference tables).
+	RouteAnyShard
+	// RouteAllShards: every shard, statement unchanged, one result (DDL
+	// and writes to reference tables).
+	RouteAllShards
+)
+
+var routeNames = [...]string{"unsharded", "shards", "scatter", "any_shard", "all_shards"}
+
+func (k RouteKind) String() string { return routeNames[k] }
+
+// ShardQuery is the statement one shard runs.
+type ShardQuery struct {
+	Shard *topo.Shard
+	SQL   string
+}
+
+// Plan is where a statement runs and with what text. Plans are data: they
+// print themselves, for EXPLAIN and golden tests.
+type Plan struct {
+	Kind    RouteKind
+	Write   bool
+	Queries []ShardQuery // RouteShards
+}
+
+func (p *Plan) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s", p.Kind)
+	if p.Write {
+		b.WriteString(" write")
+	}
+	for _, q := range p.Queries {
+		fmt.Fprintf(&b, "\n  %s: %s", q.Shard.Name, q.SQL)
+	}
+	return b.String()
+}

@@ -1,0 +1,445 @@
+package router
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"vitess.io/vitess/go/vt/sqlparser"
+
+	"github.com/courier-proxy/courier/router/topo"
+	"github.com/courier-proxy/courier/router/vindex"
+	"github.com/courier-proxy/courier/sqlerr"
+)
+
+// Planner plans statements against a schema. It is a pure function of
+// (statement, arguments, schema): no I/O, safe for concurrent use.
+type Planner struct {
+	parser *sqlparser.Parser
+	schema *Schema
+}
+
+// NewPlanner returns a planner over schema.
+func NewPlanner(p *sqlparser.Parser, s *Schema) *Planner { return &Planner{parser: p, schema: s} }
+
+// ErrUnparsed reports a statement the parser does not understand; the
+// executor may still send it to the default cluster when no sharded table
+// is configured.
+var ErrUnparsed = errors.New("statement not understood by the planner")
+
+// Plan plans one statement. args are the values of its ? placeholders,
+// in order (nil for text queries).
+func (pl *Planner) Plan(sql string, args []vindex.Value) (*Plan, error) {
+	stmt, err := pl.parser.Parse(sql)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnparsed, err)
+	}
+	b := binder{args: args}
+	switch s := stmt.(type) {
+	case *sqlparser.Select:
+		return pl.planSelect(s, &b)
+	case *sqlparser.Insert:
+		return pl.planInsert(s, &b)
+	case *sqlparser.Update:
+		return pl.planUpdateDelete(s, s.TableExprs, s.Where, s.Limit != nil, updatesKey(s, pl.schema), &b)
+	case *sqlparser.Delete:
+		return pl.planUpdateDelete(s, s.TableExprs, s.Where, s.Limit != nil, "", &b)
+	case sqlparser.DDLStatement:
+		for _, t := range s.AffectedTables() {
+			if pl.schema.Table(t.Name.String()).Kind != Unsharded {
+				return &Plan{Kind: RouteAllShards, Write: true}, nil
+			}
+		}
+	}
+	return &Plan{Kind: RouteUnsharded}, nil
+}
+
+// tableRef is a table named in a statement, with the name it is referred
+// to by (its alias, else its name).
+type tableRef struct {
+	t    *Table
+	name string
+}
+
+// tables lists every table a statement reads or writes, subqueries
+// included.
+func (pl *Planner) tables(node sqlparser.SQLNode) []tableRef {
+	var out []tableRef
+	_ = sqlparser.Walk(func(n sqlparser.SQLNode) (bool, error) {
+		if at, ok := n.(*sqlparser.AliasedTableExpr); ok {
+			if tn, ok := at.Expr.(sqlparser.TableName); ok {
+				ref := tableRef{t: pl.schema.Table(tn.Name.String()), name: strings.ToLower(tn.Name.String())}
+				if !at.As.IsEmpty() {
+					ref.name = strings.ToLower(at.As.String())
+				}
+				out = append(out, ref)
+			}
+		}
+		return true, nil
+	}, node)
+	return out
+}
+
+// kinds splits table references by layout.
+func kinds(refs []tableRef) (sharded, reference, unsharded []tableRef) {
+	for _, r := range refs {
+		switch r.t.Kind {
+		case Sharded:
+			sharded = append(sharded, r)
+		case Reference:
+			reference = append(reference, r)
+		default:
+			unsharded = append(unsharded, r)
+		}
+	}
+	return
+}
+
+func (pl *Planner) planSelect(s *sqlparser.Select, b *binder) (*Plan, error) {
+	sharded, reference, unsharded := kinds(pl.tables(s))
+	switch {
+	case len(sharded) == 0 && len(reference) == 0:
+		return &Plan{Kind: RouteUnsharded}, nil
+	case len(unsharded) > 0:
+		return nil, sqlerr.NotSupported(fmt.Sprintf("a query mixing sharded or reference tables with unsharded table %s", unsharded[0].name),
+			"query them separately")
+	case len(sharded) == 0:
+		return &Plan{Kind: RouteAnyShard}, nil
+	}
+	if err := pl.checkGroup(s, sharded); err != nil {
+		return nil, err
+	}
+	if s.Where == nil {
+		return &Plan{Kind: RouteScatter}, nil
+	}
+	return pl.routeByKey(s, s.Where.Expr, sharded, b, false)
+}
+
+// checkGroup allows several sharded tables in one query only when they are
+// in one key group and joined on their keys, so each shard can answer
+// alone.
+func (pl *Planner) checkGroup(stmt sqlparser.SQLNode, sharded []tableRef) error {
+	if len(sharded) == 1 {
+		return nil
+	}
+	first := sharded[0]
+	joined := map[string]bool{first.name: true}
+	var preds []sqlparser.Expr
+	_ = sqlparser.Walk(func(n sqlparser.SQLNode) (bool, error) {
+		switch n := n.(type) {
+		case *sqlparser.JoinCondition:
+			if n.On != nil {
+				preds = append(preds, splitAnd(n.On)...)
+			}
+		case *sqlparser.Where:
+			if n.Type == sqlparser.WhereClause {
+				preds = append(preds, splitAnd(n.Expr)...)
+			}
+		}
+		return true, nil
+	}, stmt)
+	for _, r := range sharded[1:] {
+		if r.t.group() != first.t.group() {
+			return sqlerr.NotSupported(fmt.Sprintf("a join of %s and %s, which are sharded differently", first.name, r.name), "")
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, p := range preds {
+			c, ok := p.(*sqlparser.ComparisonExpr)
+			if !ok || c.Operator != sqlparser.EqualOp {
+				continue
+			}
+			l, lok := c.Left.(*sqlparser.ColName)
+			r, rok := c.Right.(*sqlparser.ColName)
+			if !lok || !rok {
+				continue
+			}
+			lt, rt := keyOf(l, sharded), keyOf(r, sharded)
+			if lt == "" || rt == "" || joined[lt] == joined[rt] {
+				continue
+			}
+			joined[lt], joined[rt], changed = true, true, true
+		}
+	}
+	for _, r := range sharded {
+		if !joined[r.name] {
+			return sqlerr.NotSupported(fmt.Sprintf("a join of sharded tables %s and %s not on their sharding key", first.name, r.name),
+				fmt.Sprintf("join on %s.%s = %s.%s", first.name, first.t.Key, r.name, r.t.Key))
+		}
+	}
+	return nil
+}
+
+// keyOf returns the reference name of the sharded table whose key column c
+// is, or "".
+func keyOf(c *sqlparser.ColName, sharded []tableRef) string {
+	col := c.Name.Lowered()
+	q := strings.ToLower(c.Qualifier.Name.String())
+	var found string
+	for _, r := range sharded {
+		if r.t.Key != col || (q != "" && q != r.name) {
+			continue
+		}
+		if found != "" && q == "" {
+			return "" // ambiguous without a qualifier
+		}
+		found = r.name
+	}
+	return found
+}
+
+func splitAnd(e sqlparser.Expr) []sqlparser.Expr {
+	if a, ok := e.(*sqlparser.AndExpr); ok {
+		return append(splitAnd(a.Left), splitAnd(a.Right)...)
+	}
+	return []sqlparser.Expr{e}
+}
+
+// keyPredicate is a WHERE conjunct that pins the sharding key to values.
+type keyPredicate struct {
+	values []vindex.Value
+	in     *sqlparser.ComparisonExpr // an IN list that can be split by shard
+}
+
+// findKeyPredicate looks for key = v, key IN (...), or an OR of key
+// equalities among the conjuncts of where.
+func findKeyPredicate(where sqlparser.Expr, sharded []tableRef, b *binder) (*keyPredicate, bool) {
+	for _, c := range splitAnd(where) {
+		if kp, ok := keyValues(c, sharded, b); ok {
+			return kp, true
+		}
+	}
+	return nil, false
+}
+
+func keyValues(e sqlparser.Expr, sharded []tableRef, b *binder) (*keyPredicate, bool) {
+	switch e := e.(type) {
+	case *sqlparser.ComparisonExpr:
+		col, ok := e.Left.(*sqlparser.ColName)
+		if !ok || keyOf(col, sharded) == "" {
+			return nil, false
+		}
+		switch e.Operator {
+		case sqlparser.EqualOp:
+			v, ok := b.value(e.Right)
+			return &keyPredicate{values: []vindex.Value{v}}, ok
+		case sqlparser.InOp:
+			tuple, ok := e.Right.(sqlparser.ValTuple)
+			if !ok {
+				return nil, false
+			}
+			kp := &keyPredicate{in: e}
+			for _, x := range tuple {
+				v, ok := b.value(x)
+				if !ok {
+					return nil, false
+				}
+				kp.values = append(kp.values, v)
+			}
+			return kp, true
+		}
+	case *sqlparser.OrExpr:
+		l, lok := keyValues(e.Left, sharded, b)
+		r, rok := keyValues(e.Right, sharded, b)
+		if lok && rok {
+			return &keyPredicate{values: append(l.values, r.values...)}, true
+		}
+	}
+	return nil, false
+}
+
+// routeByKey routes stmt to the shards its key predicate names (splitting
+// an IN list per shard), or scatters it when it has none.
+func (pl *Planner) routeByKey(stmt sqlparser.Statement, where sqlparser.Expr, sharded []tableRef, b *binder, write bool) (*Plan, error) {
+	kp, ok := findKeyPredicate(where, sharded, b)
+	if !ok {
+		return &Plan{Kind: RouteScatter, Write: write}, nil
+	}
+	t := sharded[0].t
+	byShard := map[*topo.Shard][]int{}
+	var order []*topo.Shard
+	for i, v := range kp.values {
+		id, err := t.Func.Map(t.KeyType, v)
+		if errors.Is(err, vindex.ErrNotAKey) {
+			continue // no row can match it
+		} else if err != nil {
+			return nil, err
+		}
+		sh := pl.schema.Topo.Shard(id)
+		if _, seen := byShard[sh]; !seen {
+			order = append(order, sh)
+		}
+		byShard[sh] = append(byShard[sh], i)
+	}
+	plan := &Plan{Kind: RouteShards, Write: write}
+	if len(order) == 0 { // no value can be a key: any one shard answers (empty)
+		order = []*topo.Shard{&pl.schema.Topo.Shards()[0]}
+	}
+	for _, sh := range order {
+		sql := sqlparser.String(stmt)
+		if kp.in != nil && len(order) > 1 {
+			sql = withInList(stmt, kp.in, byShard[sh])
+		}
+		plan.Queries = append(plan.Queries, ShardQuery{Shard: sh, SQL: sql})
+	}
+	return plan, nil
+}
+
+// withInList formats stmt with the IN list reduced to the values at keep.
+func withInList(stmt sqlparser.Statement, in *sqlparser.ComparisonExpr, keep []int) string {
+	full := in.Right
+	tuple := full.(sqlparser.ValTuple)
+	part := make(sqlparser.ValTuple, 0, len(keep))
+	for _, i := range keep {
+		part = append(part, tuple[i])
+	}
+	in.Right = part
+	defer func() { in.Right = full }()
+	return sqlparser.String(stmt)
+}
+
+func (pl *Planner) planInsert(s *sqlparser.Insert, b *binder) (*Plan, error) {
+	tn, err := s.Table.TableName()
+	if err != nil {
+		return nil, sqlerr.NotSupported("this INSERT target", "")
+	}
+	t := pl.schema.Table(tn.Name.String())
+	switch t.Kind {
+	case Unsharded:
+		if sharded, reference, _ := kinds(pl.tables(s)); len(sharded)+len(reference) > 0 {
+			return nil, sqlerr.NotSupported("INSERT ... SELECT across clusters", "")
+		}
+		return &Plan{Kind: RouteUnsharded, Write: true}, nil
+	case Reference:
+		return &Plan{Kind: RouteAllShards, Write: true}, nil
+	}
+	rows, ok := s.Rows.(sqlparser.Values)
+	if !ok {
+		return nil, sqlerr.NotSupported(fmt.Sprintf("INSERT ... SELECT into sharded table %s", t.Name), "insert the rows with VALUES")
+	}
+	keyAt := slices.IndexFunc(s.Columns, func(c sqlparser.IdentifierCI) bool { return c.Lowered() == t.Key })
+	if keyAt < 0 {
+		return nil, sqlerr.NotSupported(fmt.Sprintf("INSERT into sharded table %s without naming its key column %s", t.Name, t.Key),
+			"list the columns and give every row its "+t.Key)
+	}
+	for _, u := range s.OnDup {
+		if u.Name.Name.Lowered() == t.Key {
+			return nil, sqlerr.NotSupported(fmt.Sprintf("changing the sharding key %s of %s in ON DUPLICATE KEY UPDATE", t.Key, t.Name), "")
+		}
+	}
+	byShard := map[*topo.Shard]sqlparser.Values{}
+	var order []*topo.Shard
+	for _, row := range rows {
+		if keyAt >= len(row) {
+			return nil, sqlerr.New(1136, "Column count doesn't match value count at row 1")
+		}
+		v, ok := b.value(row[keyAt])
+		if !ok {
+			return nil, sqlerr.NotSupported(fmt.Sprintf("a %s that is not a constant in an INSERT into %s", t.Key, t.Name), "")
+		}
+		id, err := t.Func.Map(t.KeyType, v)
+		if err != nil {
+			return nil, sqlerr.New(sqlerr.ErrWrongArguments, "%s value cannot be a sharding key of %s: %v", t.Key, t.Name, err)
+		}
+		sh := pl.schema.Topo.Shard(id)
+		if _, seen := byShard[sh]; !seen {
+			order = append(order, sh)
+		}
+		byShard[sh] = append(byShard[sh], row)
+	}
+	plan := &Plan{Kind: RouteShards, Write: true}
+	for _, sh := range order {
+		s.Rows = byShard[sh]
+		plan.Queries = append(plan.Queries, ShardQuery{Shard: sh, SQL: sqlparser.String(s)})
+	}
+	s.Rows = rows
+	return plan, nil
+}
+
+// updatesKey returns the sharding key an UPDATE assigns, or "".
+func updatesKey(s *sqlparser.Update, schema *Schema) string {
+	for _, ref := range s.TableExprs {
+		at, ok := ref.(*sqlparser.AliasedTableExpr)
+		if !ok {
+			continue
+		}
+		tn, ok := at.Expr.(sqlparser.TableName)
+		if !ok {
+			continue
+		}
+		t := schema.Table(tn.Name.String())
+		for _, u := range s.Exprs {
+			if t.Kind == Sharded && u.Name.Name.Lowered() == t.Key {
+				return t.Name + "." + t.Key
+			}
+		}
+	}
+	return ""
+}
+
+func (pl *Planner) planUpdateDelete(stmt sqlparser.Statement, from []sqlparser.TableExpr, where *sqlparser.Where,
+	limited bool, keyChange string, b *binder) (*Plan, error) {
+	sharded, reference, unsharded := kinds(pl.tables(stmt))
+	switch {
+	case len(sharded) == 0 && len(reference) == 0:
+		return &Plan{Kind: RouteUnsharded, Write: true}, nil
+	case len(unsharded) > 0:
+		return nil, sqlerr.NotSupported("a write mixing sharded or reference tables with unsharded ones", "")
+	case len(from) != 1 || len(sharded)+len(reference) != 1:
+		return nil, sqlerr.NotSupported("a multi-table UPDATE or DELETE on sharded or reference tables", "write each table separately")
+	case len(reference) == 1:
+		return &Plan{Kind: RouteAllShards, Write: true}, nil
+	case keyChange != "":
+		return nil, sqlerr.NotSupported("changing the sharding key "+keyChange,
+			"delete the row and insert it with the new key")
+	}
+	var cond sqlparser.Expr
+	if where != nil {
+		cond = where.Expr
+	}
+	if cond == nil {
+		return &Plan{Kind: RouteScatter, Write: true}, nil
+	}
+	p, err := pl.routeByKey(stmt, cond, sharded, b, true)
+	if err == nil && p.Kind == RouteScatter && limited {
+		return nil, sqlerr.NotSupported("UPDATE or DELETE with LIMIT on every shard", "add the sharding key to the WHERE clause")
+	}
+	return p, err
+}
+
+// binder turns literals and ? placeholders into key values.
+type binder struct{ args []vindex.Value }
+
+func (b *binder) value(e sqlparser.Expr) (vindex.Value, bool) {
+	switch e := e.(type) {
+	case *sqlparser.Literal:
+		switch e.Type {
+		case sqlparser.IntVal:
+			if i, err := strconv.ParseInt(e.Val, 10, 64); err == nil {
+				return vindex.IntValue(i), true
+			}
+			if u, err := strconv.ParseUint(e.Val, 10, 64); err == nil {
+				return vindex.UintValue(u), true
+			}
+		case sqlparser.StrVal:
+			return vindex.StrValue(e.Val), true
+		}
+	case *sqlparser.UnaryExpr:
+		if e.Operator == sqlparser.UMinusOp {
+			if l, ok := e.Expr.(*sqlparser.Literal); ok && l.Type == sqlparser.IntVal {
+				if i, err := strconv.ParseInt("-"+l.Val, 10, 64); err == nil {
+					return vindex.IntValue(i), true
+				}
+			}
+		}
+	case *sqlparser.Argument:
+		n, err := strconv.Atoi(strings.TrimPrefix(e.Name, "v"))
+		if err == nil && n >= 1 && n <= len(b.args) {
+			return b.args[n-1], true
+		}
+	}
+	return vindex.Value{}, false
+}

@@ -37,6 +37,39 @@ type Config struct {
 	Users []User `mapstructure:"users"`
 	// Clusters are the backend MySQL clusters; at least one.
 	Clusters []Cluster `mapstructure:"clusters"`
+	// Sharding splits tables across clusters; absent means no sharding.
+	Sharding *Sharding `mapstructure:"sharding"`
+}
+
+// Sharding describes a sharded keyspace: the shards (key ranges, each held
+// by a cluster) and how each table is laid out. Tables not listed are
+// unsharded and live on the default cluster.
+type Sharding struct {
+	Shards []Shard      `mapstructure:"shards"`
+	Tables []ShardTable `mapstructure:"tables"`
+	// ScatterWrites lets UPDATE and DELETE without the sharding key run on
+	// every shard. Default false: they are refused with error 1235.
+	ScatterWrites bool `mapstructure:"scatter_writes"`
+}
+
+// Shard is one key range of the key space and the cluster that holds it.
+type Shard struct {
+	// Range is a Vitess-style key range: "-80", "80-", "40-80".
+	Range   string `mapstructure:"range"`
+	Cluster string `mapstructure:"cluster"`
+}
+
+// ShardTable is the layout of one logical table.
+type ShardTable struct {
+	Name string `mapstructure:"name"`
+	// Type is "sharded" (default) or "reference" (copied to every shard).
+	Type string `mapstructure:"type"`
+	// Key is the sharding key column (sharded tables).
+	Key string `mapstructure:"key"`
+	// KeyType is "int" (default), "uint" or "string".
+	KeyType string `mapstructure:"key_type"`
+	// Function is "hash" (default), "mod" or "range".
+	Function string `mapstructure:"function"`
 }
 
 // TLS configures TLS between clients and Courier. The files are read by the

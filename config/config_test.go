@@ -121,6 +121,7 @@ func TestExampleFileShowsEveryKey(t *testing.T) {
 	skip := map[string]bool{
 		"clusters[0].primary.weight": true, // a replica setting
 		"users[0].password_hash":     true, // shown commented out: one of password or password_hash
+		"sharding":                   true, // optional: testdata/courier.sharded.yaml shows it
 	}
 	var walk func(m map[string]any, typ reflect.Type, path string)
 	walk = func(m map[string]any, typ reflect.Type, path string) {
@@ -527,5 +528,52 @@ func TestParseSize(t *testing.T) {
 				t.Errorf("parseSize(%q) = %d, %v; want %d, ok=%v", tt.in, got, err, tt.want, tt.ok)
 			}
 		})
+	}
+}
+
+func TestShardedExample(t *testing.T) {
+	c, err := Load("../testdata/courier.sharded.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := c.Sharding
+	if sh == nil || len(sh.Shards) != 2 || len(sh.Tables) != 3 || !sh.ScatterWrites {
+		t.Fatalf("sharding section: %+v", sh)
+	}
+	if tb := sh.Tables[0]; tb.Name != "orders" || tb.Type != "sharded" || tb.Key != "order_id" ||
+		tb.KeyType != "int" || tb.Function != "hash" {
+		t.Fatalf("orders: %+v", tb)
+	}
+	if sh.Tables[2].Type != "reference" {
+		t.Fatalf("cities: %+v", sh.Tables[2])
+	}
+}
+
+func TestShardingValidation(t *testing.T) {
+	base := `
+users: [{name: app, password: app}]
+clusters:
+  - {name: s0, user: u, password: p, primary: {address: "127.0.0.1:1"}}
+  - {name: s1, user: u, password: p, primary: {address: "127.0.0.1:2"}}
+default_cluster: s0
+sharding:
+`
+	tests := map[string]string{
+		"gap":         "  shards: [{range: \"-40\", cluster: s0}, {range: \"80-\", cluster: s1}]",
+		"bad range":   "  shards: [{range: \"zz\", cluster: s0}]",
+		"bad cluster": "  shards: [{range: \"-\", cluster: nope}]",
+		"no key":      "  shards: [{range: \"-\", cluster: s0}]\n  tables: [{name: orders}]",
+		"bad type":    "  shards: [{range: \"-\", cluster: s0}]\n  tables: [{name: orders, key: id, type: weird}]",
+		"bad func":    "  shards: [{range: \"-\", cluster: s0}]\n  tables: [{name: orders, key: id, function: md5}]",
+	}
+	for name, body := range tests {
+		t.Run(name, func(t *testing.T) {
+			if _, err := Parse([]byte(base + body)); err == nil || !strings.Contains(err.Error(), "sharding.") {
+				t.Fatalf("got %v", err)
+			}
+		})
+	}
+	if _, err := Parse([]byte(base + "  shards: [{range: \"-80\", cluster: s0}, {range: \"80-\", cluster: s1}]\n  tables: [{name: orders, key: order_id}]")); err != nil {
+		t.Fatal(err)
 	}
 }

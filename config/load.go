@@ -166,6 +166,15 @@ func (c *Config) applyDefaults(set map[string]bool) {
 		}
 	}
 
+	if sh := c.Sharding; sh != nil {
+		for i := range sh.Tables {
+			t := &sh.Tables[i]
+			p := fmt.Sprintf("sharding.tables[%d]", i)
+			def(set, p+".type", &t.Type, "sharded")
+			def(set, p+".key_type", &t.KeyType, "int")
+			def(set, p+".function", &t.Function, "hash")
+		}
+	}
 	if c.DefaultCluster == "" && len(c.Clusters) == 1 {
 		c.DefaultCluster = c.Clusters[0].Name
 	}

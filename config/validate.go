@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/courier-proxy/courier/router/topo"
 	"net"
 	"regexp"
 	"slices"
@@ -63,6 +64,7 @@ func (c *Config) Validate() error {
 	c.Log.validate(&p)
 	c.validateUsers(&p)
 	c.validateClusters(&p)
+	c.validateSharding(&p)
 
 	if len(c.Clusters) > 0 {
 		names := make([]string, len(c.Clusters))
@@ -290,4 +292,56 @@ func checkAddr(addr string, listening bool) string {
 		return fmt.Sprintf("%q has port %q; use a number from %d to 65535", addr, port, lo)
 	}
 	return ""
+}
+
+func (c *Config) validateSharding(p *problems) {
+	sh := c.Sharding
+	if sh == nil {
+		return
+	}
+	if len(sh.Shards) == 0 {
+		p.add("sharding.shards", "none defined; list key ranges and their clusters, e.g. {range: \"-80\", cluster: s0}")
+	}
+	var ranges []topo.Shard
+	for i, s := range sh.Shards {
+		path := fmt.Sprintf("sharding.shards[%d]", i)
+		r, err := topo.ParseKeyRange(s.Range)
+		if err != nil {
+			p.add(path+".range", "%v", err)
+		}
+		if c.Cluster(s.Cluster) == nil {
+			p.add(path+".cluster", "%q is not a cluster in this file", s.Cluster)
+		}
+		ranges = append(ranges, topo.Shard{Name: s.Range, Range: r})
+	}
+	if len(ranges) > 0 {
+		if _, err := topo.New(ranges); err != nil {
+			p.add("sharding.shards", "%v; the ranges must cover the key space exactly once", err)
+		}
+	}
+	names := map[string]bool{}
+	for i, t := range sh.Tables {
+		path := fmt.Sprintf("sharding.tables[%d]", i)
+		if t.Name == "" {
+			p.add(path+".name", "required")
+		} else if names[strings.ToLower(t.Name)] {
+			p.add(path+".name", "%q is listed twice", t.Name)
+		}
+		names[strings.ToLower(t.Name)] = true
+		switch t.Type {
+		case "sharded":
+			if t.Key == "" {
+				p.add(path+".key", "required for a sharded table: the column rows are placed by")
+			}
+		case "reference":
+		default:
+			p.add(path+".type", "%q is not a table type; use sharded or reference", t.Type)
+		}
+		if !slices.Contains([]string{"int", "uint", "string"}, t.KeyType) {
+			p.add(path+".key_type", "%q is not a key type; use int, uint or string", t.KeyType)
+		}
+		if !slices.Contains([]string{"hash", "mod", "range"}, t.Function) {
+			p.add(path+".function", "%q is not a sharding function; use hash, mod or range", t.Function)
+		}
+	}
 }

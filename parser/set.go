@@ -22,6 +22,9 @@ func New(serverVersion string) (*Parser, error) {
 	return &Parser{p: p}, nil
 }
 
+// SQLParser returns the underlying sqlparser.Parser (for the planner).
+func (p *Parser) SQLParser() *sqlparser.Parser { return p.p }
+
 // SetEffect says what a SET statement does to the session.
 type SetEffect struct {
 	// Vars are the session system variables it assigns, lower case,

@@ -59,7 +59,7 @@ func (s *Server) Status() Status {
 	s.mu.Unlock()
 	slices.SortFunc(st.Sessions, func(a, b SessionStatus) int { return cmp.Compare(a.ID, b.ID) })
 	replicas := make(map[string]backend.ReplicaStatus)
-	for _, r := range s.cluster.Status() {
+	for _, r := range s.replicaStatus() {
 		replicas[r.Name] = r
 	}
 	for _, p := range s.pools {
@@ -116,4 +116,13 @@ func (s *Server) ServeAdmin(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// replicaStatus lists the replicas of every cluster.
+func (s *Server) replicaStatus() []backend.ReplicaStatus {
+	var out []backend.ReplicaStatus
+	for _, c := range s.cfg.Clusters {
+		out = append(out, s.clusters[c.Name].Status()...)
+	}
+	return out
 }

@@ -377,7 +377,7 @@ func (ss *session) checkSchema(ctx context.Context) error {
 	var se *sqlerr.Error
 	if err != nil && errors.As(err, &se) && (se.Num == sqlerr.ErrCannotConnect || se.Num == sqlerr.ErrBackendUnavailable) {
 		if r := ss.srv.cluster.Pick(nil); r != nil {
-			pl := plan{pool: r.Pool, replica: r}
+			pl := plan{ci: ss.srv.def, pool: r.Pool, replica: r}
 			_, err = ss.acquirePlan(ctx, &pl)
 		}
 	}

@@ -159,7 +159,7 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(queryErrorsDesc, prometheus.CounterValue, float64(p.Errors.Load()), n)
 		ch <- prometheus.MustNewConstMetric(inFlightDesc, prometheus.GaugeValue, float64(p.InFlight.Load()), n)
 	}
-	for _, r := range c.s.cluster.Status() {
+	for _, r := range c.s.replicaStatus() {
 		in := 0.0
 		if r.InRotation {
 			in = 1

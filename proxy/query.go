@@ -84,7 +84,7 @@ func (ss *session) query(ctx context.Context, p []byte) error {
 		ss.pinned = true
 	}
 
-	res, ok, err := ss.runStatement(ctx, info, func(bc *backend.Conn) ([]byte, error) {
+	res, ok, err := ss.runStatement(ctx, info, ss.srv.def, func(bc *backend.Conn) ([]byte, error) {
 		if info.Flags&parser.FlagLastInsertID != 0 && bc.LastInsertID != ss.lastInsertID {
 			if err := bc.Exec(ctx, "DO LAST_INSERT_ID("+strconv.FormatUint(ss.lastInsertID, 10)+")"); err != nil {
 				return nil, err

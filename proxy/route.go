@@ -15,15 +15,16 @@ import (
 
 // plan is where one statement runs.
 type plan struct {
+	ci      *clusterInfo
 	pool    *backend.Pool
 	replica *backend.Replica // set for reads on a replica
 	causal  bool             // wait for the session's last write first
 }
 
 // routing is the session's state as the router sees it.
-func (ss *session) routing() router.Session {
+func (ss *session) routing(ci *clusterInfo) router.Session {
 	return router.Session{
-		ReplicaReads:  ss.srv.replicaReads,
+		ReplicaReads:  ci.replicaReads,
 		InTransaction: ss.status&wire.StatusInTrans != 0 || ss.autocommitOff(),
 		Pinned:        ss.pinned,
 		Consistency:   ss.consistency,
@@ -36,35 +37,42 @@ func (ss *session) autocommitOff() bool {
 	return ok && v == "0"
 }
 
-// plan chooses the backend for a statement: the connection the session
-// holds when the statement belongs there, else the router's choice.
-func (ss *session) plan(info parser.Info) (plan, error) {
-	if bc := ss.bc; bc != nil && (ss.status&(wire.StatusInTrans|wire.StatusCursorExists) != 0 ||
-		info.Flags&parser.FlagDiagnostics != 0 || (ss.pinned && ss.heldReplica == nil)) {
-		return plan{pool: bc.Pool(), replica: ss.heldReplica}, nil
+// plan chooses the backend of cluster ci for a statement: the connection
+// the session holds when the statement belongs there, else the router's
+// choice. A transaction or pinned session cannot move to another cluster.
+func (ss *session) plan(info parser.Info, ci *clusterInfo) (plan, error) {
+	if bc := ss.bc; bc != nil {
+		sticky := ss.status&(wire.StatusInTrans|wire.StatusCursorExists) != 0 || (ss.pinned && ss.heldReplica == nil)
+		if sticky && bc.Pool() != ci.Primary {
+			return plan{}, sqlerr.NotSupported("a transaction (or a session holding locks, temporary tables or user variables) that spans shards",
+				"keep each transaction on one shard: every statement in it must name the same sharding key's shard")
+		}
+		if sticky || info.Flags&parser.FlagDiagnostics != 0 {
+			return plan{ci: ci, pool: bc.Pool(), replica: ss.heldReplica}, nil
+		}
 	}
-	target, cons := router.Decide(info, ss.routing())
+	target, cons := router.Decide(info, ss.routing(ci))
 	if target == router.Primary {
 		ss.srv.metrics.routedPrimary.Inc()
-		return plan{pool: ss.srv.primary}, nil
+		return plan{ci: ci, pool: ci.Primary}, nil
 	}
-	return ss.replicaPlan(nil, cons == router.Causal)
+	return ss.replicaPlan(ci, nil, cons == router.Causal)
 }
 
-// replicaPlan picks a replica (other than exclude) or falls back.
-func (ss *session) replicaPlan(exclude *backend.Replica, causal bool) (plan, error) {
-	r := ss.srv.cluster.Pick(exclude)
+// replicaPlan picks a replica of ci (other than exclude) or falls back.
+func (ss *session) replicaPlan(ci *clusterInfo, exclude *backend.Replica, causal bool) (plan, error) {
+	r := ci.Pick(exclude)
 	if r == nil {
 		ss.srv.metrics.routedFallback.Inc()
-		if ss.srv.fallbackErr {
+		if ci.fallbackErr {
 			return plan{}, sqlerr.New(sqlerr.ErrUnknown,
 				"no replica of cluster %s is usable (replication.fallback = error); retry later or read with /* courier:primary */",
-				ss.srv.cluster.Name)
+				ci.Name)
 		}
-		return plan{pool: ss.srv.primary}, nil
+		return plan{ci: ci, pool: ci.Primary}, nil
 	}
 	ss.srv.metrics.routedReplica.Inc()
-	return plan{pool: r.Pool, replica: r, causal: causal && ss.lastGTID != ""}, nil
+	return plan{ci: ci, pool: r.Pool, replica: r, causal: causal && ss.lastGTID != ""}, nil
 }
 
 // acquirePlan gets a connection for pl. A replica that cannot be reached
@@ -72,7 +80,7 @@ func (ss *session) replicaPlan(exclude *backend.Replica, causal bool) (plan, err
 // replica has not applied the session's last write within causal_wait
 // goes to the primary.
 func (ss *session) acquirePlan(ctx context.Context, pl *plan) (*backend.Conn, error) {
-	for range len(ss.srv.cluster.Replicas) + 2 {
+	for range len(pl.ci.Replicas) + 2 {
 		bc, err := ss.acquireOn(ctx, pl.pool)
 		if pl.replica == nil {
 			ss.heldReplica = nil
@@ -88,34 +96,34 @@ func (ss *session) acquirePlan(ctx context.Context, pl *plan) (*backend.Conn, er
 				}
 			}
 			if unreachable {
-				ss.srv.cluster.Fail(pl.replica, err)
+				pl.ci.Fail(pl.replica, err)
 			}
-			if *pl, err = ss.replicaPlan(pl.replica, pl.causal); err != nil {
+			if *pl, err = ss.replicaPlan(pl.ci, pl.replica, pl.causal); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		if pl.causal && !ss.caughtUp(ctx, bc, pl.replica) {
+		if pl.causal && !ss.caughtUp(ctx, bc, pl.replica, pl.ci.causalWait) {
 			ss.srv.metrics.causalFallback.Inc()
 			ss.releaseIdle()
-			*pl = plan{pool: ss.srv.primary}
+			*pl = plan{ci: pl.ci, pool: pl.ci.Primary}
 			continue
 		}
 		ss.heldReplica = pl.replica
 		return bc, nil
 	}
-	return ss.acquireOn(ctx, ss.srv.primary)
+	return ss.acquireOn(ctx, pl.ci.Primary)
 }
 
 // caughtUp reports whether the replica behind bc has applied the
 // session's last write, waiting up to causal_wait for it.
-func (ss *session) caughtUp(ctx context.Context, bc *backend.Conn, r *backend.Replica) bool {
+func (ss *session) caughtUp(ctx context.Context, bc *backend.Conn, r *backend.Replica, wait time.Duration) bool {
 	gtid := ss.lastGTID
 	if ss.causalSeen[r] == gtid || backend.GTIDCovered(r.GTIDPos(), gtid) {
 		return true
 	}
 	ss.srv.metrics.causalWaits.Inc()
-	secs := strconv.FormatFloat(ss.srv.causalWait.Seconds(), 'f', 3, 64)
+	secs := strconv.FormatFloat(wait.Seconds(), 'f', 3, 64)
 	rows, err := bc.Query(ctx, "SELECT MASTER_GTID_WAIT('"+gtid+"', "+secs+")")
 	if err != nil || len(rows) != 1 || rows[0][0].Text != "0" {
 		return false
@@ -179,9 +187,9 @@ func (e *errRetry) Unwrap() error { return e.cause }
 // on a replica before any reply byte is sent runs once more elsewhere;
 // nothing else is retried. ok is false when an error already went to the
 // client; err is non-nil only when the client connection is unusable.
-func (ss *session) runStatement(ctx context.Context, info parser.Info,
+func (ss *session) runStatement(ctx context.Context, info parser.Info, ci *clusterInfo,
 	build func(*backend.Conn) ([]byte, error)) (res result, ok bool, err error) {
-	pl, err := ss.plan(info)
+	pl, err := ss.plan(info, ci)
 	if err != nil {
 		return res, false, ss.writeErr(err)
 	}
@@ -199,9 +207,9 @@ func (ss *session) runStatement(ctx context.Context, info parser.Info,
 		res, err = ss.execute(ctx, bc, pkt, retryable)
 		if retry, ok := err.(*errRetry); ok { // execute returns it unwrapped
 			ss.srv.metrics.retries.Inc()
-			ss.srv.cluster.Fail(pl.replica, retry.cause)
+			pl.ci.Fail(pl.replica, retry.cause)
 			ss.releaseIdle()
-			if pl, err = ss.replicaPlan(pl.replica, pl.causal); err != nil {
+			if pl, err = ss.replicaPlan(pl.ci, pl.replica, pl.causal); err != nil {
 				return res, false, ss.writeErr(err)
 			}
 			continue

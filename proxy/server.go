@@ -17,6 +17,8 @@ import (
 	"github.com/courier-proxy/courier/parser"
 	"github.com/courier-proxy/courier/proxy/backend"
 	"github.com/courier-proxy/courier/router"
+	"github.com/courier-proxy/courier/router/topo"
+	"github.com/courier-proxy/courier/router/vindex"
 )
 
 // Server is a running Courier front end.
@@ -26,14 +28,16 @@ type Server struct {
 	parser  *parser.Parser
 	metrics *Metrics
 
-	primary *backend.Pool // the default cluster's primary
-	cluster *backend.Cluster
-	pools   []*backend.Pool
+	clusters map[string]*clusterInfo
+	def      *clusterInfo     // the default cluster
+	primary  *backend.Pool    // the default cluster's primary
+	cluster  *backend.Cluster // the default cluster
+	pools    []*backend.Pool  // every backend of every cluster
 
-	replicaReads bool               // the cluster sends reads to replicas
-	fallbackErr  bool               // no usable replica: fail reads instead of using the primary
-	causalWait   time.Duration      // bound on MASTER_GTID_WAIT for causal reads
-	consistency  router.Consistency // default for sessions
+	planner *router.Planner // nil without sharding
+	shardOf map[string]*clusterInfo
+
+	consistency router.Consistency // default for sessions
 
 	users   map[string]*account
 	tlsConf *tls.Config
@@ -74,12 +78,34 @@ func New(cfg *config.Config, log *zap.Logger) (*Server, error) {
 	if s.rsaKey, s.rsaPub, err = newRSAKey(); err != nil {
 		return nil, err
 	}
-	cl := cfg.Cluster(cfg.DefaultCluster)
-	if cl == nil {
+	s.clusters = make(map[string]*clusterInfo, len(cfg.Clusters))
+	for i := range cfg.Clusters {
+		s.clusters[cfg.Clusters[i].Name] = s.newCluster(&cfg.Clusters[i])
+	}
+	s.def = s.clusters[cfg.DefaultCluster]
+	if s.def == nil {
 		return nil, fmt.Errorf("default_cluster %q is not configured", cfg.DefaultCluster)
 	}
-	s.primary = s.newPool(cl, cl.Primary, true)
-	s.pools = append(s.pools, s.primary)
+	s.primary, s.cluster = s.def.Primary, s.def.Cluster
+	if err := s.newPlanner(); err != nil {
+		return nil, err
+	}
+	s.consistency, _ = router.ParseConsistency(cfg.Consistency)
+	s.nextID.Store(uint32(time.Now().Unix()%100000) * 10)
+	return s, nil
+}
+
+// clusterInfo is a cluster with its read/write-split settings.
+type clusterInfo struct {
+	*backend.Cluster
+	replicaReads bool          // reads go to replicas
+	fallbackErr  bool          // no usable replica: fail reads instead of using the primary
+	causalWait   time.Duration // bound on MASTER_GTID_WAIT for causal reads
+}
+
+func (s *Server) newCluster(cl *config.Cluster) *clusterInfo {
+	primary := s.newPool(cl, cl.Primary, true)
+	s.pools = append(s.pools, primary)
 	var replicas []*backend.Replica
 	for _, r := range cl.Replicas {
 		p := s.newPool(cl, r, false) // the cluster checks replicas
@@ -87,15 +113,14 @@ func New(cfg *config.Config, log *zap.Logger) (*Server, error) {
 		replicas = append(replicas, backend.NewReplica(p, r.Weight))
 	}
 	rc := cl.Replication
-	s.cluster = backend.NewCluster(cl.Name, s.primary, replicas, backend.ReplicationConfig{
-		MaxLag: rc.MaxReplicaLag, CheckInterval: rc.CheckInterval, Warmup: rc.Warmup, Heartbeat: rc.Heartbeat,
-	}, log)
-	s.replicaReads = len(replicas) > 0 && rc.Reads == "replicas"
-	s.fallbackErr = rc.Fallback == "error"
-	s.causalWait = rc.CausalWait
-	s.consistency, _ = router.ParseConsistency(cfg.Consistency)
-	s.nextID.Store(uint32(time.Now().Unix()%100000) * 10)
-	return s, nil
+	return &clusterInfo{
+		Cluster: backend.NewCluster(cl.Name, primary, replicas, backend.ReplicationConfig{
+			MaxLag: rc.MaxReplicaLag, CheckInterval: rc.CheckInterval, Warmup: rc.Warmup, Heartbeat: rc.Heartbeat,
+		}, s.log),
+		replicaReads: len(replicas) > 0 && rc.Reads == "replicas",
+		fallbackErr:  rc.Fallback == "error",
+		causalWait:   rc.CausalWait,
+	}
 }
 
 func (s *Server) newPool(cl *config.Cluster, b config.Backend, check bool) *backend.Pool {
@@ -140,7 +165,11 @@ func (s *Server) Prepare(ctx context.Context) error {
 
 // startCluster starts checking replicas (Prepare or the first client
 // does it; later calls do nothing).
-func (s *Server) startCluster(ctx context.Context) { s.cluster.Start(ctx) }
+func (s *Server) startCluster(ctx context.Context) {
+	for _, c := range s.clusters {
+		c.Start(ctx)
+	}
+}
 
 // Metrics returns the server's metrics (for the admin HTTP server).
 func (s *Server) Metrics() *Metrics { return s.metrics }
@@ -194,7 +223,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 	}
-	s.cluster.Close()
+	for _, c := range s.clusters {
+		c.Close()
+	}
 	for _, p := range s.pools {
 		p.Close()
 	}
@@ -231,3 +262,51 @@ func (s *Server) session(id uint32) *session {
 
 // Pools returns the backend pools (for status and metrics).
 func (s *Server) Pools() []*backend.Pool { return s.pools }
+
+// newPlanner builds the sharding schema and planner when the configuration
+// has a sharding section.
+func (s *Server) newPlanner() error {
+	sh := s.cfg.Sharding
+	if sh == nil {
+		return nil
+	}
+	var shards []topo.Shard
+	s.shardOf = make(map[string]*clusterInfo)
+	for _, c := range sh.Shards {
+		r, err := topo.ParseKeyRange(c.Range)
+		if err != nil {
+			return err
+		}
+		shards = append(shards, topo.Shard{Name: c.Range, Range: r, Cluster: c.Cluster})
+		s.shardOf[c.Range] = s.clusters[c.Cluster]
+	}
+	tp, err := topo.New(shards)
+	if err != nil {
+		return fmt.Errorf("sharding.shards: %w", err)
+	}
+	var tables []router.Table
+	for _, t := range sh.Tables {
+		tb := router.Table{Name: t.Name, Kind: router.Sharded, Key: t.Key}
+		if t.Type == "reference" {
+			tb.Kind = router.Reference
+		}
+		switch t.KeyType {
+		case "uint":
+			tb.KeyType = vindex.Uint
+		case "string":
+			tb.KeyType = vindex.Bytes
+		}
+		if tb.Kind == router.Sharded {
+			if tb.Func, err = vindex.ByName(t.Function, len(shards)); err != nil {
+				return fmt.Errorf("sharding.tables %s: %w", t.Name, err)
+			}
+		}
+		tables = append(tables, tb)
+	}
+	schema, err := router.NewSchema(tables, tp)
+	if err != nil {
+		return fmt.Errorf("sharding: %w", err)
+	}
+	s.planner = router.NewPlanner(s.parser.SQLParser(), schema)
+	return nil
+}

@@ -192,7 +192,7 @@ func (ss *session) stmtExecute(ctx context.Context, p []byte) error {
 			"Parameter data sent with mysql_stmt_send_long_data exceeds limits.max_packet_size (%d)", ss.srv.cfg.Limits.MaxPacketSize))
 	}
 
-	res, ok, err := ss.runStatement(ctx, cs.info, func(bc *backend.Conn) ([]byte, error) {
+	res, ok, err := ss.runStatement(ctx, cs.info, ss.srv.def, func(bc *backend.Conn) ([]byte, error) {
 		bst, err := ss.backendStmt(ctx, bc, cs)
 		if err != nil {
 			return nil, err

@@ -32,6 +32,7 @@ type Metrics struct {
 	causalWaits    prometheus.Counter
 	causalFallback prometheus.Counter
 	retries        prometheus.Counter
+	multiShard     prometheus.Counter
 }
 
 func newMetrics(s *Server) *Metrics {
@@ -53,6 +54,7 @@ func newMetrics(s *Server) *Metrics {
 		causalWaits:    routes.WithLabelValues("causal_wait"),
 		causalFallback: routes.WithLabelValues("causal_fallback"),
 		retries:        routes.WithLabelValues("retry"),
+		multiShard:     routes.WithLabelValues("multi_shard"),
 		connections: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "courier_client_connections", Help: "Open client connections."}),
 		refused: prometheus.NewCounter(prometheus.CounterOpts{

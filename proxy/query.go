@@ -84,7 +84,24 @@ func (ss *session) query(ctx context.Context, p []byte) error {
 		ss.pinned = true
 	}
 
-	res, ok, err := ss.runStatement(ctx, info, ss.srv.def, func(bc *backend.Conn) ([]byte, error) {
+	var err error
+	ci := ss.srv.def
+	if ss.srv.planner != nil {
+		if handled, err := ss.lazyTransaction(info, q); handled {
+			return err
+		}
+	}
+	if bc := ss.bc; bc != nil && ss.srv.planner != nil && !plannedKind(info.Kind) {
+		ci = ss.srv.ofPool[bc.Pool()] // transaction control and SET go where the session is
+	}
+	if ss.srv.planner != nil && plannedKind(info.Kind) {
+		var handled bool
+		if ci, handled, err = ss.routeSharded(ctx, info, q); handled {
+			ss.srv.metrics.observe(start, q, "", ss)
+			return err
+		}
+	}
+	res, ok, err := ss.runStatement(ctx, info, ci, func(bc *backend.Conn) ([]byte, error) {
 		if info.Flags&parser.FlagLastInsertID != 0 && bc.LastInsertID != ss.lastInsertID {
 			if err := bc.Exec(ctx, "DO LAST_INSERT_ID("+strconv.FormatUint(ss.lastInsertID, 10)+")"); err != nil {
 				return nil, err
@@ -131,6 +148,28 @@ func containsWord(q []byte, w string) bool {
 
 func isWordByte(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+}
+
+// lazyTransaction defers BEGIN under sharding until the transaction's
+// first statement picks its shard, and answers COMMIT and ROLLBACK of a
+// transaction that never reached a backend.
+func (ss *session) lazyTransaction(info parser.Info, q []byte) (handled bool, err error) {
+	switch info.Kind {
+	case parser.KindBegin:
+		if ss.bc != nil && ss.status&wire.StatusInTrans != 0 {
+			return false, nil // BEGIN inside a transaction commits it: the server does that
+		}
+		ss.pendingBegin = string(q)
+		ss.status |= wire.StatusInTrans
+		return true, ss.writeOK(0, 0, 0)
+	case parser.KindCommit, parser.KindRollback:
+		if ss.pendingBegin != "" {
+			ss.pendingBegin = ""
+			ss.status &^= wire.StatusInTrans | wire.StatusInTransReadonly
+			return true, ss.writeOK(0, 0, 0)
+		}
+	}
+	return false, nil
 }
 
 // setCourierVars runs a SET of Courier's own session variables.

@@ -198,6 +198,13 @@ func (ss *session) runStatement(ctx context.Context, info parser.Info, ci *clust
 		if err != nil {
 			return res, false, ss.writeErr(err)
 		}
+		if ss.pendingBegin != "" { // the transaction starts here, on this shard
+			if err := bc.Exec(ctx, ss.pendingBegin); err != nil {
+				ss.releaseIdle()
+				return res, false, ss.writeErr(err)
+			}
+			ss.pendingBegin = ""
+		}
 		pkt, err := build(bc)
 		if err != nil {
 			ss.releaseIdle()

@@ -36,6 +36,7 @@ type Server struct {
 
 	planner *router.Planner // nil without sharding
 	shardOf map[string]*clusterInfo
+	ofPool  map[*backend.Pool]*clusterInfo // the cluster each pool belongs to
 
 	consistency router.Consistency // default for sessions
 
@@ -113,7 +114,7 @@ func (s *Server) newCluster(cl *config.Cluster) *clusterInfo {
 		replicas = append(replicas, backend.NewReplica(p, r.Weight))
 	}
 	rc := cl.Replication
-	return &clusterInfo{
+	ci := &clusterInfo{
 		Cluster: backend.NewCluster(cl.Name, primary, replicas, backend.ReplicationConfig{
 			MaxLag: rc.MaxReplicaLag, CheckInterval: rc.CheckInterval, Warmup: rc.Warmup, Heartbeat: rc.Heartbeat,
 		}, s.log),
@@ -121,6 +122,14 @@ func (s *Server) newCluster(cl *config.Cluster) *clusterInfo {
 		fallbackErr:  rc.Fallback == "error",
 		causalWait:   rc.CausalWait,
 	}
+	if s.ofPool == nil {
+		s.ofPool = make(map[*backend.Pool]*clusterInfo)
+	}
+	s.ofPool[primary] = ci
+	for _, r := range replicas {
+		s.ofPool[r.Pool] = ci
+	}
+	return ci
 }
 
 func (s *Server) newPool(cl *config.Cluster, b config.Backend, check bool) *backend.Pool {

@@ -55,6 +55,9 @@ type session struct {
 
 	status       uint16 // server status of the last reply
 	lastInsertID uint64
+	// pendingBegin is a BEGIN not sent yet: with sharding, a transaction
+	// starts on the shard its first statement goes to.
+	pendingBegin string
 
 	stmts    map[uint32]*clientStmt
 	nextStmt uint32

@@ -12,6 +12,7 @@ import (
 	"github.com/courier-proxy/courier/parser"
 	"github.com/courier-proxy/courier/proxy/backend"
 	"github.com/courier-proxy/courier/proxy/wire"
+	"github.com/courier-proxy/courier/router"
 	"github.com/courier-proxy/courier/sqlerr"
 )
 
@@ -48,6 +49,12 @@ func (ss *session) stmtPrepare(ctx context.Context, p []byte) error {
 			"Can't create more than max_prepared_stmt_count statements (current value: %d); close statements you no longer use", limit))
 	}
 	sql := string(p[1:])
+	if ss.srv.planner != nil && plannedKind(parser.Classify(p[1:]).Kind) {
+		if plan, err := ss.srv.planner.Plan(sql, nil); err != nil || plan.Kind != router.RouteUnsharded {
+			return ss.writeErr(sqlerr.NotSupported("prepared statements on sharded or reference tables",
+				"use the text protocol for them (for example interpolateParams=true in go-sql-driver)"))
+		}
+	}
 	bc, ok, err := ss.sendToPrimary(ctx, p)
 	if !ok {
 		return err

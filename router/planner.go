@@ -111,10 +111,51 @@ func (pl *Planner) planSelect(s *sqlparser.Select, b *binder) (*Plan, error) {
 	if err := pl.checkGroup(s, sharded); err != nil {
 		return nil, err
 	}
-	if s.Where == nil {
-		return &Plan{Kind: RouteScatter}, nil
+	p := &Plan{Kind: RouteScatter}
+	if s.Where != nil {
+		var err error
+		if p, err = pl.routeByKey(s, s.Where.Expr, sharded, b, false); err != nil {
+			return nil, err
+		}
 	}
-	return pl.routeByKey(s, s.Where.Expr, sharded, b, false)
+	if p.Kind == RouteScatter || len(p.Queries) > 1 {
+		if what := needsMerge(s); what != "" {
+			return nil, sqlerr.NotSupported(what+" in a query that reaches several shards",
+				"add the sharding key to the WHERE clause, or merge the rows in the application")
+		}
+	}
+	return p, nil
+}
+
+// needsMerge names what a multi-shard SELECT would need merged across
+// shards (beyond appending rows), or "" when appending is the answer.
+func needsMerge(s *sqlparser.Select) string {
+	switch {
+	case len(s.OrderBy) > 0:
+		return "ORDER BY"
+	case s.Limit != nil:
+		return "LIMIT"
+	case s.GroupBy != nil && len(s.GroupBy.Exprs) > 0:
+		return "GROUP BY"
+	case s.Distinct:
+		return "DISTINCT"
+	case s.Having != nil:
+		return "HAVING"
+	case s.Into != nil:
+		return "SELECT ... INTO"
+	}
+	agg := ""
+	_ = sqlparser.Walk(func(n sqlparser.SQLNode) (bool, error) {
+		switch n.(type) {
+		case sqlparser.AggrFunc:
+			agg = "an aggregate function"
+			return false, nil
+		case *sqlparser.Subquery:
+			return false, nil
+		}
+		return true, nil
+	}, s.SelectExprs)
+	return agg
 }
 
 // checkGroup allows several sharded tables in one query only when they are
@@ -443,3 +484,15 @@ func (b *binder) value(e sqlparser.Expr) (vindex.Value, bool) {
 	}
 	return vindex.Value{}, false
 }
+
+// ShardNames lists the shards in key order.
+func (pl *Planner) ShardNames() []string {
+	var out []string
+	for _, s := range pl.schema.Topo.Shards() {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+// FirstShard names the shard that reads of reference tables go to.
+func (pl *Planner) FirstShard() string { return pl.schema.Topo.Shards()[0].Name }

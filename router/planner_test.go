@@ -63,7 +63,7 @@ func TestPlanRoutes(t *testing.T) {
 		{"SELECT * FROM orders o JOIN order_items i ON o.order_id = i.order_id WHERE o.order_id = 42", nil, RouteShards, []int64{42}},
 		{"SELECT * FROM orders o JOIN cities c ON o.city_id = c.city_id WHERE o.order_id = 42", nil, RouteShards, []int64{42}},
 		{"SELECT * FROM orders", nil, RouteScatter, nil},
-		{"SELECT COUNT(*) FROM orders WHERE status = 'placed'", nil, RouteScatter, nil},
+		{"SELECT COUNT(*) FROM orders WHERE order_id = 9", nil, RouteShards, []int64{9}},
 		{"SELECT * FROM orders WHERE order_id > 5", nil, RouteScatter, nil},
 		{"SELECT * FROM orders WHERE order_id = 1 OR status = 'x'", nil, RouteScatter, nil},
 		{"INSERT INTO orders (order_id, user_id) VALUES (42, 1)", nil, RouteShards, []int64{42}},
@@ -152,7 +152,7 @@ func keysIn(t *testing.T, sql string) []int64 {
 func TestPlanSplitsInListsAndInserts(t *testing.T) {
 	pl := testPlanner(t)
 	for _, sql := range []string{
-		"SELECT * FROM orders WHERE order_id IN (1, 2, 3, 4, 5, 6, 7, 8) ORDER BY order_id",
+		"SELECT * FROM orders WHERE order_id IN (1, 2, 3, 4, 5, 6, 7, 8) AND status <> 'x'",
 		"INSERT INTO orders (order_id, v) VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (5, 'e'), (6, 'f'), (7, 'g'), (8, 'h')",
 	} {
 		p, err := pl.Plan(sql, nil)
@@ -188,6 +188,11 @@ func TestPlanRefuses(t *testing.T) {
 		"UPDATE orders SET order_id = 5 WHERE order_id = 4",
 		"INSERT INTO orders (order_id) VALUES (1) ON DUPLICATE KEY UPDATE order_id = 2",
 		"DELETE FROM orders WHERE status = 'x' LIMIT 10",
+		"SELECT COUNT(*) FROM orders WHERE status = 'placed'",
+		"SELECT * FROM orders ORDER BY order_id",
+		"SELECT * FROM orders WHERE order_id IN (1, 2, 3, 4, 5) LIMIT 3",
+		"SELECT status, SUM(total) FROM orders GROUP BY status",
+		"SELECT DISTINCT status FROM orders",
 		"UPDATE orders o JOIN order_items i ON o.order_id = i.order_id SET o.status = 'x'",
 	} {
 		t.Run(sql, func(t *testing.T) {

@@ -209,6 +209,48 @@ func (c *Conn) QueryColumns(ctx context.Context, sql string) ([]string, [][]Valu
 	}
 }
 
+// ExecOK runs a statement that answers with OK packets (a write) and
+// returns the last OK; rows of any result set are read and dropped.
+func (c *Conn) ExecOK(ctx context.Context, sql string) (wire.OK, error) {
+	c.deadline(ctx)
+	defer c.SetDeadline(time.Time{})
+	buf := make([]byte, 0, 1+len(sql))
+	if err := c.WriteCommand(append(append(buf, mysql.COM_QUERY), sql...)); err != nil {
+		return wire.OK{}, err
+	}
+	var ok wire.OK
+	for {
+		p, err := c.wc.ReadPacket(1 << 30)
+		if err != nil {
+			c.broken = true
+			return ok, err
+		}
+		if len(p) > 0 && p[0] == wire.OKHeader {
+			if ok, err = wire.ParseOK(p); err != nil {
+				c.broken = true
+				return ok, err
+			}
+			if ok.InsertID != 0 {
+				c.LastInsertID = ok.InsertID
+			}
+			if ok.Status&wire.StatusMoreResults == 0 {
+				return ok, nil
+			}
+			continue
+		}
+		if len(p) > 0 && p[0] == wire.ErrHeader {
+			return ok, serverError(p)
+		}
+		// A result set: put the packet back is not possible; read the
+		// rest of it through the generic reader.
+		var rows [][]Value
+		more, err := c.readRest(p, &rows, nil)
+		if err != nil || !more {
+			return ok, err
+		}
+	}
+}
+
 // readResult reads one result (OK, ERR or a text result set) and reports
 // whether more results follow.
 func (c *Conn) readResult(rows *[][]Value, names *[]string) (more bool, err error) {
@@ -217,6 +259,11 @@ func (c *Conn) readResult(rows *[][]Value, names *[]string) (more bool, err erro
 		c.broken = true
 		return false, err
 	}
+	return c.readRest(p, rows, names)
+}
+
+// readRest reads one result whose first packet is p.
+func (c *Conn) readRest(p []byte, rows *[][]Value, names *[]string) (more bool, err error) {
 	if len(p) == 0 {
 		c.broken = true
 		return false, wire.ErrMalformed

@@ -178,6 +178,56 @@ func (c *Conn) ForwardPacket(dst *Conn, want int) (prefix []byte, length int, er
 	return c.prefix[:want], n, nil
 }
 
+// ForwardPacketRenumbered is ForwardPacket for merged replies: the packet
+// gets dst's next sequence id instead of the one it came with.
+func (c *Conn) ForwardPacketRenumbered(dst *Conn, want int) (prefix []byte, length int, err error) {
+	hdr, err := c.r.Peek(4)
+	if err != nil {
+		return nil, 0, err
+	}
+	n := int(hdr[0]) | int(hdr[1])<<8 | int(hdr[2])<<16
+	want = min(want, n, len(c.prefix))
+	p, err := c.r.Peek(4 + want)
+	if err != nil {
+		return nil, 0, err
+	}
+	copy(c.prefix[:want], p[4:])
+	dst.hdr = [4]byte{byte(n), byte(n >> 8), byte(n >> 16), dst.seq}
+	dst.seq++
+	if _, err := dst.w.Write(dst.hdr[:]); err != nil {
+		return nil, 0, &WriteError{err}
+	}
+	if _, err := c.r.Discard(4); err != nil {
+		return nil, 0, err
+	}
+	if _, err := io.CopyN(&errWriter{dst.w}, c.r, int64(n)); err != nil {
+		return nil, 0, err
+	}
+	return c.prefix[:want], n, nil
+}
+
+// Peeked is the head of the next packet, read without consuming it.
+type Peeked struct {
+	Length  int
+	Payload []byte // at most the first bytes asked for; valid until the next read
+}
+
+// Peek returns the next physical packet's length and first bytes (at
+// most want) without consuming it.
+func (c *Conn) Peek(want int) (Peeked, error) {
+	hdr, err := c.r.Peek(4)
+	if err != nil {
+		return Peeked{}, err
+	}
+	n := int(hdr[0]) | int(hdr[1])<<8 | int(hdr[2])<<16
+	want = min(want, n, c.r.Size()-4)
+	p, err := c.r.Peek(4 + want)
+	if err != nil {
+		return Peeked{}, err
+	}
+	return Peeked{Length: n, Payload: p[4:]}, nil
+}
+
 // SkipPacket reads the next physical packet and discards it, returning its
 // first bytes like ForwardPacket.
 func (c *Conn) SkipPacket(want int) (prefix []byte, length int, err error) {

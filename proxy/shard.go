@@ -1,0 +1,246 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/courier-proxy/courier/parser"
+	"github.com/courier-proxy/courier/proxy/backend"
+	"github.com/courier-proxy/courier/proxy/wire"
+	"github.com/courier-proxy/courier/router"
+	"github.com/courier-proxy/courier/sqlerr"
+)
+
+// plannedKinds are the statements the sharding planner routes; everything
+// else (SET, SHOW, BEGIN, ...) runs on the default cluster.
+func plannedKind(k parser.Kind) bool {
+	switch k {
+	case parser.KindSelect, parser.KindInsert, parser.KindUpdate, parser.KindDelete, parser.KindReplace, parser.KindDDL:
+		return true
+	}
+	return false
+}
+
+// routeSharded plans a COM_QUERY over the sharded schema. It returns the
+// cluster a single-backend statement runs on (the statement text stays
+// the client's), or handled=true when it ran the statement itself on
+// several shards or answered with an error.
+func (ss *session) routeSharded(ctx context.Context, info parser.Info, q []byte) (ci *clusterInfo, handled bool, err error) {
+	p, perr := ss.srv.planner.Plan(string(q), nil)
+	if perr != nil {
+		if errors.Is(perr, router.ErrUnparsed) {
+			perr = sqlerr.NotSupported("a statement the sharding planner cannot parse ("+perr.Error()+")",
+				"use MySQL syntax for statements on sharded tables")
+		}
+		return nil, true, ss.writeErr(perr)
+	}
+	switch {
+	case p.Kind == router.RouteUnsharded:
+		return ss.srv.def, false, nil
+	case p.Kind == router.RouteAnyShard:
+		return ss.srv.shardOf[ss.srv.planner.FirstShard()], false, nil
+	case p.Kind == router.RouteShards && len(p.Queries) == 1:
+		return ss.srv.shardOf[p.Queries[0].Shard.Name], false, nil
+	}
+	ss.srv.metrics.multiShard.Inc()
+	if ss.status&wire.StatusInTrans != 0 || ss.pinned || ss.autocommitOff() {
+		return nil, true, ss.writeErr(sqlerr.NotSupported("a statement that reaches several shards inside a transaction",
+			"run it outside the transaction, or give it the sharding key of the transaction's shard"))
+	}
+	if p.Kind == router.RouteScatter && p.Write && !ss.srv.cfg.Sharding.ScatterWrites {
+		return nil, true, ss.writeErr(sqlerr.NotSupported("UPDATE or DELETE without the sharding key (a write to every shard)",
+			"add the sharding key to the WHERE clause, or set sharding.scatter_writes"))
+	}
+	ss.releaseIdle()
+	targets := ss.targets(p, q)
+	if p.Write || p.Kind == router.RouteAllShards {
+		return nil, true, ss.writeAll(ctx, targets, p.Kind == router.RouteAllShards)
+	}
+	return nil, true, ss.gather(ctx, info, targets)
+}
+
+// shardTarget is one shard's part of a multi-shard statement.
+type shardTarget struct {
+	ci  *clusterInfo
+	sql []byte // a COM_QUERY packet
+}
+
+// targets lists every shard a multi-shard plan reaches with its statement.
+func (ss *session) targets(p *router.Plan, q []byte) []shardTarget {
+	packet := func(sql []byte) []byte { return append([]byte{mysql.COM_QUERY}, sql...) }
+	var out []shardTarget
+	if p.Kind == router.RouteShards {
+		for _, sq := range p.Queries {
+			out = append(out, shardTarget{ci: ss.srv.shardOf[sq.Shard.Name], sql: packet([]byte(sq.SQL))})
+		}
+		return out
+	}
+	for _, name := range ss.srv.planner.ShardNames() {
+		out = append(out, shardTarget{ci: ss.srv.shardOf[name], sql: packet(q)})
+	}
+	return out
+}
+
+// borrow gets a connection to pool brought to the session's state, for
+// one statement of a multi-shard plan (not held by the session).
+func (ss *session) borrow(ctx context.Context, pool *backend.Pool) (*backend.Conn, error) {
+	bc, err := pool.Get(ctx, ss.flavour)
+	if err != nil {
+		return nil, err
+	}
+	if err := bc.Sync(ctx, ss.state); err != nil {
+		pool.Put(bc)
+		return nil, err
+	}
+	return bc, nil
+}
+
+// writeAll runs a write on each target's primary and answers with one OK:
+// the sum of affected rows, or (for copies of one write, like DDL and
+// reference tables) the first shard's. The first error stops it and is
+// returned; shards already written keep their change (best effort, no
+// two-phase commit yet).
+func (ss *session) writeAll(ctx context.Context, targets []shardTarget, copies bool) error {
+	var total wire.OK
+	for i, t := range targets {
+		bc, err := ss.borrow(ctx, t.ci.Primary)
+		if err != nil {
+			return ss.writeErr(err)
+		}
+		ok, err := bc.ExecOK(ctx, string(t.sql[1:]))
+		t.ci.Primary.Queries.Add(1)
+		t.ci.Primary.Put(bc)
+		if err != nil {
+			return ss.writeErr(err)
+		}
+		switch {
+		case copies && i > 0:
+		default:
+			total.AffectedRows += ok.AffectedRows
+			total.Warnings += ok.Warnings
+			if ok.InsertID != 0 {
+				total.InsertID = ok.InsertID
+			}
+		}
+	}
+	if total.InsertID != 0 {
+		ss.lastInsertID = total.InsertID
+	}
+	return ss.writeOK(total.AffectedRows, total.InsertID, total.Warnings)
+}
+
+// gather runs a read on every target (a replica where the routing rules
+// allow) and streams the rows as one result: the first shard's column
+// definitions, every shard's rows, one closing EOF. Memory stays bounded:
+// rows are forwarded as they arrive.
+func (ss *session) gather(ctx context.Context, info parser.Info, targets []shardTarget) error {
+	var warnings uint16
+	status := ss.localStatus()
+	ss.c.SetSeq(1)
+	for i, t := range targets {
+		pool := t.ci.Primary
+		if target, _ := router.Decide(info, ss.routing(t.ci)); target == router.Replica {
+			if r := t.ci.Pick(nil); r != nil {
+				pool = r.Pool
+			}
+		}
+		bc, err := ss.borrow(ctx, pool)
+		if err != nil {
+			return ss.writeErr(err)
+		}
+		pool.Queries.Add(1)
+		w, stop, err := ss.gatherOne(bc, t.sql, i == 0)
+		pool.Put(bc)
+		if err != nil || stop {
+			return err
+		}
+		warnings += w
+	}
+	ss.scratch = wire.AppendEOF(ss.scratch[:0], warnings, status&^wire.StatusMoreResults)
+	if err := ss.c.WritePacket(ss.scratch); err != nil {
+		return err
+	}
+	return ss.c.Flush()
+}
+
+// gatherOne sends one shard's statement and forwards its rows (and, for
+// the first shard, its column definitions), renumbered into the merged
+// reply. It returns the shard's warning count, and stop=true when the
+// reply ended early (an error, already sent to the client: ERR packets
+// may end a result at any point, so the connection stays in step).
+func (ss *session) gatherOne(bc *backend.Conn, pkt []byte, first bool) (warnings uint16, stop bool, err error) {
+	src := bc.Wire()
+	fail := func(err error) (uint16, bool, error) {
+		bc.MarkBroken()
+		return 0, true, ss.writeErr(sqlerr.Wrap(err, sqlerr.ErrBackendUnavailable,
+			"Lost connection to backend %s during a multi-shard query", bc.Addr()))
+	}
+	if err := bc.WriteCommand(pkt); err != nil {
+		return fail(err)
+	}
+	head, err := src.Peek(prefixLen)
+	if err != nil {
+		return fail(err)
+	}
+	switch head.Payload[0] {
+	case wire.ErrHeader:
+		if _, _, err := src.ForwardPacketRenumbered(ss.c, 0); err != nil {
+			return 0, true, err
+		}
+		return 0, true, ss.c.Flush()
+	case wire.OKHeader:
+		_, _, _ = src.SkipPacket(0)
+		bc.MarkBroken() // more results may follow; do not reuse it
+		return 0, true, ss.writeErr(sqlerr.New(sqlerr.ErrUnknown, "shard %s answered a multi-shard query without rows", bc.Addr()))
+	}
+	n, _, _, _ := wire.ReadLenEncInt(head.Payload)
+	if first {
+		_, _, err = src.ForwardPacketRenumbered(ss.c, 0)
+	} else {
+		_, _, err = src.SkipPacket(0)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	for range int(n) + 1 { // column definitions and their EOF
+		if first {
+			_, _, err = src.ForwardPacketRenumbered(ss.c, 0)
+		} else {
+			_, _, err = src.SkipPacket(0)
+		}
+		if err != nil {
+			return fail(err)
+		}
+	}
+	continuation := false
+	for {
+		p, err := src.Peek(prefixLen)
+		if err != nil {
+			return fail(err)
+		}
+		switch {
+		case !continuation && wire.IsEOF(p.Payload, p.Length):
+			w, _ := wire.ParseEOF(p.Payload)
+			if _, _, err := src.SkipPacket(0); err != nil {
+				return fail(err)
+			}
+			return w, false, nil
+		case !continuation && p.Length > 0 && p.Payload[0] == wire.ErrHeader:
+			if _, _, err := src.ForwardPacketRenumbered(ss.c, 0); err != nil {
+				return 0, true, err
+			}
+			return 0, true, ss.c.Flush()
+		}
+		continuation = p.Length == wire.MaxPayload
+		if _, _, err := src.ForwardPacketRenumbered(ss.c, 0); err != nil {
+			bc.MarkBroken()
+			var we *wire.WriteError
+			if errors.As(err, &we) {
+				return 0, true, err
+			}
+			return fail(err)
+		}
+	}
+}

@@ -258,16 +258,8 @@ func (p *Pool) Close() {
 		return
 	}
 	p.closed = true
-	var all []*Conn
-	for i, l := range p.idle {
-		all = append(all, l...)
-		p.open -= len(l)
-		p.idle[i] = nil
-	}
 	p.mu.Unlock()
-	for _, c := range all {
-		c.Close()
-	}
+	p.dropIdle()
 	close(p.stop)
 	<-p.done
 }

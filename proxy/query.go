@@ -350,7 +350,12 @@ func (ss *session) kill(ctx context.Context, q []byte) (handled bool, err error)
 // caller reads. ok is false when an error already went to the client
 // (err is then non-nil only if the client connection is unusable).
 func (ss *session) sendToPrimary(ctx context.Context, p []byte) (bc *backend.Conn, ok bool, err error) {
-	bc, err = ss.acquire(ctx)
+	return ss.sendTo(ctx, ss.srv.primary, p)
+}
+
+// sendTo is sendToPrimary on the primary pool given.
+func (ss *session) sendTo(ctx context.Context, pool *backend.Pool, p []byte) (bc *backend.Conn, ok bool, err error) {
+	bc, err = ss.acquireOn(ctx, pool)
 	if err != nil {
 		return nil, false, ss.writeErr(err)
 	}

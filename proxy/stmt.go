@@ -13,6 +13,7 @@ import (
 	"github.com/courier-proxy/courier/proxy/backend"
 	"github.com/courier-proxy/courier/proxy/wire"
 	"github.com/courier-proxy/courier/router"
+	"github.com/courier-proxy/courier/router/vindex"
 	"github.com/courier-proxy/courier/sqlerr"
 )
 
@@ -49,13 +50,22 @@ func (ss *session) stmtPrepare(ctx context.Context, p []byte) error {
 			"Can't create more than max_prepared_stmt_count statements (current value: %d); close statements you no longer use", limit))
 	}
 	sql := string(p[1:])
+	pool := ss.srv.primary
 	if ss.srv.planner != nil && plannedKind(parser.Classify(p[1:]).Kind) {
-		if plan, err := ss.srv.planner.Plan(sql, nil); err != nil || plan.Kind != router.RouteUnsharded {
-			return ss.writeErr(sqlerr.NotSupported("prepared statements on sharded or reference tables",
-				"use the text protocol for them (for example interpolateParams=true in go-sql-driver)"))
+		plan, err := ss.srv.planner.Plan(sql, nil)
+		if err != nil && !errors.Is(err, router.ErrUnparsed) {
+			var se *sqlerr.Error
+			if !errors.As(err, &se) || se.Num != sqlerr.ErrNotSupported {
+				return ss.writeErr(err)
+			}
+		}
+		if plan != nil && plan.Kind != router.RouteUnsharded {
+			// Sharded and reference tables exist on every shard alike:
+			// the first shard describes the statement.
+			pool = ss.srv.shardOf[ss.srv.planner.FirstShard()].Primary
 		}
 	}
-	bc, ok, err := ss.sendToPrimary(ctx, p)
+	bc, ok, err := ss.sendTo(ctx, pool, p)
 	if !ok {
 		return err
 	}
@@ -199,7 +209,15 @@ func (ss *session) stmtExecute(ctx context.Context, p []byte) error {
 			"Parameter data sent with mysql_stmt_send_long_data exceeds limits.max_packet_size (%d)", ss.srv.cfg.Limits.MaxPacketSize))
 	}
 
-	res, ok, err := ss.runStatement(ctx, cs.info, ss.srv.def, func(bc *backend.Conn) ([]byte, error) {
+	ci := ss.srv.def
+	if ss.srv.planner != nil && plannedKind(cs.info.Kind) {
+		var err error
+		if ci, err = ss.shardForExecute(cs, p, typesAt); err != nil {
+			cs.long, cs.longLen = nil, 0
+			return ss.writeErr(err)
+		}
+	}
+	res, ok, err := ss.runStatement(ctx, cs.info, ci, func(bc *backend.Conn) ([]byte, error) {
 		bst, err := ss.backendStmt(ctx, bc, cs)
 		if err != nil {
 			return nil, err
@@ -322,4 +340,92 @@ func (ss *session) stmtFetch(ctx context.Context, p []byte) error {
 		ss.status = res.status
 	}
 	return ss.c.Flush()
+}
+
+// shardForExecute plans a prepared statement with its bound values and
+// returns the one cluster it runs on. Executions that would reach several
+// shards are refused with 1235 for now.
+func (ss *session) shardForExecute(cs *clientStmt, p []byte, typesAt int) (*clusterInfo, error) {
+	args := decodeParams(p, int(cs.params), typesAt, cs.types)
+	plan, err := ss.srv.planner.Plan(cs.sql, args)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case plan.Kind == router.RouteUnsharded:
+		return ss.srv.def, nil
+	case plan.Kind == router.RouteAnyShard:
+		return ss.srv.shardOf[ss.srv.planner.FirstShard()], nil
+	case plan.Kind == router.RouteShards && len(plan.Queries) == 1:
+		return ss.srv.shardOf[plan.Queries[0].Shard.Name], nil
+	}
+	return nil, sqlerr.NotSupported("a prepared statement that reaches several shards",
+		"bind a single sharding key, or send the statement as text")
+}
+
+// decodeParams reads the bound values of a COM_STMT_EXECUTE as sharding
+// key values: integers and strings; anything else (and NULL, and values
+// sent as long data) stays unset, so the key it binds cannot be routed.
+func decodeParams(p []byte, n, typesAt int, types []byte) []vindex.Value {
+	if n == 0 || len(types) < 2*n || typesAt >= len(p) {
+		return nil
+	}
+	nulls := p[10:typesAt]
+	pos := typesAt + 1
+	if p[typesAt] == 1 {
+		pos += 2 * n
+	}
+	args := make([]vindex.Value, n)
+	for i := range n {
+		if nulls[i/8]&(1<<(i%8)) != 0 {
+			args[i] = vindex.Value{} // NULL: matches no key
+			continue
+		}
+		t, unsigned := types[2*i], types[2*i+1]&0x80 != 0
+		size := 0
+		switch t {
+		case mysql.MYSQL_TYPE_TINY:
+			size = 1
+		case mysql.MYSQL_TYPE_SHORT, mysql.MYSQL_TYPE_YEAR:
+			size = 2
+		case mysql.MYSQL_TYPE_LONG, mysql.MYSQL_TYPE_INT24:
+			size = 4
+		case mysql.MYSQL_TYPE_LONGLONG:
+			size = 8
+		case mysql.MYSQL_TYPE_VARCHAR, mysql.MYSQL_TYPE_VAR_STRING, mysql.MYSQL_TYPE_STRING,
+			mysql.MYSQL_TYPE_BLOB, mysql.MYSQL_TYPE_TINY_BLOB, mysql.MYSQL_TYPE_MEDIUM_BLOB,
+			mysql.MYSQL_TYPE_LONG_BLOB:
+			s, k, err := wire.ReadLenEncString(p[min(pos, len(p)):])
+			if err != nil {
+				return args[:i]
+			}
+			args[i] = vindex.StrValue(string(s))
+			pos += k
+			continue
+		default:
+			// Decimals, floats (42.0 equals key 42), dates: not decoded;
+			// the values from here on stay unbound, so no key is guessed.
+			return args[:i]
+		}
+		if pos+size > len(p) {
+			return args[:i]
+		}
+		b := p[pos : pos+size]
+		pos += size
+		var u uint64
+		for j := size - 1; j >= 0; j-- {
+			u = u<<8 | uint64(b[j])
+		}
+		switch {
+		case unsigned:
+			args[i] = vindex.UintValue(u)
+			if u <= 1<<63-1 {
+				args[i] = vindex.IntValue(int64(u))
+			}
+		default:
+			shift := 64 - 8*size // sign-extend
+			args[i] = vindex.IntValue(int64(u<<shift) >> shift)
+		}
+	}
+	return args
 }

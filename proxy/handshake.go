@@ -7,7 +7,6 @@ import (
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 
@@ -415,5 +414,5 @@ func (s *Server) version() string {
 	if v := s.primary.ServerVersion(); v != "" {
 		return v
 	}
-	return fmt.Sprintf("%s-courier", "10.11.0-MariaDB")
+	return "10.11.0-MariaDB-courier" // until a backend has answered
 }

@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"time"
 
@@ -87,16 +86,14 @@ func (ss *session) acquirePlan(ctx context.Context, pl *plan) (*backend.Conn, er
 			return bc, err
 		}
 		if err != nil {
-			var se *sqlerr.Error
-			unreachable := se == nil || se.Num == sqlerr.ErrBackendUnavailable || se.Num == sqlerr.ErrCannotConnect
-			if errors.As(err, &se) {
-				unreachable = se.Num == sqlerr.ErrBackendUnavailable || se.Num == sqlerr.ErrCannotConnect
-				if !unreachable && se.Num != sqlerr.ErrTooManyConnections {
-					return nil, err // the server answered: not the replica's fault
-				}
-			}
-			if unreachable {
-				pl.ci.Fail(pl.replica, err)
+			se, _ := sqlerr.From(err)
+			switch se.Num {
+			case sqlerr.ErrBackendUnavailable, sqlerr.ErrCannotConnect, sqlerr.ErrUnknown:
+				pl.ci.Fail(pl.replica, err) // unreachable: out of rotation
+			case sqlerr.ErrTooManyConnections:
+				// busy, not broken: try another without marking it
+			default:
+				return nil, err // the server answered: not the replica's fault
 			}
 			if *pl, err = ss.replicaPlan(pl.ci, pl.replica, pl.causal); err != nil {
 				return nil, err

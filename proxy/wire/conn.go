@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"time"
 )
 
 // MaxPayload is the largest payload of one physical packet.
@@ -90,6 +91,11 @@ func (c *Conn) ReadPacket(limit int) ([]byte, error) {
 		n := int(c.hdr[0]) | int(c.hdr[1])<<8 | int(c.hdr[2])<<16
 		c.seq = c.hdr[3] + 1
 		if len(c.buf)+n > limit {
+			// Read past this packet (for a second at most) so that
+			// closing the connection does not reset it before the peer
+			// reads the error sent for it.
+			_ = c.nc.SetReadDeadline(time.Now().Add(time.Second))
+			_, _ = c.r.Discard(n)
 			return nil, fmt.Errorf("%w: more than %d bytes", ErrPacketTooLarge, limit)
 		}
 		start := len(c.buf)

@@ -65,15 +65,7 @@ func startCourier(ctx context.Context, bin, dir, listen, primary string, replica
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		return nil, err
 	}
-	c, err := startChild("courier", bin, []string{"--config", cfg}, filepath.Join(dir, "courier.log"))
-	if err != nil {
-		return nil, err
-	}
-	if err := c.waitListening(ctx, listen); err != nil {
-		c.stop(5 * time.Second)
-		return nil, err
-	}
-	return c, nil
+	return startListening(ctx, "courier", bin, []string{"--config", cfg}, filepath.Join(dir, "courier.log"), listen)
 }
 
 // startRelay re-executes this binary in relay mode from listen to target.
@@ -82,7 +74,12 @@ func startRelay(ctx context.Context, dir, listen, target string) (*child, error)
 	if err != nil {
 		return nil, fmt.Errorf("relay: find own binary: %w", err)
 	}
-	c, err := startChild("relay", self, relayArgs(listen, target), filepath.Join(dir, "relay.log"))
+	return startListening(ctx, "relay", self, relayArgs(listen, target), filepath.Join(dir, "relay.log"), listen)
+}
+
+// startListening starts a child and waits until it accepts TCP on listen.
+func startListening(ctx context.Context, name, path string, args []string, logPath, listen string) (*child, error) {
+	c, err := startChild(name, path, args, logPath)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -150,4 +151,25 @@ func mustExec(t testing.TB, db interface {
 		t.Fatalf("%s: %v", q, err)
 	}
 	return r
+}
+
+// eachConn runs work concurrently on n connections of db (one each) and
+// waits for all; work reports failures with t.Error and returns.
+func eachConn(t *testing.T, db *sql.DB, n int, work func(w int, c *sql.Conn)) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for w := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := db.Conn(context.Background())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			work(w, c)
+		}()
+	}
+	wg.Wait()
 }

@@ -295,34 +295,22 @@ func TestLastInsertIDFollowsSession(t *testing.T) {
 	mustExec(t, e.direct(""), "CREATE TABLE ai (id INT PRIMARY KEY AUTO_INCREMENT, v INT)")
 	db := e.proxied("")
 	db.SetMaxOpenConns(4)
-	var wg sync.WaitGroup
-	for w := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx := context.Background()
-			c, err := db.Conn(ctx)
+	eachConn(t, db, 4, func(w int, c *sql.Conn) {
+		ctx := context.Background()
+		for i := range 25 {
+			r, err := c.ExecContext(ctx, "INSERT INTO ai (v) VALUES (?)", w*1000+i)
 			if err != nil {
 				t.Error(err)
 				return
 			}
-			defer c.Close()
-			for i := range 25 {
-				r, err := c.ExecContext(ctx, "INSERT INTO ai (v) VALUES (?)", w*1000+i)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				id, _ := r.LastInsertId()
-				_ = queryString(t, c, "SELECT 1") // may move to another backend connection
-				if got := queryString(t, c, "SELECT LAST_INSERT_ID()"); got != fmt.Sprint(id) {
-					t.Errorf("LAST_INSERT_ID() = %s, want %d", got, id)
-					return
-				}
+			id, _ := r.LastInsertId()
+			_ = queryString(t, c, "SELECT 1") // may move to another backend connection
+			if got := queryString(t, c, "SELECT LAST_INSERT_ID()"); got != fmt.Sprint(id) {
+				t.Errorf("LAST_INSERT_ID() = %s, want %d", got, id)
+				return
 			}
-		}()
-	}
-	wg.Wait()
+		}
+	})
 }
 
 // TestLostTransactionEndsTheSession: when the backend connection holding

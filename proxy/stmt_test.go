@@ -3,8 +3,8 @@ package proxy_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/courier-proxy/courier/config"
@@ -17,54 +17,42 @@ func TestPreparedStatementsAcrossBackendConnections(t *testing.T) {
 	e := newEnvWith(t, smallPool)
 	mustExec(t, e.direct(""), "CREATE TABLE kv (k INT PRIMARY KEY, v VARCHAR(20), n INT NULL)")
 	db := e.proxied("")
-	var wg sync.WaitGroup
-	for w := range 6 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx := context.Background()
-			c, err := db.Conn(ctx)
-			if err != nil {
+	eachConn(t, db, 6, func(w int, c *sql.Conn) {
+		ctx := context.Background()
+		ins, err := c.PrepareContext(ctx, "INSERT INTO kv (k, v, n) VALUES (?, ?, ?)")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		sel, err := c.PrepareContext(ctx, "SELECT v, n FROM kv WHERE k = ?")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		for i := range 40 {
+			k := w*1000 + i
+			var n any
+			if i%3 != 0 {
+				n = i
+			}
+			if _, err := ins.ExecContext(ctx, k, fmt.Sprint("v", k), n); err != nil {
 				t.Error(err)
 				return
 			}
-			defer c.Close()
-			ins, err := c.PrepareContext(ctx, "INSERT INTO kv (k, v, n) VALUES (?, ?, ?)")
-			if err != nil {
+			var v string
+			var got *int64
+			if err := sel.QueryRowContext(ctx, k).Scan(&v, &got); err != nil {
 				t.Error(err)
 				return
 			}
-			sel, err := c.PrepareContext(ctx, "SELECT v, n FROM kv WHERE k = ?")
-			if err != nil {
-				t.Error(err)
+			if v != fmt.Sprint("v", k) || (n == nil) != (got == nil) || (got != nil && *got != int64(i)) {
+				t.Errorf("row %d: v=%q n=%v", k, v, got)
 				return
 			}
-			for i := range 40 {
-				k := w*1000 + i
-				var n any
-				if i%3 != 0 {
-					n = i
-				}
-				if _, err := ins.ExecContext(ctx, k, fmt.Sprint("v", k), n); err != nil {
-					t.Error(err)
-					return
-				}
-				var v string
-				var got *int64
-				if err := sel.QueryRowContext(ctx, k).Scan(&v, &got); err != nil {
-					t.Error(err)
-					return
-				}
-				if v != fmt.Sprint("v", k) || (n == nil) != (got == nil) || (got != nil && *got != int64(i)) {
-					t.Errorf("row %d: v=%q n=%v", k, v, got)
-					return
-				}
-			}
-			ins.Close()
-			sel.Close()
-		}()
-	}
-	wg.Wait()
+		}
+		ins.Close()
+		sel.Close()
+	})
 	if got := queryString(t, e.direct(""), "SELECT COUNT(*) FROM kv"); got != "240" {
 		t.Fatalf("rows = %s", got)
 	}

@@ -167,6 +167,8 @@ func (c *Config) applyDefaults(set map[string]bool) {
 	}
 
 	if sh := c.Sharding; sh != nil {
+		def(set, "sharding.multi_shard_transactions", &sh.MultiShardTransactions, "reject")
+		def(set, "sharding.max_merge_rows", &sh.MaxMergeRows, 1_000_000)
 		for i := range sh.Tables {
 			t := &sh.Tables[i]
 			p := fmt.Sprintf("sharding.tables[%d]", i)

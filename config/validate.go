@@ -319,6 +319,12 @@ func (c *Config) validateSharding(p *problems) {
 			p.add("sharding.shards", "%v; the ranges must cover the key space exactly once", err)
 		}
 	}
+	if !slices.Contains([]string{"reject", "best_effort"}, sh.MultiShardTransactions) {
+		p.add("sharding.multi_shard_transactions", "%q is not a policy; use reject or best_effort", sh.MultiShardTransactions)
+	}
+	if sh.MaxMergeRows < 1 {
+		p.add("sharding.max_merge_rows", "must be at least 1")
+	}
 	names := map[string]bool{}
 	for i, t := range sh.Tables {
 		path := fmt.Sprintf("sharding.tables[%d]", i)

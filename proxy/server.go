@@ -37,6 +37,7 @@ type Server struct {
 	planner *router.Planner // nil without sharding
 	shardOf map[string]*clusterInfo
 	ofPool  map[*backend.Pool]*clusterInfo // the cluster each pool belongs to
+	meta    metaCache                      // catalog facts multi-shard merges sort by
 
 	consistency router.Consistency // default for sessions
 

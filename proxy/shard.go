@@ -56,7 +56,13 @@ func (ss *session) routeSharded(ctx context.Context, info parser.Info, q []byte)
 	ss.releaseIdle()
 	targets := ss.targets(p, q)
 	if p.Write || p.Kind == router.RouteAllShards {
+		if info.Kind == parser.KindDDL {
+			defer ss.srv.meta.clear()
+		}
 		return nil, true, ss.writeAll(ctx, targets, p.Kind == router.RouteAllShards)
+	}
+	if p.Merge != nil {
+		return nil, true, ss.mergeGather(ctx, info, targets, p.Merge)
 	}
 	return nil, true, ss.gather(ctx, info, targets)
 }
@@ -77,8 +83,12 @@ func (ss *session) targets(p *router.Plan, q []byte) []shardTarget {
 		}
 		return out
 	}
+	sql := packet(q)
+	if p.SQL != "" {
+		sql = packet([]byte(p.SQL))
+	}
 	for _, name := range ss.srv.planner.ShardNames() {
-		out = append(out, shardTarget{ci: ss.srv.shardOf[name], sql: packet(q)})
+		out = append(out, shardTarget{ci: ss.srv.shardOf[name], sql: sql})
 	}
 	return out
 }

@@ -157,8 +157,7 @@ func TestShardedRouting(t *testing.T) {
 	}
 
 	for _, q := range []string{
-		"SELECT * FROM orders ORDER BY order_id",
-		"SELECT COUNT(*) FROM orders",
+		"SELECT COUNT(DISTINCT user_id) FROM orders",
 		"SELECT * FROM orders o JOIN cities c ON o.user_id = c.city_id JOIN users u ON u.id = o.user_id",
 		"UPDATE orders SET status = 'x' WHERE status = 'placed'",
 		"UPDATE orders SET order_id = 1000 WHERE order_id = 1",
@@ -237,4 +236,67 @@ func TestShardedRouting(t *testing.T) {
 
 func sortRows(rs [][]string) {
 	slices.SortFunc(rs, func(a, b []string) int { return strings.Compare(strings.Join(a, "\x00"), strings.Join(b, "\x00")) })
+}
+
+// TestShardedMerge compares multi-shard SELECTs that need a merge (ORDER
+// BY, LIMIT, aggregates, GROUP BY, HAVING, DISTINCT) with the same
+// statements on one server holding all the rows.
+func TestShardedMerge(t *testing.T) {
+	e := newShardEnv(t)
+	db := e.proxied("")
+	ref := e.open(e.lc.DSN(e.lc.Primary(0), ""))
+	mustExec(t, ref, "CREATE DATABASE ref")
+	ref = e.open(e.lc.DSN(e.lc.Primary(0), "ref"))
+	ddl := "CREATE TABLE orders (order_id BIGINT PRIMARY KEY, user_id INT, status ENUM('placed','accepted','delivered','cancelled')," +
+		" name VARCHAR(20), total DECIMAL(10,2), weight DOUBLE, created DATETIME(3), note VARCHAR(10) COLLATE utf8mb4_bin)"
+	mustExec(t, db, ddl)
+	mustExec(t, ref, ddl)
+	var values []string
+	names := []string{"ana", "Bo", "carla", "Dave", "eve", "Zoë", "álvaro"}
+	for k := 1; k <= 300; k++ {
+		user := "NULL"
+		if k%11 != 0 {
+			user = fmt.Sprint(k * k % 13)
+		}
+		values = append(values, fmt.Sprintf("(%d, %s, %d, '%s', %d.%02d, %d.5, '2026-01-%02d 10:00:%02d.%03d', '%s')",
+			k, user, k%4+1, names[k%len(names)], k*37%500, k%100, k%9, k%28+1, k%60, k, []string{"a", "B", "b", "A"}[k%4]))
+	}
+	insert := "INSERT INTO orders (order_id, user_id, status, name, total, weight, created, note) VALUES " + strings.Join(values, ", ")
+	mustExec(t, db, insert)
+	mustExec(t, ref, insert)
+
+	for _, q := range []string{
+		"SELECT * FROM orders ORDER BY order_id",
+		"SELECT order_id, total FROM orders ORDER BY total DESC, order_id LIMIT 7",
+		"SELECT order_id FROM orders ORDER BY created, order_id LIMIT 5 OFFSET 100",
+		"SELECT * FROM orders ORDER BY user_id, order_id DESC LIMIT 20",
+		"SELECT order_id, name FROM orders ORDER BY name, order_id LIMIT 40",
+		"SELECT order_id, note FROM orders ORDER BY note, order_id LIMIT 40",
+		"SELECT order_id, status FROM orders ORDER BY status DESC, order_id LIMIT 40",
+		"SELECT order_id FROM orders WHERE order_id IN (1, 2, 3, 4, 5, 6, 7, 8, 9) ORDER BY order_id DESC LIMIT 4",
+		"SELECT COUNT(*), COUNT(user_id), SUM(total), MIN(total), MAX(total), AVG(total), AVG(user_id), SUM(weight), MIN(name), MAX(created) FROM orders",
+		"SELECT COUNT(*), SUM(total), AVG(total), MIN(name) FROM orders WHERE order_id < 0",
+		"SELECT status, COUNT(*), SUM(total), AVG(weight) FROM orders GROUP BY status",
+		"SELECT user_id, COUNT(*) AS n, MAX(total) FROM orders GROUP BY user_id HAVING n > 20 ORDER BY n DESC, user_id",
+		"SELECT user_id, SUM(total) FROM orders GROUP BY user_id HAVING SUM(total) BETWEEN 1000 AND 3000 AND MIN(total) > 10",
+		"SELECT name, COUNT(*) FROM orders GROUP BY name",
+		"SELECT note, COUNT(*) FROM orders GROUP BY note",
+		"SELECT user_id, AVG(total) FROM orders GROUP BY user_id ORDER BY AVG(total) DESC, user_id LIMIT 3",
+		"SELECT user_id, status, COUNT(*) FROM orders GROUP BY user_id, status ORDER BY user_id DESC, status LIMIT 10, 10",
+		"SELECT DISTINCT status FROM orders ORDER BY status",
+		"SELECT DISTINCT user_id FROM orders ORDER BY user_id DESC LIMIT 5",
+		"SELECT DISTINCT name FROM orders",
+	} {
+		t.Run(q, func(t *testing.T) {
+			gotCols, got := rows(t, db, q)
+			wantCols, want := rows(t, ref, q)
+			if !strings.Contains(q, "ORDER BY") {
+				sortRows(got)
+				sortRows(want)
+			}
+			if fmt.Sprint(gotCols) != fmt.Sprint(wantCols) || fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("through Courier:\n%v %v\none server:\n%v %v", gotCols, got, wantCols, want)
+			}
+		})
+	}
 }

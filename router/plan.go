@@ -43,6 +43,12 @@ type Plan struct {
 	Kind    RouteKind
 	Write   bool
 	Queries []ShardQuery // RouteShards
+	// SQL is the statement every shard of a RouteScatter runs, when it
+	// differs from the client's (rewritten for a merge).
+	SQL string
+	// Merge combines the rows of a SELECT that reaches several shards;
+	// nil when they are simply appended.
+	Merge *Merge
 }
 
 func (p *Plan) String() string {
@@ -50,6 +56,12 @@ func (p *Plan) String() string {
 	fmt.Fprintf(&b, "%s", p.Kind)
 	if p.Write {
 		b.WriteString(" write")
+	}
+	if p.SQL != "" {
+		fmt.Fprintf(&b, "\n  all: %s", p.SQL)
+	}
+	if p.Merge != nil {
+		fmt.Fprintf(&b, "\n  %s", p.Merge)
 	}
 	for _, q := range p.Queries {
 		fmt.Fprintf(&b, "\n  %s: %s", q.Shard.Name, q.SQL)

@@ -111,51 +111,59 @@ func (pl *Planner) planSelect(s *sqlparser.Select, b *binder) (*Plan, error) {
 	if err := pl.checkGroup(s, sharded); err != nil {
 		return nil, err
 	}
-	p := &Plan{Kind: RouteScatter}
-	if s.Where != nil {
-		var err error
-		if p, err = pl.routeByKey(s, s.Where.Expr, sharded, b, false); err != nil {
-			return nil, err
-		}
+	if err := pl.checkSubqueries(s); err != nil {
+		return nil, err
 	}
-	if p.Kind == RouteScatter || len(p.Queries) > 1 {
-		if what := needsMerge(s); what != "" {
-			return nil, sqlerr.NotSupported(what+" in a query that reaches several shards",
-				"add the sharding key to the WHERE clause, or merge the rows in the application")
-		}
+	p, err := pl.routeSelect(s, sharded, b)
+	if err != nil || (p.Kind != RouteScatter && len(p.Queries) < 2) {
+		return p, err
 	}
+	// Several shards: rewrite a copy for the merge, then route the copy.
+	rw := sqlparser.Clone(s)
+	m, err := planMerge(rw)
+	if err != nil || m == nil {
+		return p, err
+	}
+	if p, err = pl.routeSelect(rw, sharded, b); err != nil {
+		return nil, err
+	}
+	if p.Kind == RouteScatter {
+		p.SQL = sqlparser.String(rw)
+	}
+	p.Merge = m
 	return p, nil
 }
 
-// needsMerge names what a multi-shard SELECT would need merged across
-// shards (beyond appending rows), or "" when appending is the answer.
-func needsMerge(s *sqlparser.Select) string {
-	switch {
-	case len(s.OrderBy) > 0:
-		return "ORDER BY"
-	case s.Limit != nil:
-		return "LIMIT"
-	case s.GroupBy != nil && len(s.GroupBy.Exprs) > 0:
-		return "GROUP BY"
-	case s.Distinct:
-		return "DISTINCT"
-	case s.Having != nil:
-		return "HAVING"
-	case s.Into != nil:
-		return "SELECT ... INTO"
+func (pl *Planner) routeSelect(s *sqlparser.Select, sharded []tableRef, b *binder) (*Plan, error) {
+	if s.Where == nil {
+		return &Plan{Kind: RouteScatter}, nil
 	}
-	agg := ""
-	_ = sqlparser.Walk(func(n sqlparser.SQLNode) (bool, error) {
-		switch n.(type) {
-		case sqlparser.AggrFunc:
-			agg = "an aggregate function"
-			return false, nil
-		case *sqlparser.Subquery:
-			return false, nil
+	return pl.routeByKey(s, s.Where.Expr, sharded, b, false)
+}
+
+// checkSubqueries refuses subqueries and derived tables over sharded
+// tables: each shard would answer them from its own rows only.
+func (pl *Planner) checkSubqueries(s *sqlparser.Select) error {
+	var bad string
+	inner := func(n sqlparser.SQLNode) {
+		if sharded, _, _ := kinds(pl.tables(n)); len(sharded) > 0 {
+			bad = sqlparser.String(n)
 		}
-		return true, nil
-	}, s.SelectExprs)
-	return agg
+	}
+	_ = sqlparser.Walk(func(n sqlparser.SQLNode) (bool, error) {
+		switch n := n.(type) {
+		case *sqlparser.Subquery:
+			inner(n)
+		case *sqlparser.DerivedTable:
+			inner(n)
+		}
+		return bad == "", nil
+	}, s)
+	if bad != "" {
+		return sqlerr.NotSupported("a subquery or derived table in a query on sharded tables ("+bad+")",
+			"run the inner query first and pass its values")
+	}
+	return nil
 }
 
 // checkGroup allows several sharded tables in one query only when they are

@@ -188,11 +188,16 @@ func TestPlanRefuses(t *testing.T) {
 		"UPDATE orders SET order_id = 5 WHERE order_id = 4",
 		"INSERT INTO orders (order_id) VALUES (1) ON DUPLICATE KEY UPDATE order_id = 2",
 		"DELETE FROM orders WHERE status = 'x' LIMIT 10",
-		"SELECT COUNT(*) FROM orders WHERE status = 'placed'",
-		"SELECT * FROM orders ORDER BY order_id",
-		"SELECT * FROM orders WHERE order_id IN (1, 2, 3, 4, 5) LIMIT 3",
-		"SELECT status, SUM(total) FROM orders GROUP BY status",
-		"SELECT DISTINCT status FROM orders",
+		"SELECT COUNT(DISTINCT user_id) FROM orders",
+		"SELECT SUM(total) / COUNT(*) FROM orders",
+		"SELECT GROUP_CONCAT(status) FROM orders",
+		"SELECT * FROM orders WHERE user_id IN (SELECT user_id FROM orders WHERE order_id = 1)",
+		"SELECT * FROM (SELECT * FROM orders) t",
+		"SELECT *, COUNT(*) FROM orders GROUP BY status",
+		"SELECT DISTINCT status FROM orders ORDER BY created_at",
+		"SELECT status FROM orders GROUP BY status HAVING MAX(status) LIKE 'a%'",
+		"SELECT SQL_CALC_FOUND_ROWS * FROM orders LIMIT 3",
+		"SELECT order_id, ROW_NUMBER() OVER (ORDER BY order_id) FROM orders",
 		"UPDATE orders o JOIN order_items i ON o.order_id = i.order_id SET o.status = 'x'",
 	} {
 		t.Run(sql, func(t *testing.T) {
@@ -200,6 +205,48 @@ func TestPlanRefuses(t *testing.T) {
 			var se *sqlerr.Error
 			if !errors.As(err, &se) || se.Num != sqlerr.ErrNotSupported {
 				t.Fatalf("want error 1235, got %v", err)
+			}
+		})
+	}
+}
+
+// TestPlanMerge pins the statement each shard runs and the merge of a
+// multi-shard SELECT.
+func TestPlanMerge(t *testing.T) {
+	pl := testPlanner(t)
+	tests := []struct{ sql, want string }{
+		{"SELECT * FROM orders WHERE status = 'placed'", "scatter"},
+		{"SELECT * FROM orders ORDER BY created_at DESC, order_id LIMIT 10, 5",
+			"scatter\n  all: select *, created_at, order_id from orders order by created_at desc, order_id asc limit 15" +
+				"\n  merge: order by [{-1 true} {-2 false}], limit 10,5, hidden 2"},
+		{"SELECT order_id, total FROM orders ORDER BY total LIMIT 3",
+			"scatter\n  all: select order_id, total from orders order by total asc limit 3\n  merge: order by [{1 false}], limit 0,3"},
+		{"SELECT order_id AS o FROM orders ORDER BY o DESC",
+			"scatter\n  all: select order_id as o from orders order by o desc\n  merge: order by [{0 true}]"},
+		{"SELECT COUNT(*), SUM(total), AVG(total) FROM orders WHERE status = 'x'",
+			"scatter\n  all: select count(*), sum(total), avg(total), sum(total), count(total) from orders where `status` = 'x'" +
+				"\n  merge: group by [] folds [{count 0 0} {sum 0 0} {avg 3 4} {sum 0 0} {count 0 0}], hidden 2"},
+		{"SELECT status, COUNT(*) AS n FROM orders GROUP BY status HAVING n > 2 ORDER BY n DESC LIMIT 2",
+			"scatter\n  all: select `status`, count(*) as n from orders group by `status`" +
+				"\n  merge: group by [0] folds [{any 0 0} {count 0 0}], having, order by [{1 true}], limit 0,2"},
+		{"SELECT user_id, MAX(total) FROM orders GROUP BY city_id HAVING MIN(total) > 5",
+			"scatter\n  all: select user_id, max(total), city_id, min(total) from orders group by city_id" +
+				"\n  merge: group by [2] folds [{any 0 0} {max 0 0} {any 0 0} {min 0 0}], having, order by [{2 false}], hidden 2"},
+		{"SELECT DISTINCT status FROM orders WHERE order_id IN (1, 2, 3, 4, 5, 6, 7, 8) ORDER BY status LIMIT 2",
+			"merge: distinct, order by [{0 false}], limit 0,2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.sql, func(t *testing.T) {
+			p, err := pl.Plan(tt.sql, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := p.String()
+			if p.Kind == RouteShards {
+				got = p.Merge.String()
+			}
+			if got != tt.want {
+				t.Fatalf("got\n%s\nwant\n%s", got, tt.want)
 			}
 		})
 	}

@@ -335,7 +335,7 @@ func (s *Server) columnMeta(col *merge.Column) (*merge.Meta, error) {
 	return md, nil
 }
 
-// enumMembers splits an ENUM definition's list: 'a','b''c' -> [a b'c].
+// enumMembers splits an ENUM definition's list: 'a','b”c' -> [a b'c].
 func enumMembers(list string) []string {
 	var out []string
 	var cur strings.Builder

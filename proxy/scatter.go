@@ -84,7 +84,7 @@ func (s *shardStream) release() {
 
 // mergeGather runs a SELECT on every target in parallel and merges their
 // rows as the plan says, streaming the result to the client.
-func (ss *session) mergeGather(ctx context.Context, info parser.Info, targets []shardTarget, spec *router.Merge) error {
+func (ss *session) mergeGather(ctx context.Context, info parser.Info, targets []shardTarget, spec *router.Merge, binary bool) error {
 	streams := make([]*shardStream, 0, len(targets))
 	defer func() {
 		for _, s := range streams {
@@ -143,14 +143,10 @@ func (ss *session) mergeGather(ctx context.Context, info parser.Info, targets []
 	visible := m.Visible()
 	var clientErr error
 	err = m.Run(sources, func(r merge.Row) error {
-		ss.scratch = ss.scratch[:0]
-		for _, v := range r[:visible] {
-			if v == nil {
-				ss.scratch = append(ss.scratch, 0xfb)
-				continue
-			}
-			ss.scratch = wire.AppendLenEncInt(ss.scratch, uint64(len(v)))
-			ss.scratch = append(ss.scratch, v...)
+		if binary {
+			ss.scratch = appendBinaryRow(ss.scratch[:0], cols[:visible], r)
+		} else {
+			ss.scratch = appendTextRow(ss.scratch[:0], r[:visible])
 		}
 		if err := ss.c.WritePacket(ss.scratch); err != nil {
 			clientErr = err

@@ -44,13 +44,20 @@ func (ss *session) routeSharded(ctx context.Context, info parser.Info, q []byte)
 	case p.Kind == router.RouteShards && len(p.Queries) == 1:
 		return ss.srv.shardOf[p.Queries[0].Shard.Name], false, nil
 	}
+	return nil, true, ss.runMulti(ctx, info, p, q, false)
+}
+
+// runMulti runs a statement that reaches several shards and answers the
+// client: one OK for writes, one merged result for reads (in the binary
+// protocol for a prepared statement's execution).
+func (ss *session) runMulti(ctx context.Context, info parser.Info, p *router.Plan, q []byte, binary bool) error {
 	ss.srv.metrics.multiShard.Inc()
 	if ss.status&wire.StatusInTrans != 0 || ss.pinned || ss.autocommitOff() {
-		return nil, true, ss.writeErr(sqlerr.NotSupported("a statement that reaches several shards inside a transaction",
+		return ss.writeErr(sqlerr.NotSupported("a statement that reaches several shards inside a transaction",
 			"run it outside the transaction, or give it the sharding key of the transaction's shard"))
 	}
 	if p.Kind == router.RouteScatter && p.Write && !ss.srv.cfg.Sharding.ScatterWrites {
-		return nil, true, ss.writeErr(sqlerr.NotSupported("UPDATE or DELETE without the sharding key (a write to every shard)",
+		return ss.writeErr(sqlerr.NotSupported("UPDATE or DELETE without the sharding key (a write to every shard)",
 			"add the sharding key to the WHERE clause, or set sharding.scatter_writes"))
 	}
 	ss.releaseIdle()
@@ -59,12 +66,16 @@ func (ss *session) routeSharded(ctx context.Context, info parser.Info, q []byte)
 		if info.Kind == parser.KindDDL {
 			defer ss.srv.meta.clear()
 		}
-		return nil, true, ss.writeAll(ctx, targets, p.Kind == router.RouteAllShards)
+		return ss.writeAll(ctx, targets, p.Kind == router.RouteAllShards)
 	}
-	if p.Merge != nil {
-		return nil, true, ss.mergeGather(ctx, info, targets, p.Merge)
+	if p.Merge != nil || binary {
+		spec := p.Merge
+		if spec == nil {
+			spec = &router.Merge{Limit: -1}
+		}
+		return ss.mergeGather(ctx, info, targets, spec, binary)
 	}
-	return nil, true, ss.gather(ctx, info, targets)
+	return ss.gather(ctx, info, targets)
 }
 
 // shardTarget is one shard's part of a multi-shard statement.

@@ -13,7 +13,6 @@ import (
 	"github.com/courier-proxy/courier/proxy/backend"
 	"github.com/courier-proxy/courier/proxy/wire"
 	"github.com/courier-proxy/courier/router"
-	"github.com/courier-proxy/courier/router/vindex"
 	"github.com/courier-proxy/courier/sqlerr"
 )
 
@@ -212,9 +211,12 @@ func (ss *session) stmtExecute(ctx context.Context, p []byte) error {
 	ci := ss.srv.def
 	if ss.srv.planner != nil && plannedKind(cs.info.Kind) {
 		var err error
-		if ci, err = ss.shardForExecute(cs, p, typesAt); err != nil {
+		var handled bool
+		ci, handled, err = ss.shardForExecute(ctx, cs, p, typesAt)
+		if handled {
 			cs.long, cs.longLen = nil, 0
-			return ss.writeErr(err)
+			ss.srv.metrics.observe(start, nil, cs.sql, ss)
+			return err
 		}
 	}
 	res, ok, err := ss.runStatement(ctx, cs.info, ci, func(bc *backend.Conn) ([]byte, error) {
@@ -343,89 +345,32 @@ func (ss *session) stmtFetch(ctx context.Context, p []byte) error {
 }
 
 // shardForExecute plans a prepared statement with its bound values and
-// returns the one cluster it runs on. Executions that would reach several
-// shards are refused with 1235 for now.
-func (ss *session) shardForExecute(cs *clientStmt, p []byte, typesAt int) (*clusterInfo, error) {
-	args := decodeParams(p, int(cs.params), typesAt, cs.types)
+// returns the one cluster it runs on, or handled=true when it answered
+// itself: an execution that reaches several shards runs on each as text
+// with the values bound in, and its rows are merged and sent in the
+// binary protocol.
+func (ss *session) shardForExecute(ctx context.Context, cs *clientStmt, p []byte, typesAt int) (*clusterInfo, bool, error) {
+	args := decodeParams(p, int(cs.params), typesAt, cs.types, cs.long)
 	plan, err := ss.srv.planner.Plan(cs.sql, args)
-	if err != nil {
-		return nil, err
-	}
 	switch {
+	case err != nil: // perhaps only with placeholders (LIMIT ?): plan the bound text below
 	case plan.Kind == router.RouteUnsharded:
-		return ss.srv.def, nil
+		return ss.srv.def, false, nil
 	case plan.Kind == router.RouteAnyShard:
-		return ss.srv.shardOf[ss.srv.planner.FirstShard()], nil
+		return ss.srv.shardOf[ss.srv.planner.FirstShard()], false, nil
 	case plan.Kind == router.RouteShards && len(plan.Queries) == 1:
-		return ss.srv.shardOf[plan.Queries[0].Shard.Name], nil
+		return ss.srv.shardOf[plan.Queries[0].Shard.Name], false, nil
 	}
-	return nil, sqlerr.NotSupported("a prepared statement that reaches several shards",
-		"bind a single sharding key, or send the statement as text")
-}
-
-// decodeParams reads the bound values of a COM_STMT_EXECUTE as sharding
-// key values: integers and strings; anything else (and NULL, and values
-// sent as long data) stays unset, so the key it binds cannot be routed.
-func decodeParams(p []byte, n, typesAt int, types []byte) []vindex.Value {
-	if n == 0 || len(types) < 2*n || typesAt >= len(p) {
-		return nil
+	lits, err := decodeLiterals(p, int(cs.params), typesAt, cs.types, cs.long)
+	if err != nil {
+		return nil, true, ss.malformed()
 	}
-	nulls := p[10:typesAt]
-	pos := typesAt + 1
-	if p[typesAt] == 1 {
-		pos += 2 * n
+	sql, err := ss.srv.planner.Bind(cs.sql, lits)
+	if err == nil {
+		plan, err = ss.srv.planner.Plan(sql, nil)
 	}
-	args := make([]vindex.Value, n)
-	for i := range n {
-		if nulls[i/8]&(1<<(i%8)) != 0 {
-			args[i] = vindex.Value{} // NULL: matches no key
-			continue
-		}
-		t, unsigned := types[2*i], types[2*i+1]&0x80 != 0
-		size := 0
-		switch t {
-		case mysql.MYSQL_TYPE_TINY:
-			size = 1
-		case mysql.MYSQL_TYPE_SHORT, mysql.MYSQL_TYPE_YEAR:
-			size = 2
-		case mysql.MYSQL_TYPE_LONG, mysql.MYSQL_TYPE_INT24:
-			size = 4
-		case mysql.MYSQL_TYPE_LONGLONG:
-			size = 8
-		case mysql.MYSQL_TYPE_VARCHAR, mysql.MYSQL_TYPE_VAR_STRING, mysql.MYSQL_TYPE_STRING,
-			mysql.MYSQL_TYPE_BLOB, mysql.MYSQL_TYPE_TINY_BLOB, mysql.MYSQL_TYPE_MEDIUM_BLOB,
-			mysql.MYSQL_TYPE_LONG_BLOB:
-			s, k, err := wire.ReadLenEncString(p[min(pos, len(p)):])
-			if err != nil {
-				return args[:i]
-			}
-			args[i] = vindex.StrValue(string(s))
-			pos += k
-			continue
-		default:
-			// Decimals, floats (42.0 equals key 42), dates: not decoded;
-			// the values from here on stay unbound, so no key is guessed.
-			return args[:i]
-		}
-		if pos+size > len(p) {
-			return args[:i]
-		}
-		b := p[pos : pos+size]
-		pos += size
-		var u uint64
-		for j := size - 1; j >= 0; j-- {
-			u = u<<8 | uint64(b[j])
-		}
-		switch {
-		case unsigned:
-			args[i] = vindex.UintValue(u)
-			if u <= 1<<63-1 {
-				args[i] = vindex.IntValue(int64(u))
-			}
-		default:
-			shift := 64 - 8*size // sign-extend
-			args[i] = vindex.IntValue(int64(u<<shift) >> shift)
-		}
+	if err != nil {
+		return nil, true, ss.writeErr(err)
 	}
-	return args
+	return nil, true, ss.runMulti(ctx, cs.info, plan, []byte(sql), true)
 }

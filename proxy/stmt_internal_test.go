@@ -23,18 +23,18 @@ func TestDecodeParams(t *testing.T) {
 	p = append(p, 0, 0, 0, 0, 0, 0, 0, 0x80) // 2^63
 	p = append(p, 2, '4', '2')               // "42"
 	p = append(p, 7, 0, 0, 0)                // 7
-	got := decodeParams(p, 5, typesAt, types)
+	got := decodeParams(p, 5, typesAt, types, nil)
 	want := []vindex.Value{vindex.IntValue(-1), vindex.UintValue(1 << 63), vindex.StrValue("42"), {}, vindex.IntValue(7)}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("decodeParams = %+v\nwant %+v", got, want)
 	}
 	// A DOUBLE stops decoding: no key is guessed from it or what follows.
 	types[0] = mysql.MYSQL_TYPE_DOUBLE
-	if got := decodeParams(p, 5, typesAt, types); len(got) != 0 {
+	if got := decodeParams(p, 5, typesAt, types, nil); len(got) != 0 {
 		t.Fatalf("after a double: %+v", got)
 	}
 	// Truncated packets never panic.
 	for i := range p {
-		decodeParams(p[:i], 5, typesAt, types)
+		decodeParams(p[:i], 5, typesAt, types, nil)
 	}
 }

@@ -59,6 +59,10 @@ type Sharding struct {
 	// proxy while merging (groups, DISTINCT values). Default 1000000;
 	// past it the query fails with error 1041.
 	MaxMergeRows int `mapstructure:"max_merge_rows"`
+	// SequenceBlock is how many ids Courier reserves from a sequence table
+	// at a time (default 1000). Ids of a block not used before a restart
+	// are skipped, never reused.
+	SequenceBlock int `mapstructure:"sequence_block"`
 }
 
 // Shard is one key range of the key space and the cluster that holds it.
@@ -79,6 +83,11 @@ type ShardTable struct {
 	KeyType string `mapstructure:"key_type"`
 	// Function is "hash" (default), "mod" or "range".
 	Function string `mapstructure:"function"`
+	// Sequence names the table an INSERT that leaves out the key (or
+	// gives it NULL) takes key values from: an unsharded table on the
+	// default cluster, in the inserted table's database, created on first
+	// use. Empty: such INSERTs are refused.
+	Sequence string `mapstructure:"sequence"`
 }
 
 // TLS configures TLS between clients and Courier. The files are read by the

@@ -169,6 +169,7 @@ func (c *Config) applyDefaults(set map[string]bool) {
 	if sh := c.Sharding; sh != nil {
 		def(set, "sharding.multi_shard_transactions", &sh.MultiShardTransactions, "reject")
 		def(set, "sharding.max_merge_rows", &sh.MaxMergeRows, 1_000_000)
+		def(set, "sharding.sequence_block", &sh.SequenceBlock, 1000)
 		for i := range sh.Tables {
 			t := &sh.Tables[i]
 			p := fmt.Sprintf("sharding.tables[%d]", i)

@@ -325,6 +325,9 @@ func (c *Config) validateSharding(p *problems) {
 	if sh.MaxMergeRows < 1 {
 		p.add("sharding.max_merge_rows", "must be at least 1")
 	}
+	if sh.SequenceBlock < 1 {
+		p.add("sharding.sequence_block", "must be at least 1")
+	}
 	names := map[string]bool{}
 	for i, t := range sh.Tables {
 		path := fmt.Sprintf("sharding.tables[%d]", i)
@@ -340,6 +343,9 @@ func (c *Config) validateSharding(p *problems) {
 				p.add(path+".key", "required for a sharded table: the column rows are placed by")
 			}
 		case "reference":
+			if t.Sequence != "" {
+				p.add(path+".sequence", "only a sharded table takes keys from a sequence")
+			}
 		default:
 			p.add(path+".type", "%q is not a table type; use sharded or reference", t.Type)
 		}

@@ -96,9 +96,13 @@ func (ss *session) query(ctx context.Context, p []byte) error {
 	}
 	if ss.srv.planner != nil && plannedKind(info.Kind) {
 		var handled bool
-		if ci, handled, err = ss.routeSharded(ctx, info, q); handled {
+		var rewritten []byte
+		if ci, rewritten, handled, err = ss.routeSharded(ctx, info, q); handled {
 			ss.srv.metrics.observe(start, q, "", ss)
 			return err
+		}
+		if rewritten != nil {
+			p = rewritten
 		}
 	}
 	res, ok, err := ss.runStatement(ctx, info, ci, func(bc *backend.Conn) ([]byte, error) {

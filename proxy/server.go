@@ -38,6 +38,7 @@ type Server struct {
 	shardOf map[string]*clusterInfo
 	ofPool  map[*backend.Pool]*clusterInfo // the cluster each pool belongs to
 	meta    metaCache                      // catalog facts multi-shard merges sort by
+	seqs    sequences                      // reserved blocks of sequence ids
 
 	consistency router.Consistency // default for sessions
 
@@ -296,7 +297,7 @@ func (s *Server) newPlanner() error {
 	}
 	var tables []router.Table
 	for _, t := range sh.Tables {
-		tb := router.Table{Name: t.Name, Kind: router.Sharded, Key: t.Key}
+		tb := router.Table{Name: t.Name, Kind: router.Sharded, Key: t.Key, Sequence: t.Sequence}
 		if t.Type == "reference" {
 			tb.Kind = router.Reference
 		}

@@ -24,27 +24,39 @@ func plannedKind(k parser.Kind) bool {
 }
 
 // routeSharded plans a COM_QUERY over the sharded schema. It returns the
-// cluster a single-backend statement runs on (the statement text stays
-// the client's), or handled=true when it ran the statement itself on
-// several shards or answered with an error.
-func (ss *session) routeSharded(ctx context.Context, info parser.Info, q []byte) (ci *clusterInfo, handled bool, err error) {
-	p, perr := ss.srv.planner.Plan(string(q), nil)
+// cluster a single-backend statement runs on, with the text it runs when
+// that is not the client's (rewritten is nil otherwise), or handled=true
+// when it ran the statement itself on several shards or answered with an
+// error.
+func (ss *session) routeSharded(ctx context.Context, info parser.Info, q []byte) (ci *clusterInfo, rewritten []byte, handled bool, err error) {
+	p, perr := ss.srv.planner.PlanWithIDs(string(q), nil, ss.idSource(ctx))
 	if perr != nil {
 		if errors.Is(perr, router.ErrUnparsed) {
 			perr = sqlerr.NotSupported("a statement the sharding planner cannot parse ("+perr.Error()+")",
 				"use MySQL syntax for statements on sharded tables")
 		}
-		return nil, true, ss.writeErr(perr)
+		return nil, nil, true, ss.writeErr(perr)
 	}
 	switch {
 	case p.Kind == router.RouteUnsharded:
-		return ss.srv.def, false, nil
+		return ss.srv.def, nil, false, nil
 	case p.Kind == router.RouteAnyShard:
-		return ss.srv.shardOf[ss.srv.planner.FirstShard()], false, nil
+		return ss.srv.shardOf[ss.srv.planner.FirstShard()], nil, false, nil
 	case p.Kind == router.RouteShards && len(p.Queries) == 1:
-		return ss.srv.shardOf[p.Queries[0].Shard.Name], false, nil
+		if p.Rewritten {
+			rewritten = append([]byte{mysql.COM_QUERY}, p.Queries[0].SQL...)
+		}
+		return ss.srv.shardOf[p.Queries[0].Shard.Name], rewritten, false, nil
 	}
-	return nil, true, ss.runMulti(ctx, info, p, q, false)
+	return nil, nil, true, ss.runMulti(ctx, info, p, q, false)
+}
+
+// idSource hands the planner keys from sequences in the session's
+// database.
+func (ss *session) idSource(ctx context.Context) router.IDSource {
+	return func(seq string, n int) (int64, error) {
+		return ss.srv.nextIDs(ctx, ss.state.Schema, seq, n)
+	}
 }
 
 // runMulti runs a statement that reaches several shards and answers the

@@ -48,7 +48,7 @@ default_cluster: s0
 sharding:
   shards: [{range: "-80", cluster: s0}, {range: "80-", cluster: s1}]
   tables:
-    - {name: orders, key: order_id}
+    - {name: orders, key: order_id, sequence: orders_seq}
     - {name: order_items, key: order_id}
     - {name: cities, type: reference}
 `, lc.Spec.User, lc.Spec.Password, lc.Primary(0).Addr, lc.Primary(1).Addr)
@@ -322,5 +322,67 @@ func sameRows(t *testing.T, q string, gotCols []string, got [][]string, wantCols
 	}
 	if fmt.Sprint(gotCols) != fmt.Sprint(wantCols) || fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("%s\nthrough Courier:\n%v %v\none server:\n%v %v", q, gotCols, got, wantCols, want)
+	}
+}
+
+// TestShardedSequence: INSERTs that leave out the key take keys from the
+// table's sequence, in blocks, and report the first as LAST_INSERT_ID().
+func TestShardedSequence(t *testing.T) {
+	e := newShardEnv(t)
+	db := e.proxied("")
+	db.SetMaxOpenConns(1)
+	mustExec(t, db, "CREATE TABLE orders (order_id BIGINT PRIMARY KEY, user_id INT, status VARCHAR(10))")
+	r := mustExec(t, db, "INSERT INTO orders (user_id, status) VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')")
+	if n, _ := r.RowsAffected(); n != 4 {
+		t.Fatalf("affected %d", n)
+	}
+	if id, _ := r.LastInsertId(); id != 1 {
+		t.Fatalf("LastInsertId %d, want 1", id)
+	}
+	if got := queryString(t, db, "SELECT LAST_INSERT_ID()"); got != "1" {
+		t.Fatalf("LAST_INSERT_ID() = %s", got)
+	}
+	_, all := rows(t, db, "SELECT order_id, user_id FROM orders ORDER BY order_id")
+	if fmt.Sprint(all) != "[[1 1] [2 2] [3 3] [4 4]]" {
+		t.Fatalf("rows %v", all)
+	}
+	for k := int64(1); k <= 4; k++ {
+		if got := queryString(t, e.shard(shardOfKey(k)), fmt.Sprintf("SELECT COUNT(*) FROM orders WHERE order_id = %d", k)); got != "1" {
+			t.Fatalf("order %d is not on its shard", k)
+		}
+	}
+	// One row: single shard; a NULL key also takes one.
+	r = mustExec(t, db, "INSERT INTO orders (order_id, user_id, status) VALUES (NULL, 5, 'e')")
+	if id, _ := r.LastInsertId(); id != 5 {
+		t.Fatalf("LastInsertId %d, want 5", id)
+	}
+	// Prepared, and inside a transaction that is rolled back.
+	ps := e.proxied("")
+	r, err := ps.Exec("INSERT INTO orders (user_id, status) VALUES (?, ?)", 6, "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := r.LastInsertId(); id != 6 {
+		t.Fatalf("prepared LastInsertId %d, want 6", id)
+	}
+	tx, err := ps.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err = tx.Exec("INSERT INTO orders (user_id, status) VALUES (?, ?)", 7, "g"); err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := r.LastInsertId(); id != 7 {
+		t.Fatalf("LastInsertId in a transaction %d, want 7", id)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if got := queryString(t, db, "SELECT COUNT(*) FROM orders WHERE order_id = 7"); got != "0" {
+		t.Fatal("rolled back insert is visible")
+	}
+	// The sequence row on the default cluster holds the end of the block.
+	if got := queryString(t, e.shard(0), "SELECT next_id FROM orders_seq"); got != "1001" {
+		t.Fatalf("sequence next_id %s, want 1001", got)
 	}
 }

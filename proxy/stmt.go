@@ -209,10 +209,11 @@ func (ss *session) stmtExecute(ctx context.Context, p []byte) error {
 	}
 
 	ci := ss.srv.def
+	var rewritten []byte // a COM_QUERY run instead of the execution
 	if ss.srv.planner != nil && plannedKind(cs.info.Kind) {
 		var err error
 		var handled bool
-		ci, handled, err = ss.shardForExecute(ctx, cs, p, typesAt)
+		ci, rewritten, handled, err = ss.shardForExecute(ctx, cs, p, typesAt)
 		if handled {
 			cs.long, cs.longLen = nil, 0
 			ss.srv.metrics.observe(start, nil, cs.sql, ss)
@@ -220,6 +221,9 @@ func (ss *session) stmtExecute(ctx context.Context, p []byte) error {
 		}
 	}
 	res, ok, err := ss.runStatement(ctx, cs.info, ci, func(bc *backend.Conn) ([]byte, error) {
+		if rewritten != nil {
+			return rewritten, nil
+		}
 		bst, err := ss.backendStmt(ctx, bc, cs)
 		if err != nil {
 			return nil, err
@@ -348,29 +352,33 @@ func (ss *session) stmtFetch(ctx context.Context, p []byte) error {
 // returns the one cluster it runs on, or handled=true when it answered
 // itself: an execution that reaches several shards runs on each as text
 // with the values bound in, and its rows are merged and sent in the
-// binary protocol.
-func (ss *session) shardForExecute(ctx context.Context, cs *clientStmt, p []byte, typesAt int) (*clusterInfo, bool, error) {
+// binary protocol. A write the planner had to rewrite (keys from a
+// sequence) runs on its shard as the text returned in rewritten.
+func (ss *session) shardForExecute(ctx context.Context, cs *clientStmt, p []byte, typesAt int) (ci *clusterInfo, rewritten []byte, handled bool, err error) {
 	args := decodeParams(p, int(cs.params), typesAt, cs.types, cs.long)
 	plan, err := ss.srv.planner.Plan(cs.sql, args)
 	switch {
-	case err != nil: // perhaps only with placeholders (LIMIT ?): plan the bound text below
+	case err != nil: // perhaps only with placeholders (LIMIT ?, keys from a sequence): plan the bound text below
 	case plan.Kind == router.RouteUnsharded:
-		return ss.srv.def, false, nil
+		return ss.srv.def, nil, false, nil
 	case plan.Kind == router.RouteAnyShard:
-		return ss.srv.shardOf[ss.srv.planner.FirstShard()], false, nil
+		return ss.srv.shardOf[ss.srv.planner.FirstShard()], nil, false, nil
 	case plan.Kind == router.RouteShards && len(plan.Queries) == 1:
-		return ss.srv.shardOf[plan.Queries[0].Shard.Name], false, nil
+		return ss.srv.shardOf[plan.Queries[0].Shard.Name], nil, false, nil
 	}
 	lits, err := decodeLiterals(p, int(cs.params), typesAt, cs.types, cs.long)
 	if err != nil {
-		return nil, true, ss.malformed()
+		return nil, nil, true, ss.malformed()
 	}
 	sql, err := ss.srv.planner.Bind(cs.sql, lits)
 	if err == nil {
-		plan, err = ss.srv.planner.Plan(sql, nil)
+		plan, err = ss.srv.planner.PlanWithIDs(sql, nil, ss.idSource(ctx))
 	}
 	if err != nil {
-		return nil, true, ss.writeErr(err)
+		return nil, nil, true, ss.writeErr(err)
 	}
-	return nil, true, ss.runMulti(ctx, cs.info, plan, []byte(sql), true)
+	if plan.Kind == router.RouteShards && len(plan.Queries) == 1 && plan.Write {
+		return ss.srv.shardOf[plan.Queries[0].Shard.Name], append([]byte{mysql.COM_QUERY}, plan.Queries[0].SQL...), false, nil
+	}
+	return nil, nil, true, ss.runMulti(ctx, cs.info, plan, []byte(sql), true)
 }

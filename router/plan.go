@@ -49,6 +49,11 @@ type Plan struct {
 	// Merge combines the rows of a SELECT that reaches several shards;
 	// nil when they are simply appended.
 	Merge *Merge
+	// Rewritten: the shards must run the plan's text, not the client's
+	// (an INSERT given keys from a sequence).
+	Rewritten bool
+	// InsertID is the first key taken from a sequence: LAST_INSERT_ID().
+	InsertID int64
 }
 
 func (p *Plan) String() string {

@@ -32,11 +32,21 @@ var ErrUnparsed = errors.New("statement not understood by the planner")
 // Plan plans one statement. args are the values of its ? placeholders,
 // in order (nil for text queries).
 func (pl *Planner) Plan(sql string, args []vindex.Value) (*Plan, error) {
+	return pl.PlanWithIDs(sql, args, nil)
+}
+
+// IDSource hands out n consecutive key values from a sequence table and
+// returns the first.
+type IDSource func(sequence string, n int) (int64, error)
+
+// PlanWithIDs plans a statement whose INSERT rows without a key take keys
+// from ids.
+func (pl *Planner) PlanWithIDs(sql string, args []vindex.Value, ids IDSource) (*Plan, error) {
 	stmt, err := pl.parser.Parse(sql)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnparsed, err)
 	}
-	b := binder{args: args}
+	b := binder{args: args, ids: ids}
 	switch s := stmt.(type) {
 	case *sqlparser.Select:
 		return pl.planSelect(s, &b)
@@ -370,9 +380,20 @@ func (pl *Planner) planInsert(s *sqlparser.Insert, b *binder) (*Plan, error) {
 		return nil, sqlerr.NotSupported(fmt.Sprintf("INSERT ... SELECT into sharded table %s", t.Name), "insert the rows with VALUES")
 	}
 	keyAt := slices.IndexFunc(s.Columns, func(c sqlparser.IdentifierCI) bool { return c.Lowered() == t.Key })
+	if keyAt < 0 && len(s.Columns) > 0 && t.Sequence != "" {
+		s.Columns = append(s.Columns, sqlparser.NewIdentifierCI(t.Key))
+		keyAt = len(s.Columns) - 1
+		for i := range rows {
+			rows[i] = append(rows[i], &sqlparser.NullVal{})
+		}
+	}
 	if keyAt < 0 {
 		return nil, sqlerr.NotSupported(fmt.Sprintf("INSERT into sharded table %s without naming its key column %s", t.Name, t.Key),
-			"list the columns and give every row its "+t.Key)
+			"list the columns and give every row its "+t.Key+", or configure a sequence for the table")
+	}
+	first, err := pl.fillKeys(t, rows, keyAt, b)
+	if err != nil {
+		return nil, err
 	}
 	for _, u := range s.OnDup {
 		if u.Name.Name.Lowered() == t.Key {
@@ -399,13 +420,53 @@ func (pl *Planner) planInsert(s *sqlparser.Insert, b *binder) (*Plan, error) {
 		}
 		byShard[sh] = append(byShard[sh], row)
 	}
-	plan := &Plan{Kind: RouteShards, Write: true}
+	plan := &Plan{Kind: RouteShards, Write: true, Rewritten: first != 0, InsertID: first}
 	for _, sh := range order {
 		s.Rows = byShard[sh]
 		plan.Queries = append(plan.Queries, ShardQuery{Shard: sh, SQL: sqlparser.String(s)})
 	}
 	s.Rows = rows
 	return plan, nil
+}
+
+// fillKeys gives rows whose key is NULL keys from the table's sequence;
+// the first row's key is set with LAST_INSERT_ID(key), so the shard's OK
+// packet and LAST_INSERT_ID() report it as MySQL reports an
+// auto-increment id. It returns the first key (0: none taken).
+func (pl *Planner) fillKeys(t *Table, rows sqlparser.Values, keyAt int, b *binder) (int64, error) {
+	n := 0
+	for _, row := range rows {
+		if keyAt < len(row) && isNullLiteral(row[keyAt]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	if t.Sequence == "" {
+		return 0, sqlerr.NotSupported(fmt.Sprintf("a NULL %s in an INSERT into %s, which has no sequence", t.Key, t.Name),
+			"give every row its key, or configure a sequence for the table")
+	}
+	if b.ids == nil {
+		return 0, sqlerr.NotSupported("taking keys from a sequence here", "")
+	}
+	first, err := b.ids(t.Sequence, n)
+	if err != nil {
+		return 0, err
+	}
+	next := first
+	for _, row := range rows {
+		if keyAt >= len(row) || !isNullLiteral(row[keyAt]) {
+			continue
+		}
+		lit := sqlparser.NewIntLiteral(strconv.FormatInt(next, 10))
+		row[keyAt] = lit
+		if next == first {
+			row[keyAt] = &sqlparser.FuncExpr{Name: sqlparser.NewIdentifierCI("last_insert_id"), Exprs: []sqlparser.Expr{lit}}
+		}
+		next++
+	}
+	return first, nil
 }
 
 // updatesKey returns the sharding key an UPDATE assigns, or "".
@@ -459,8 +520,12 @@ func (pl *Planner) planUpdateDelete(stmt sqlparser.Statement, from []sqlparser.T
 	return p, err
 }
 
-// binder turns literals and ? placeholders into key values.
-type binder struct{ args []vindex.Value }
+// binder turns literals and ? placeholders into key values, and hands
+// out keys from sequences.
+type binder struct {
+	args []vindex.Value
+	ids  IDSource
+}
 
 func (b *binder) value(e sqlparser.Expr) (vindex.Value, bool) {
 	switch e := e.(type) {
@@ -483,6 +548,10 @@ func (b *binder) value(e sqlparser.Expr) (vindex.Value, bool) {
 					return vindex.IntValue(i), true
 				}
 			}
+		}
+	case *sqlparser.FuncExpr: // LAST_INSERT_ID(v) is v
+		if e.Name.EqualString("last_insert_id") && len(e.Exprs) == 1 {
+			return b.value(e.Exprs[0])
 		}
 	case *sqlparser.Argument:
 		n, err := strconv.Atoi(strings.TrimPrefix(e.Name, "v"))

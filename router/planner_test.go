@@ -3,6 +3,7 @@ package router
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 
 	"vitess.io/vitess/go/vt/sqlparser"
@@ -24,7 +25,7 @@ func testPlanner(t *testing.T) *Planner {
 		t.Fatal(err)
 	}
 	s, err := NewSchema([]Table{
-		{Name: "orders", Kind: Sharded, Key: "order_id", KeyType: vindex.Int, Func: vindex.Hash{}},
+		{Name: "orders", Kind: Sharded, Key: "order_id", KeyType: vindex.Int, Func: vindex.Hash{}, Sequence: "orders_seq"},
 		{Name: "order_items", Kind: Sharded, Key: "order_id", KeyType: vindex.Int, Func: vindex.Hash{}},
 		{Name: "riders_log", Kind: Sharded, Key: "rider_id", KeyType: vindex.Int, Func: vindex.Mod{N: 4}},
 		{Name: "cities", Kind: Reference},
@@ -249,6 +250,44 @@ func TestPlanMerge(t *testing.T) {
 				t.Fatalf("got\n%s\nwant\n%s", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestPlanSequence(t *testing.T) {
+	pl := testPlanner(t)
+	next := int64(100)
+	ids := func(seq string, n int) (int64, error) {
+		if seq != "orders_seq" {
+			t.Fatalf("sequence %s", seq)
+		}
+		first := next
+		next += int64(n)
+		return first, nil
+	}
+	p, err := pl.PlanWithIDs("INSERT INTO orders (user_id) VALUES (1), (2), (3)", nil, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Rewritten || p.InsertID != 100 || next != 103 {
+		t.Fatalf("plan %+v, next %d", p, next)
+	}
+	var all []string
+	for _, q := range p.Queries {
+		all = append(all, q.SQL)
+	}
+	joined := strings.Join(all, "\n")
+	for k, want := range map[int64]string{100: "last_insert_id(100)", 101: "101", 102: "102"} {
+		if !strings.Contains(joined, want) {
+			t.Fatalf("key %d missing from\n%s", k, joined)
+		}
+	}
+	// A row that gives its key keeps it; only the NULL one takes an id.
+	p, err = pl.PlanWithIDs("INSERT INTO orders (order_id, user_id) VALUES (7, 1), (NULL, 2)", nil, ids)
+	if err != nil || p.InsertID != 103 {
+		t.Fatalf("%v %+v", err, p)
+	}
+	if _, err := pl.Plan("INSERT INTO order_items (sku) VALUES ('x')", nil); err == nil {
+		t.Fatal("an INSERT without a key into a table without a sequence was planned")
 	}
 }
 

@@ -29,6 +29,8 @@ type Table struct {
 	Key     string // sharded: the key column, lower case
 	KeyType vindex.KeyType
 	Func    vindex.Func
+	// Sequence is the table INSERTs without a key take one from ("": none).
+	Sequence string
 }
 
 // group names the tables whose rows with equal keys share a shard: same

@@ -1,0 +1,104 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/courier-proxy/courier/proxy/backend"
+	"github.com/courier-proxy/courier/sqlerr"
+)
+
+// sequences hands out keys for INSERTs into sharded tables that leave the
+// key out. Each sequence is a one-row table on the default cluster's
+// primary holding the next free id; Courier reserves a block of ids at a
+// time under a row lock, so several Courier processes never hand out the
+// same id. Ids of a block still unused when Courier stops are skipped.
+type sequences struct {
+	mu     sync.Mutex
+	blocks map[string]*idBlock // by database.table
+}
+
+type idBlock struct {
+	mu        sync.Mutex
+	next, end int64 // [next, end) is reserved and unused
+}
+
+// sequenceDDL creates a sequence table; its one row starts at 1.
+const sequenceDDL = "CREATE TABLE IF NOT EXISTS %s (id TINYINT UNSIGNED NOT NULL PRIMARY KEY, next_id BIGINT NOT NULL) ENGINE=InnoDB COMMENT 'Courier sequence'"
+
+// nextIDs returns the first of n consecutive unused ids of sequence seq
+// in database db.
+func (s *Server) nextIDs(ctx context.Context, db, seq string, n int) (int64, error) {
+	if db == "" && !strings.Contains(seq, ".") {
+		return 0, sqlerr.New(sqlerr.ErrNoDB, "No database selected (needed to find sequence table %s)", seq)
+	}
+	name := quoteIdent(db) + "." + quoteIdent(seq)
+	if i := strings.IndexByte(seq, '.'); i >= 0 {
+		name = quoteIdent(seq[:i]) + "." + quoteIdent(seq[i+1:])
+	}
+	s.seqs.mu.Lock()
+	if s.seqs.blocks == nil {
+		s.seqs.blocks = map[string]*idBlock{}
+	}
+	b := s.seqs.blocks[name]
+	if b == nil {
+		b = &idBlock{}
+		s.seqs.blocks[name] = b
+	}
+	s.seqs.mu.Unlock()
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.end-b.next >= int64(n) {
+		first := b.next
+		b.next += int64(n)
+		return first, nil
+	}
+	size := int64(max(n, s.cfg.Sharding.SequenceBlock))
+	first, err := s.reserve(ctx, name, size)
+	if err != nil {
+		return 0, err
+	}
+	b.next, b.end = first+int64(n), first+size
+	return first, nil
+}
+
+// reserve takes size ids from the sequence table name on the default
+// cluster's primary, creating the table on first use.
+func (s *Server) reserve(ctx context.Context, name string, size int64) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	bc, err := s.primary.Get(ctx, backend.FlavourPlain)
+	if err != nil {
+		return 0, err
+	}
+	defer s.primary.Put(bc)
+	fail := func(err error) (int64, error) {
+		bc.MarkBroken() // a transaction may be open on it
+		return 0, sqlerr.Wrap(err, sqlerr.ErrUnknown, "cannot take ids from sequence %s: %v", name, err)
+	}
+	for _, q := range []string{fmt.Sprintf(sequenceDDL, name), "INSERT IGNORE INTO " + name + " VALUES (0, 1)", "BEGIN"} {
+		if err := bc.Exec(ctx, q); err != nil {
+			return fail(err)
+		}
+	}
+	rows, err := bc.Query(ctx, "SELECT next_id FROM "+name+" WHERE id = 0 FOR UPDATE")
+	if err != nil || len(rows) != 1 {
+		return fail(fmt.Errorf("reading the next id: %v", err))
+	}
+	var first int64
+	if _, err := fmt.Sscan(rows[0][0].Text, &first); err != nil {
+		return fail(err)
+	}
+	for _, q := range []string{fmt.Sprintf("UPDATE %s SET next_id = next_id + %d WHERE id = 0", name, size), "COMMIT"} {
+		if err := bc.Exec(ctx, q); err != nil {
+			return fail(err)
+		}
+	}
+	return first, nil
+}
+
+func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }

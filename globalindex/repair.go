@@ -33,6 +33,7 @@ type RepairResult struct {
 // re-reading each candidate's row right before deleting the batch, and
 // deletes only entries orphaned both times. For a unique index, rows whose
 // value's entry pointed at an orphan are indexed once the orphan is gone.
+// The orphans of the first look are held in memory until the second.
 //
 // The risk left: a write whose transaction stays open longer than the
 // grace period (entry written, row not yet committed) loses its entry,

@@ -88,6 +88,30 @@ type ShardTable struct {
 	// default cluster, in the inserted table's database, created on first
 	// use. Empty: such INSERTs are refused.
 	Sequence string `mapstructure:"sequence"`
+	// Indexes are global indexes of a sharded table: lookup tables that map
+	// a secondary column to the sharding key, so queries by that column
+	// reach only the shards that hold the rows.
+	Indexes []GlobalIndex `mapstructure:"indexes"`
+}
+
+// GlobalIndex is one global index of a sharded table. Its index table holds
+// one entry (column value, sharding key) per row whose column is not NULL;
+// see router.GlobalIndex for the layout.
+type GlobalIndex struct {
+	// Column is the indexed column; it must not be the table's key.
+	Column string `mapstructure:"column"`
+	// Table is the index table's name, unique among all tables listed.
+	// Default "<table>_by_<column>", in lower case.
+	Table string `mapstructure:"table"`
+	// Unique says a column value belongs to at most one row. Default false.
+	Unique bool `mapstructure:"unique"`
+	// KeyType is the indexed column's type: "int" (default), "uint" or
+	// "string"; it decides how index entries are hashed to shards.
+	KeyType string `mapstructure:"key_type"`
+	// Sharded puts the index table on the shards, split by the indexed
+	// column with the hash function, so a lookup reads one shard. Default
+	// true; false keeps it whole on default_cluster.
+	Sharded bool `mapstructure:"sharded"`
 }
 
 // TLS configures TLS between clients and Courier. The files are read by the

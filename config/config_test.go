@@ -544,6 +544,14 @@ func TestShardedExample(t *testing.T) {
 		tb.KeyType != "int" || tb.Function != "hash" {
 		t.Fatalf("orders: %+v", tb)
 	}
+	wantIdx := []GlobalIndex{
+		{Column: "user_id", Table: "orders_by_user_id", KeyType: "int", Sharded: true},
+		{Column: "rider_id", Table: "orders_by_rider_id", KeyType: "int", Sharded: true},
+		{Column: "merchant_id", Table: "orders_by_merchant_id", KeyType: "int", Sharded: true},
+	}
+	if got := sh.Tables[0].Indexes; !reflect.DeepEqual(got, wantIdx) {
+		t.Fatalf("orders indexes: %+v", got)
+	}
 	if sh.Tables[2].Type != "reference" {
 		t.Fatalf("cities: %+v", sh.Tables[2])
 	}

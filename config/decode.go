@@ -50,6 +50,9 @@ func walkKeys(m map[string]any, t reflect.Type, path string, errs *[]error) {
 			*errs = append(*errs, unknownKeyError(p, k, names))
 			continue
 		}
+		if ft.Kind() == reflect.Pointer { // optional sections: *Sharding
+			ft = ft.Elem()
+		}
 		// Descend only where the shape fits; the decoder reports misfits.
 		switch {
 		case ft.Kind() == reflect.Struct:

@@ -176,6 +176,13 @@ func (c *Config) applyDefaults(set map[string]bool) {
 			def(set, p+".type", &t.Type, "sharded")
 			def(set, p+".key_type", &t.KeyType, "int")
 			def(set, p+".function", &t.Function, "hash")
+			for j := range t.Indexes {
+				ix := &t.Indexes[j]
+				q := fmt.Sprintf("%s.indexes[%d]", p, j)
+				def(set, q+".table", &ix.Table, strings.ToLower(t.Name+"_by_"+ix.Column))
+				def(set, q+".key_type", &ix.KeyType, "int")
+				def(set, q+".sharded", &ix.Sharded, true)
+			}
 		}
 	}
 	if c.DefaultCluster == "" && len(c.Clusters) == 1 {

@@ -16,7 +16,15 @@ var (
 	clusterNameRE  = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 	backendNameRE  = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 	passwordHashRE = regexp.MustCompile(`^\*[0-9A-F]{40}$`)
+	// identRE is what Courier accepts as a table or column name it writes
+	// into SQL itself (index tables and their columns): no quoting needed.
+	identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]{0,63}$`)
 )
+
+// IndexProgressTable is the table on default_cluster where
+// "courierctl index backfill" keeps its checkpoints; no index table may
+// take its name.
+const IndexProgressTable = "courier_index_progress"
 
 // problems collects validation failures, each prefixed by the key path.
 type problems []error
@@ -356,4 +364,65 @@ func (c *Config) validateSharding(p *problems) {
 			p.add(path+".function", "%q is not a sharding function; use hash, mod or range", t.Function)
 		}
 	}
+	c.validateIndexes(p)
+}
+
+// validateIndexes checks the global indexes of every table: on sharded
+// tables only, a real column other than the key, each column indexed once
+// per table, and index table names that clash with nothing else listed.
+func (c *Config) validateIndexes(p *problems) {
+	sh := c.Sharding
+	listed := map[string]string{} // lower-case table name → path
+	for i, t := range sh.Tables {
+		if n := strings.ToLower(t.Name); n != "" && listed[n] == "" {
+			listed[n] = fmt.Sprintf("sharding.tables[%d]", i)
+		}
+	}
+	listed[IndexProgressTable] = "the table courierctl keeps backfill checkpoints in"
+	for i, t := range sh.Tables {
+		tpath := fmt.Sprintf("sharding.tables[%d]", i)
+		if len(t.Indexes) > 0 && t.Type != "sharded" {
+			p.add(tpath+".indexes", "only sharded tables have global indexes; %q is %s", t.Name, t.Type)
+			continue
+		}
+		columns := map[string]int{}
+		for j, ix := range t.Indexes {
+			path := fmt.Sprintf("%s.indexes[%d]", tpath, j)
+			col := strings.ToLower(ix.Column)
+			switch k, dup := columns[col]; {
+			case ix.Column == "":
+				p.add(path+".column", "required: the column the index maps to %s", orKey(t.Key))
+			case !identRE.MatchString(ix.Column):
+				p.add(path+".column", "%q is not a plain column name (letters, digits, '_', '$')", ix.Column)
+			case t.Key != "" && col == strings.ToLower(t.Key):
+				p.add(path+".column", "%q is the sharding key; queries by it already reach one shard", ix.Column)
+			case dup:
+				p.add(path+".column", "%q is also indexed by %s.indexes[%d]; index a column once", ix.Column, tpath, k)
+			default:
+				columns[col] = j
+			}
+			tbl := strings.ToLower(ix.Table)
+			switch other := listed[tbl]; {
+			case ix.Table == "":
+				p.add(path+".table", "empty; leave the key out for %q or name the index table", strings.ToLower(t.Name+"_by_"+ix.Column))
+			case !identRE.MatchString(ix.Table):
+				p.add(path+".table", "%q is not a plain table name (letters, digits, '_', '$'; at most 64)", ix.Table)
+			case other != "":
+				p.add(path+".table", "%q is also %s; an index table needs a name of its own", ix.Table, other)
+			default:
+				listed[tbl] = path + ".table"
+			}
+			if !slices.Contains([]string{"int", "uint", "string"}, ix.KeyType) {
+				p.add(path+".key_type", "%q is not a column type; use int, uint or string", ix.KeyType)
+			}
+		}
+	}
+}
+
+// orKey names a table's key for messages.
+func orKey(key string) string {
+	if key == "" {
+		return "the sharding key"
+	}
+	return key
 }

@@ -17,8 +17,6 @@ import (
 	"github.com/courier-proxy/courier/parser"
 	"github.com/courier-proxy/courier/proxy/backend"
 	"github.com/courier-proxy/courier/router"
-	"github.com/courier-proxy/courier/router/topo"
-	"github.com/courier-proxy/courier/router/vindex"
 )
 
 // Server is a running Courier front end.
@@ -281,42 +279,13 @@ func (s *Server) newPlanner() error {
 	if sh == nil {
 		return nil
 	}
-	var shards []topo.Shard
+	schema, err := router.SchemaFromConfig(sh)
+	if err != nil {
+		return err
+	}
 	s.shardOf = make(map[string]*clusterInfo)
-	for _, c := range sh.Shards {
-		r, err := topo.ParseKeyRange(c.Range)
-		if err != nil {
-			return err
-		}
-		shards = append(shards, topo.Shard{Name: c.Range, Range: r, Cluster: c.Cluster})
-		s.shardOf[c.Range] = s.clusters[c.Cluster]
-	}
-	tp, err := topo.New(shards)
-	if err != nil {
-		return fmt.Errorf("sharding.shards: %w", err)
-	}
-	var tables []router.Table
-	for _, t := range sh.Tables {
-		tb := router.Table{Name: t.Name, Kind: router.Sharded, Key: t.Key, Sequence: t.Sequence}
-		if t.Type == "reference" {
-			tb.Kind = router.Reference
-		}
-		switch t.KeyType {
-		case "uint":
-			tb.KeyType = vindex.Uint
-		case "string":
-			tb.KeyType = vindex.Bytes
-		}
-		if tb.Kind == router.Sharded {
-			if tb.Func, err = vindex.ByName(t.Function, len(shards)); err != nil {
-				return fmt.Errorf("sharding.tables %s: %w", t.Name, err)
-			}
-		}
-		tables = append(tables, tb)
-	}
-	schema, err := router.NewSchema(tables, tp)
-	if err != nil {
-		return fmt.Errorf("sharding: %w", err)
+	for _, sd := range schema.Topo.Shards() {
+		s.shardOf[sd.Name] = s.clusters[sd.Cluster]
 	}
 	s.planner = router.NewPlanner(s.parser.SQLParser(), schema)
 	return nil

@@ -12,5 +12,10 @@
 // be answered correctly. The sharded planner is not yet wired into the
 // proxy; the scatter-gather merge engine comes with it.
 //
-// Imports: parser only (never proxy, net or a driver).
+// The schema (schema.go) holds each table's layout and its global indexes
+// (index.go): lookup tables from a secondary column to the sharding key,
+// registered in the schema as tables of their own. SchemaFromConfig
+// builds it from the configuration's sharding section.
+//
+// Imports: parser and config only (never proxy, net or a driver).
 package router

@@ -31,6 +31,22 @@ type Table struct {
 	Func    vindex.Func
 	// Sequence is the table INSERTs without a key take one from ("": none).
 	Sequence string
+	// Indexes are the table's global indexes (sharded tables only).
+	Indexes []GlobalIndex
+	// IndexOf is set on an index table: the index it holds. NewSchema
+	// registers index tables itself; callers leave this nil.
+	IndexOf *GlobalIndex
+}
+
+// Index returns the table's global index on column, or nil.
+func (t *Table) Index(column string) *GlobalIndex {
+	column = strings.ToLower(column)
+	for i := range t.Indexes {
+		if t.Indexes[i].Column == column {
+			return &t.Indexes[i]
+		}
+	}
+	return nil
 }
 
 // group names the tables whose rows with equal keys share a shard: same
@@ -46,7 +62,8 @@ type Schema struct {
 	Topo   *topo.Topology
 }
 
-// NewSchema builds a schema; tables not listed are unsharded.
+// NewSchema builds a schema; tables not listed are unsharded. The index
+// table of every global index is registered too (see GlobalIndex).
 func NewSchema(tables []Table, t *topo.Topology) (*Schema, error) {
 	s := &Schema{tables: make(map[string]*Table, len(tables)), Topo: t}
 	for i := range tables {
@@ -55,13 +72,27 @@ func NewSchema(tables []Table, t *topo.Topology) (*Schema, error) {
 		if tb.Kind == Sharded && (tb.Key == "" || tb.Func == nil) {
 			return nil, fmt.Errorf("table %s: a sharded table needs a key column and a sharding function", tb.Name)
 		}
+		if tb.IndexOf != nil {
+			return nil, fmt.Errorf("table %s: index tables are registered from their source table's Indexes", tb.Name)
+		}
 		if _, dup := s.tables[tb.Name]; dup {
 			return nil, fmt.Errorf("table %s listed twice", tb.Name)
 		}
 		s.tables[tb.Name] = &tb
 	}
+	// Index tables second, so a clash with any listed table is seen
+	// whatever the order.
+	for i := range tables {
+		if err := s.addIndexes(s.tables[strings.ToLower(tables[i].Name)]); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
+
+// IndexTable returns the layout of ix's index table: sharded by ix.Column
+// with the hash function, or unsharded.
+func (s *Schema) IndexTable(ix *GlobalIndex) *Table { return s.Table(ix.Table) }
 
 // Table returns the layout of a logical table (unsharded when unlisted).
 func (s *Schema) Table(name string) *Table {

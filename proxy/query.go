@@ -91,10 +91,10 @@ func (ss *session) query(ctx context.Context, p []byte) error {
 			return err
 		}
 	}
-	if bc := ss.bc; bc != nil && ss.srv.planner != nil && !plannedKind(info.Kind) {
+	if bc := ss.bc; bc != nil && ss.srv.planner != nil && !planned(info) {
 		ci = ss.srv.ofPool[bc.Pool()] // transaction control and SET go where the session is
 	}
-	if ss.srv.planner != nil && plannedKind(info.Kind) {
+	if ss.srv.planner != nil && planned(info) {
 		var handled bool
 		var rewritten []byte
 		if ci, rewritten, handled, err = ss.routeSharded(ctx, info, q); handled {

@@ -13,11 +13,16 @@ import (
 	"github.com/courier-proxy/courier/sqlerr"
 )
 
-// plannedKinds are the statements the sharding planner routes; everything
-// else (SET, SHOW, BEGIN, ...) runs on the default cluster.
-func plannedKind(k parser.Kind) bool {
-	switch k {
-	case parser.KindSelect, parser.KindInsert, parser.KindUpdate, parser.KindDelete, parser.KindReplace, parser.KindDDL:
+// planned reports whether the sharding planner routes a statement;
+// everything else (SET, BEGIN, SHOW WARNINGS, ...) runs on the default
+// cluster, or where the session's connection is.
+func planned(info parser.Info) bool {
+	if info.Flags&parser.FlagDiagnostics != 0 {
+		return false
+	}
+	switch info.Kind {
+	case parser.KindSelect, parser.KindInsert, parser.KindUpdate, parser.KindDelete, parser.KindReplace, parser.KindDDL,
+		parser.KindShow, parser.KindExplain:
 		return true
 	}
 	return false
@@ -31,6 +36,9 @@ func plannedKind(k parser.Kind) bool {
 func (ss *session) routeSharded(ctx context.Context, info parser.Info, q []byte) (ci *clusterInfo, rewritten []byte, handled bool, err error) {
 	p, perr := ss.srv.planner.PlanWithIDs(string(q), nil, ss.idSource(ctx))
 	if perr != nil {
+		if errors.Is(perr, router.ErrUnparsed) && (info.Kind == parser.KindShow || info.Kind == parser.KindExplain) {
+			return ss.srv.def, nil, false, nil // SHOW ENGINE ..., SHOW SLAVE STATUS: the default cluster's
+		}
 		if errors.Is(perr, router.ErrUnparsed) {
 			perr = sqlerr.NotSupported("a statement the sharding planner cannot parse ("+perr.Error()+")",
 				"use MySQL syntax for statements on sharded tables")
@@ -38,10 +46,12 @@ func (ss *session) routeSharded(ctx context.Context, info parser.Info, q []byte)
 		return nil, nil, true, ss.writeErr(perr)
 	}
 	switch {
+	case p.Kind == router.RouteUnsharded && (info.Kind == parser.KindShow || info.Kind == parser.KindExplain) && ss.bc != nil:
+		return ss.srv.ofPool[ss.bc.Pool()], nil, false, nil
 	case p.Kind == router.RouteUnsharded:
 		return ss.srv.def, nil, false, nil
 	case p.Kind == router.RouteAnyShard:
-		return ss.srv.shardOf[ss.srv.planner.FirstShard()], nil, false, nil
+		return ss.anyShard(), nil, false, nil
 	case p.Kind == router.RouteShards && len(p.Queries) == 1:
 		if p.Rewritten {
 			rewritten = append([]byte{mysql.COM_QUERY}, p.Queries[0].SQL...)
@@ -49,6 +59,20 @@ func (ss *session) routeSharded(ctx context.Context, info parser.Info, q []byte)
 		return ss.srv.shardOf[p.Queries[0].Shard.Name], rewritten, false, nil
 	}
 	return nil, nil, true, ss.runMulti(ctx, info, p, q, false)
+}
+
+// anyShard is the shard a statement any shard can answer runs on: the
+// one the session's connection (its transaction) is on, else the first.
+func (ss *session) anyShard() *clusterInfo {
+	if ss.bc != nil {
+		ci := ss.srv.ofPool[ss.bc.Pool()]
+		for _, sh := range ss.srv.shardOf {
+			if sh == ci {
+				return ci
+			}
+		}
+	}
+	return ss.srv.shardOf[ss.srv.planner.FirstShard()]
 }
 
 // idSource hands the planner keys from sequences in the session's

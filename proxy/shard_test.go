@@ -206,6 +206,25 @@ func TestShardedRouting(t *testing.T) {
 	if got := queryString(t, c, fmt.Sprintf("SELECT status FROM orders WHERE order_id = %d", a)); got == "a" {
 		t.Fatal("rolled back write is visible")
 	}
+	// Reads of reference tables and metadata follow the transaction's shard.
+	for _, k := range []int64{a, b} {
+		mustExec(t, c, "BEGIN")
+		mustExec(t, c, fmt.Sprintf("UPDATE orders SET status = 'c' WHERE order_id = %d", k))
+		if got := queryString(t, c, "SELECT COUNT(*) FROM cities"); got != "2" {
+			t.Fatalf("cities in a transaction on shard %d: %s", shardOfKey(k), got)
+		}
+		if got := queryString(t, c, "SELECT COUNT(*) FROM orders WHERE order_id = "+fmt.Sprint(k)); got != "1" {
+			t.Fatalf("order %d in its transaction: %s", k, got)
+		}
+		_, desc := rows(t, c, "DESCRIBE orders")
+		if len(desc) != 3 {
+			t.Fatalf("DESCRIBE orders in a transaction: %v", desc)
+		}
+		mustExec(t, c, "COMMIT")
+	}
+	if _, create := rows(t, db, "SHOW CREATE TABLE orders"); len(create) != 1 || !strings.Contains(create[0][1], "order_id") {
+		t.Fatalf("SHOW CREATE TABLE orders: %v", create)
+	}
 	c.Close()
 
 	// Prepared statements: a bound key routes like a literal one; one that

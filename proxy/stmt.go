@@ -50,7 +50,7 @@ func (ss *session) stmtPrepare(ctx context.Context, p []byte) error {
 	}
 	sql := string(p[1:])
 	pool := ss.srv.primary
-	if ss.srv.planner != nil && plannedKind(parser.Classify(p[1:]).Kind) {
+	if ss.srv.planner != nil && planned(parser.Classify(p[1:])) {
 		plan, err := ss.srv.planner.Plan(sql, nil)
 		if err != nil && !errors.Is(err, router.ErrUnparsed) {
 			var se *sqlerr.Error
@@ -210,7 +210,7 @@ func (ss *session) stmtExecute(ctx context.Context, p []byte) error {
 
 	ci := ss.srv.def
 	var rewritten []byte // a COM_QUERY run instead of the execution
-	if ss.srv.planner != nil && plannedKind(cs.info.Kind) {
+	if ss.srv.planner != nil && planned(cs.info) {
 		var err error
 		var handled bool
 		ci, rewritten, handled, err = ss.shardForExecute(ctx, cs, p, typesAt)
@@ -362,7 +362,7 @@ func (ss *session) shardForExecute(ctx context.Context, cs *clientStmt, p []byte
 	case plan.Kind == router.RouteUnsharded:
 		return ss.srv.def, nil, false, nil
 	case plan.Kind == router.RouteAnyShard:
-		return ss.srv.shardOf[ss.srv.planner.FirstShard()], nil, false, nil
+		return ss.anyShard(), nil, false, nil
 	case plan.Kind == router.RouteShards && len(plan.Queries) == 1:
 		return ss.srv.shardOf[plan.Queries[0].Shard.Name], nil, false, nil
 	}

@@ -62,8 +62,39 @@ func (pl *Planner) PlanWithIDs(sql string, args []vindex.Value, ids IDSource) (*
 				return &Plan{Kind: RouteAllShards, Write: true}, nil
 			}
 		}
+	case *sqlparser.Show:
+		switch in := s.Internal.(type) {
+		case *sqlparser.ShowBasic:
+			return pl.metadata(in.Tbl), nil
+		case *sqlparser.ShowCreate:
+			return pl.metadata(in.Op), nil
+		}
+	case *sqlparser.ExplainTab:
+		return pl.metadata(s.Table), nil
+	case *sqlparser.ExplainStmt:
+		// EXPLAIN shows the plan of one shard: the statement's own shard
+		// when it has one, else any.
+		inner, err := pl.PlanWithIDs(sqlparser.String(s.Statement), args, nil)
+		switch {
+		case err == nil && inner.Kind == RouteShards && len(inner.Queries) == 1:
+			return &Plan{Kind: RouteShards, Queries: []ShardQuery{{Shard: inner.Queries[0].Shard, SQL: sql}}}, nil
+		case err == nil && inner.Kind == RouteUnsharded:
+			return inner, nil
+		}
+		if sharded, reference, _ := kinds(pl.tables(s.Statement)); len(sharded)+len(reference) > 0 {
+			return &Plan{Kind: RouteAnyShard}, nil
+		}
 	}
 	return &Plan{Kind: RouteUnsharded}, nil
+}
+
+// metadata routes SHOW and DESCRIBE of table t: a sharded or reference
+// table is described by one shard (they all hold the same definition).
+func (pl *Planner) metadata(t sqlparser.TableName) *Plan {
+	if !t.Name.IsEmpty() && pl.schema.Table(t.Name.String()).Kind != Unsharded {
+		return &Plan{Kind: RouteAnyShard}
+	}
+	return &Plan{Kind: RouteUnsharded}
 }
 
 // tableRef is a table named in a statement, with the name it is referred

@@ -1,6 +1,6 @@
 // Command courierctl is Courier's admin CLI: configuration checks, local
-// MariaDB clusters for development and tests, and the status of a running
-// Courier.
+// MariaDB clusters for development and tests, the demo's sample data, and
+// the status of a running Courier.
 package main
 
 import (
@@ -16,7 +16,7 @@ func main() {
 		Short:         "Administer Courier, the MySQL sharding proxy",
 		SilenceErrors: true,
 	}
-	root.AddCommand(newConfigCmd(), newLocalCmd(), newStatusCmd())
+	root.AddCommand(newConfigCmd(), newLocalCmd(), newStatusCmd(), newDemoCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "courierctl:", err)
 		os.Exit(1)

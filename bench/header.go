@@ -84,7 +84,8 @@ func (h header) write(w io.Writer) {
 	fmt.Fprintf(w, "- sysbench: %d tables × %d rows, %d s per run, %d round(s), subjects run interleaved (starting subject rotates per round), "+
 		"`--rand-type=uniform --histogram=on`, %d s warmup per subject\n",
 		o.Tables, o.TableSize, int(o.Duration/time.Second), o.Rounds, int(o.Warmup/time.Second))
-	fmt.Fprintf(w, "- CPU per query: (utime+stime) from /proc/PID/stat over the run ÷ total queries; CLK_TCK %s\n", tck)
+	fmt.Fprintf(w, "- CPU per query: (utime+stime) from /proc/PID/stat over the run ÷ total queries; CLK_TCK %s; "+
+		"mysqld of a sharded subject: its shard primaries added up\n", tck)
 	fmt.Fprintln(w, "- latency: sysbench's per-event histogram, where an event is one transaction "+
 		"(oltp_point_select: 1 query; oltp_read_only: 16; oltp_read_write: 20 with BEGIN/COMMIT); "+
 		"buckets are ~1.8 % wide, so smaller differences are below resolution")

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -78,12 +79,20 @@ func bench(ctx context.Context, o options, command string, stdout, logw io.Write
 	if err := e.setup(ctx, o, logw); err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}
-	fmt.Fprintf(logw, "bench: sysbench prepare (%d tables × %d rows) directly on MariaDB\n", o.Tables, o.TableSize)
 	r := &runner{env: e, opts: o, hz: h.ClkTck, logw: logw}
-	if err := prepare(ctx, r.target(subjectDirect)); err != nil {
-		return err
+	if slices.ContainsFunc(o.Subjects, func(s string) bool { return s != subjectCourierSharded }) {
+		fmt.Fprintf(logw, "bench: sysbench prepare (%d tables × %d rows) directly on MariaDB\n", o.Tables, o.TableSize)
+		if err := prepare(ctx, r.target(subjectDirect)); err != nil {
+			return err
+		}
 	}
-	if err := e.check(ctx, o.Subjects, o.TableSize); err != nil {
+	if slices.Contains(o.Subjects, subjectCourierSharded) {
+		fmt.Fprintf(logw, "bench: sysbench prepare (%d tables × %d rows) through %s\n", o.Tables, o.TableSize, subjectCourierSharded)
+		if err := prepareSharded(ctx, r.target(subjectCourierSharded)); err != nil {
+			return fmt.Errorf("%s: %w", subjectCourierSharded, err)
+		}
+	}
+	if err := e.check(ctx, o.Subjects, o.TableSize, logw); err != nil {
 		return err
 	}
 	if h.Mariadbd, err = e.serverVersion(ctx); err != nil {
@@ -132,9 +141,11 @@ func verdict(ps []problem, e *env, logw io.Writer) error {
 	for _, t := range fatal {
 		fmt.Fprintf(logw, "  - %s\n", t)
 	}
-	if e.courier != nil {
-		out, _ := os.ReadFile(e.courier.log)
-		fmt.Fprintf(logw, "end of Courier's log (%s):\n%s\n", e.courier.log, tailLines(out, 30))
+	for _, c := range e.children {
+		if isCourier(c.name) {
+			out, _ := os.ReadFile(c.log)
+			fmt.Fprintf(logw, "end of %s's log (%s):\n%s\n", c.name, c.log, tailLines(out, 30))
+		}
 	}
 	fmt.Fprintln(logw, bar)
 	return fmt.Errorf("%d run(s) failed or counted Courier errors (see above)", len(fatal))

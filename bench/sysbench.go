@@ -26,12 +26,17 @@ const runSlack = 60 * time.Second
 // sbTarget says where sysbench connects and what data it uses.
 type sbTarget struct {
 	Port      int
+	DB        string // schema; sbDB when empty
 	Tables    int
 	TableSize int
 }
 
 // args returns the options common to prepare and run.
 func (t sbTarget) args(workload string) []string {
+	db := t.DB
+	if db == "" {
+		db = sbDB
+	}
 	return []string{
 		workload,
 		"--db-driver=mysql",
@@ -39,7 +44,7 @@ func (t sbTarget) args(workload string) []string {
 		"--mysql-port=" + strconv.Itoa(t.Port),
 		"--mysql-user=" + sbUser,
 		"--mysql-password=" + sbPassword,
-		"--mysql-db=" + sbDB,
+		"--mysql-db=" + db,
 		"--tables=" + strconv.Itoa(t.Tables),
 		"--table-size=" + strconv.Itoa(t.TableSize),
 	}
@@ -47,7 +52,8 @@ func (t sbTarget) args(workload string) []string {
 
 // sbRun is one measured sysbench run.
 type sbRun struct {
-	Workload string
+	Workload string   // a built-in workload (oltp_point_select) or a Lua script's path
+	Options  []string // the workload's own options, e.g. a script's --query
 	Threads  int
 	PSMode   string // --db-ps-mode: disable or auto
 	Duration time.Duration
@@ -56,7 +62,7 @@ type sbRun struct {
 
 // runArgs is the full sysbench command line of r against t.
 func runArgs(t sbTarget, r sbRun) []string {
-	args := t.args(r.Workload)
+	args := append(t.args(r.Workload), r.Options...)
 	if r.SkipTrx {
 		// Autocommit statements; without the DELETE+INSERT pair of
 		// oltp_read_write, which then collides across threads (1062).
@@ -75,11 +81,13 @@ func runArgs(t sbTarget, r sbRun) []string {
 }
 
 // prepare creates and loads the sysbench tables (oltp_read_write's prepare
-// creates the tables every oltp_* workload uses).
-func prepare(ctx context.Context, t sbTarget) error {
+// creates the tables every oltp_* workload uses), with extra sysbench
+// options.
+func prepare(ctx context.Context, t sbTarget, extra ...string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
-	out, err := sysbench(ctx, append(t.args("oltp_read_write"), "prepare"))
+	args := append(append(t.args("oltp_read_write"), extra...), "prepare")
+	out, err := sysbench(ctx, args)
 	if err != nil {
 		return fmt.Errorf("sysbench prepare: %w\n%s", err, tailLines(out, 15))
 	}

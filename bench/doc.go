@@ -14,6 +14,21 @@
 // courier (the same proxy in front of one server) and direct. Run it
 // through scripts/bench.sh; `-h` lists the flags.
 //
+// # Scatter mode
+//
+// `bench scatter` (scatter.go) measures one statement that reaches every
+// shard, at several shard counts (--shards 2,4,8): it starts as many
+// primaries as the largest count, one Courier per count sharding an orders
+// table by order_id over the first n primaries (each count with a schema
+// of its own), loads the same rows through each Courier with multi-row
+// INSERTs, and runs --query through them in interleaved rounds with
+// sysbench and a small Lua script (scatter.lua) that puts a random integer
+// in place of every ?. The default query, a lookup on an indexed
+// non-key column, is answered by concatenating the shards' rows; an
+// ORDER BY ... LIMIT query can be given with --query once Courier merges
+// sorted results. The report gives QPS, p50/p99 latency and Courier's CPU
+// per query, also per shard.
+//
 // # What happens in one run
 //
 //  1. A one-primary cluster starts in a temporary directory on free

@@ -23,8 +23,9 @@ func main() {
 	os.Exit(mainCode())
 }
 
-// mainCode runs the harness (or, with the hidden first argument "relay",
-// the relay subprocess) and returns the exit status.
+// mainCode runs the harness (with the first argument "scatter", the
+// scatter mode; with the hidden first argument "relay", the relay
+// subprocess) and returns the exit status.
 func mainCode() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -35,19 +36,25 @@ func mainCode() int {
 		}
 		return 0
 	}
-	o, err := parseFlags(os.Args[1:], os.Stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		return 2
-	}
 	command := os.Getenv(commandEnv)
 	if command == "" {
 		command = shellJoin(os.Args)
 	}
-	if err := bench(ctx, o, command, os.Stdout, os.Stderr); err != nil {
+	var run func() error
+	if len(os.Args) > 1 && os.Args[1] == scatterMode {
+		o, err := parseScatterFlags(os.Args[2:], os.Stderr)
+		if code, done := flagsFailed(err); done {
+			return code
+		}
+		run = func() error { return scatterBench(ctx, o, command, os.Stdout, os.Stderr) }
+	} else {
+		o, err := parseFlags(os.Args[1:], os.Stderr)
+		if code, done := flagsFailed(err); done {
+			return code
+		}
+		run = func() error { return bench(ctx, o, command, os.Stdout, os.Stderr) }
+	}
+	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		if ctx.Err() != nil {
 			return 130
@@ -55,6 +62,19 @@ func mainCode() int {
 		return 1
 	}
 	return 0
+}
+
+// flagsFailed turns a flag parsing error into an exit status: 0 after
+// -h, 2 for bad flags. done is false when parsing succeeded.
+func flagsFailed(err error) (code int, done bool) {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0, true
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 2, true
+	}
+	return 0, false
 }
 
 // bench runs the whole benchmark: environment, prepare, warmup, the

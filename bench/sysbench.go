@@ -27,7 +27,7 @@ const runSlack = 60 * time.Second
 type sbTarget struct {
 	Port      int
 	DB        string // schema; sbDB when empty
-	Tables    int
+	Tables    int    // 0 for a script workload: --tables and --table-size are left out
 	TableSize int
 }
 
@@ -37,7 +37,7 @@ func (t sbTarget) args(workload string) []string {
 	if db == "" {
 		db = sbDB
 	}
-	return []string{
+	args := []string{
 		workload,
 		"--db-driver=mysql",
 		"--mysql-host=127.0.0.1",
@@ -45,9 +45,11 @@ func (t sbTarget) args(workload string) []string {
 		"--mysql-user=" + sbUser,
 		"--mysql-password=" + sbPassword,
 		"--mysql-db=" + db,
-		"--tables=" + strconv.Itoa(t.Tables),
-		"--table-size=" + strconv.Itoa(t.TableSize),
 	}
+	if t.Tables > 0 { // the oltp_* workloads' options; a script may not know them
+		args = append(args, "--tables="+strconv.Itoa(t.Tables), "--table-size="+strconv.Itoa(t.TableSize))
+	}
+	return args
 }
 
 // sbRun is one measured sysbench run.

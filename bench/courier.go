@@ -10,22 +10,36 @@ import (
 	"time"
 )
 
-// courierConfig is Courier's configuration for the benchmark: one cluster
-// (the primary), the sysbench account, a pool large enough that 64 client
-// threads never wait for a backend connection, and warn-level logs.
-const courierConfig = `listen: %s
-admin: ""
-log: {level: warn}
-users:
-  - name: %s
-    password: %s
-clusters:
-  - name: main
-    user: %s
-    password: %s
-    pool: {max_open: 512, max_idle: 512}
-    primary: {address: %s}
-%s`
+// backendSet is one cluster of Courier's configuration: a primary and its
+// replicas (host:port each).
+type backendSet struct {
+	primary  string
+	replicas []string
+}
+
+// courierConfig is Courier's configuration for the benchmark: the
+// clusters (named s0, s1, ...; s0 is the default), the sysbench account, a
+// pool large enough that 64 client threads never wait for a backend
+// connection, warn-level logs, and sharding when it is not "" (a YAML
+// block starting with "sharding:").
+func courierConfig(listen, backendUser, backendPassword string, clusters []backendSet, sharding string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "listen: %s\nadmin: \"\"\nlog: {level: warn}\n", listen)
+	fmt.Fprintf(&b, "users:\n  - name: %s\n    password: %s\n", sbUser, sbPassword)
+	b.WriteString("default_cluster: s0\nclusters:\n")
+	for i, c := range clusters {
+		fmt.Fprintf(&b, "  - name: s%d\n    user: %s\n    password: %s\n", i, backendUser, backendPassword)
+		fmt.Fprintf(&b, "    pool: {max_open: 512, max_idle: 512}\n    primary: {address: %s}\n", c.primary)
+		if len(c.replicas) > 0 {
+			b.WriteString("    replicas:\n")
+			for _, r := range c.replicas {
+				fmt.Fprintf(&b, "      - {address: %s}\n", r)
+			}
+		}
+	}
+	b.WriteString(sharding)
+	return b.String()
+}
 
 // buildCourier compiles ./cmd/courier of the module at src into dir and
 // returns the binary's path.
@@ -45,27 +59,17 @@ func buildCourier(ctx context.Context, src, dir string) (string, error) {
 	return bin, nil
 }
 
-// startCourier writes the configuration into dir and starts Courier on
-// listen (host:port) in front of primary (and replicas, when given, for
-// read/write splitting), waiting until it accepts TCP.
-func startCourier(ctx context.Context, bin, dir, listen, primary string, replicas []string,
-	backendUser, backendPassword string) (*child, error) {
+// startCourier writes the configuration into dir and starts Courier as
+// the child called name, waiting until it accepts TCP on listen.
+func startCourier(ctx context.Context, name, bin, dir, listen, config string) (*child, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	cfg := filepath.Join(dir, "courier.yaml")
-	rs := ""
-	if len(replicas) > 0 {
-		rs = "    replicas:\n"
-		for _, r := range replicas {
-			rs += "      - {address: " + r + "}\n"
-		}
-	}
-	body := fmt.Sprintf(courierConfig, listen, sbUser, sbPassword, backendUser, backendPassword, primary, rs)
-	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
 		return nil, err
 	}
-	return startListening(ctx, "courier", bin, []string{"--config", cfg}, filepath.Join(dir, "courier.log"), listen)
+	return startListening(ctx, name, bin, []string{"--config", cfg}, filepath.Join(dir, "courier.log"), listen)
 }
 
 // startRelay re-executes this binary in relay mode from listen to target.

@@ -7,8 +7,27 @@
 //
 // with the same account (sbtest/sbtest) and the same data, so that the
 // differences are the price of the extra hop (relay/direct) and of
-// Courier's protocol work beyond a hop (courier/relay). Run it through
-// scripts/bench.sh; `-h` lists the flags.
+// Courier's protocol work beyond a hop (courier/relay). Two more subjects
+// measure Courier's routing: courier-rw splits reads over two replicas of
+// the primary, and courier-sharded shards the sysbench tables by id over
+// four primaries of its own (sharded.go), so that it can be compared with
+// courier (the same proxy in front of one server) and direct. Run it
+// through scripts/bench.sh; `-h` lists the flags.
+//
+// # Scatter mode
+//
+// `bench scatter` (scatter.go) measures one statement that reaches every
+// shard, at several shard counts (--shards 2,4,8): it starts as many
+// primaries as the largest count, one Courier per count sharding an orders
+// table by order_id over the first n primaries (each count with a schema
+// of its own), loads the same rows through each Courier with multi-row
+// INSERTs, and runs --query through them in interleaved rounds with
+// sysbench and a small Lua script (scatter.lua) that puts a random integer
+// in place of every ?. The default query, a lookup on an indexed
+// non-key column, is answered by concatenating the shards' rows; an
+// ORDER BY ... LIMIT query can be given with --query once Courier merges
+// sorted results. The report gives QPS, p50/p99 latency and Courier's CPU
+// per query, also per shard.
 //
 // # What happens in one run
 //
@@ -21,13 +40,17 @@
 //     harness stops exactly the PIDs it started and the cluster (unless
 //     --keep).
 //  2. sysbench prepare loads --tables × --table-size rows directly into
-//     MariaDB; every subject is then checked by counting sbtest1 through it.
+//     MariaDB, and for courier-sharded through that Courier with
+//     --auto-inc=off, so that every INSERT names its rows' ids and is split
+//     by shard; every subject is then checked by counting sbtest1 through
+//     it (and, sharded, on each shard).
 //  3. A short unrecorded warmup runs through every subject.
 //  4. For every (workload, threads, --db-ps-mode) cell and every round,
 //     each subject runs `sysbench <workload> run` for --duration seconds.
 //  5. Per cell and subject, the report gives the median over rounds of QPS,
-//     p50 and p99 latency, and CPU per query of the proxy and of mariadbd,
-//     then Courier's ratios to the baselines.
+//     p50 and p99 latency, and CPU per query of the proxy and of mariadbd
+//     (for courier-sharded, of its four primaries added up), then Courier's
+//     ratios to the baselines.
 //
 // # Why interleaving and medians
 //

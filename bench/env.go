@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -17,20 +18,33 @@ import (
 	"github.com/courier-proxy/courier/testbed"
 )
 
-// env is everything the benchmark starts: a one-primary MariaDB cluster,
-// the relay and Courier, all on 127.0.0.1, under one temporary directory.
-// Its owner calls close exactly once, also after a failed setup.
+// env is everything the benchmark starts, all on 127.0.0.1 under one
+// temporary directory: a one-primary MariaDB cluster (with two replicas
+// when courier-rw runs), the relay and Courier in front of it, and, for
+// courier-sharded, a cluster of shard primaries with a sharding Courier in
+// front. Its owner calls close exactly once, also after a failed setup.
 type env struct {
-	dir       string
-	cluster   *localcluster.Cluster
-	relay     *child
-	courier   *child
-	courierRW *child
-	ports     map[string]int // subject → port sysbench connects to
+	dir      string
+	cluster  *localcluster.Cluster // the main cluster: direct, relay, courier, courier-rw
+	clusters []string              // directories of every cluster started
+	children []*child              // relay and Couriers, in start order
+	subjects map[string]*subjectEnv
 }
 
-// setup starts the cluster, creates the sysbench account and schema, and
-// starts the relay and Courier when o.Subjects asks for them.
+// subjectEnv is where sysbench connects for one subject and the processes
+// that serve it.
+type subjectEnv struct {
+	port   int
+	db     string // schema sysbench uses
+	proxy  *child // nil for direct
+	mysqld []int  // the mariadbd processes answering it: the primary, or every shard's
+	// For a sharded subject: the shard primaries, of cluster shardsOf.
+	shards   []localcluster.Instance
+	shardsOf *localcluster.Cluster
+}
+
+// setup starts the main cluster, creates the sysbench account and schema,
+// and starts the relay and the Couriers that o.Subjects asks for.
 func (e *env) setup(ctx context.Context, o options, logw io.Writer) error {
 	if err := localcluster.EnsureMariaDB(ctx, logw); err != nil {
 		return err
@@ -40,39 +54,34 @@ func (e *env) setup(ctx context.Context, o options, logw io.Writer) error {
 		return err
 	}
 	e.dir = dir
-	e.ports = map[string]int{}
-	var base int
+	e.subjects = map[string]*subjectEnv{}
 	replicas := 0
 	if slices.Contains(o.Subjects, subjectCourierRW) {
 		replicas = 2
 	}
-	if base, err = testbed.FreePorts(1 + replicas); err != nil {
-		return err
-	}
 	fmt.Fprintf(logw, "bench: starting MariaDB (1 primary, %d replicas) in %s\n", replicas, dir)
-	e.cluster, err = localcluster.Up(ctx, localcluster.Spec{Dir: filepath.Join(dir, "cluster"), Shards: 1,
-		Replicas: replicas, BasePort: base}, logw)
-	if err != nil {
+	if e.cluster, err = e.startCluster(ctx, "cluster", 1, replicas, logw); err != nil {
 		return err
 	}
 	primary := e.cluster.Primary(0)
-	e.ports[subjectDirect] = primary.Port
-	if err := e.createSysbenchUser(ctx); err != nil {
-		return err
-	}
-	proxyBase, err := testbed.FreePorts(3)
-	if err != nil {
+	e.subjects[subjectDirect] = &subjectEnv{port: primary.Port, db: sbDB, mysqld: []int{primary.PID}}
+	if err := createSysbenchUser(ctx, e.cluster, primary, sbDB); err != nil {
 		return err
 	}
 	if slices.Contains(o.Subjects, subjectRelay) {
-		addr := "127.0.0.1:" + strconv.Itoa(proxyBase)
-		if e.relay, err = startRelay(ctx, dir, addr, primary.Addr); err != nil {
+		addr, port, err := freeAddr()
+		if err != nil {
 			return err
 		}
-		e.ports[subjectRelay] = proxyBase
-		fmt.Fprintf(logw, "bench: relay pid %d on %s -> %s\n", e.relay.pid(), addr, primary.Addr)
+		c, err := startRelay(ctx, dir, addr, primary.Addr)
+		if err != nil {
+			return err
+		}
+		e.children = append(e.children, c)
+		e.subjects[subjectRelay] = &subjectEnv{port: port, db: sbDB, proxy: c, mysqld: []int{primary.PID}}
+		fmt.Fprintf(logw, "bench: relay pid %d on %s -> %s\n", c.pid(), addr, primary.Addr)
 	}
-	if !slices.Contains(o.Subjects, subjectCourier) && !slices.Contains(o.Subjects, subjectCourierRW) {
+	if !slices.ContainsFunc(o.Subjects, isCourier) {
 		return nil
 	}
 	fmt.Fprintf(logw, "bench: building Courier from %s\n", o.Src)
@@ -80,121 +89,222 @@ func (e *env) setup(ctx context.Context, o options, logw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for i, s := range []string{subjectCourier, subjectCourierRW} {
+	for _, s := range []string{subjectCourier, subjectCourierRW} {
 		if !slices.Contains(o.Subjects, s) {
 			continue
 		}
-		var replicaAddrs []string
+		set := backendSet{primary: primary.Addr}
 		if s == subjectCourierRW {
 			for _, r := range e.cluster.Replicas(0) {
-				replicaAddrs = append(replicaAddrs, r.Addr)
+				set.replicas = append(set.replicas, r.Addr)
 			}
 		}
-		addr := "127.0.0.1:" + strconv.Itoa(proxyBase+1+i)
-		c, err := startCourier(ctx, bin, filepath.Join(dir, "subject-"+s), addr, primary.Addr, replicaAddrs,
-			e.cluster.Spec.User, e.cluster.Spec.Password)
-		if err != nil {
+		cfg := func(listen string) string {
+			return courierConfig(listen, e.cluster.Spec.User, e.cluster.Spec.Password, []backendSet{set}, "")
+		}
+		if err := e.startCourier(ctx, s, bin, cfg, []int{primary.PID}, logw); err != nil {
 			return err
 		}
-		if s == subjectCourier {
-			e.courier = c
-		} else {
-			e.courierRW = c
-		}
-		e.ports[s] = proxyBase + 1 + i
-		fmt.Fprintf(logw, "bench: %s pid %d on %s -> %s %v (log %s)\n", s, c.pid(), addr, primary.Addr, replicaAddrs, c.log)
+	}
+	if slices.Contains(o.Subjects, subjectCourierSharded) {
+		return e.setupSharded(ctx, o, bin, logw)
 	}
 	return nil
 }
 
-// createSysbenchUser creates sbtest/sbtest with all privileges and the
-// sbtest schema on the primary, as the cluster's application user.
-func (e *env) createSysbenchUser(ctx context.Context) error {
-	db, err := sql.Open("mysql", e.cluster.DSN(e.cluster.Primary(0), ""))
+// startCluster starts a cluster of shards × (1 primary + replicas) on free
+// ports in the work directory's subdirectory name.
+func (e *env) startCluster(ctx context.Context, name string, shards, replicas int, logw io.Writer) (*localcluster.Cluster, error) {
+	base, err := testbed.FreePorts(shards * (1 + replicas))
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(e.dir, name)
+	e.clusters = append(e.clusters, dir)
+	return localcluster.Up(ctx, localcluster.Spec{Dir: dir, Shards: shards, Replicas: replicas, BasePort: base}, logw)
+}
+
+// startCourier starts Courier for subject on a free port with the
+// configuration cfg(listen) in front of the mariadbd processes mysqld.
+func (e *env) startCourier(ctx context.Context, subject, bin string, cfg func(listen string) string, mysqld []int, logw io.Writer) error {
+	addr, port, err := freeAddr()
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	c, err := startCourier(ctx, subject, bin, filepath.Join(e.dir, "subject-"+subject), addr, cfg(addr))
+	if err != nil {
+		return err
+	}
+	e.children = append(e.children, c)
+	e.subjects[subject] = &subjectEnv{port: port, db: sbDB, proxy: c, mysqld: mysqld}
+	fmt.Fprintf(logw, "bench: %s pid %d on %s (config and log in %s)\n", subject, c.pid(), addr, filepath.Dir(c.log))
+	return nil
+}
+
+// freeAddr returns a free loopback address and its port.
+func freeAddr() (string, int, error) {
+	port, err := testbed.FreePorts(1)
+	if err != nil {
+		return "", 0, err
+	}
+	return "127.0.0.1:" + strconv.Itoa(port), port, nil
+}
+
+// createSysbenchUser creates sbtest/sbtest with all privileges and the
+// schema db on inst, a primary of c, as the cluster's application user.
+func createSysbenchUser(ctx context.Context, c *localcluster.Cluster, inst localcluster.Instance, db string) error {
+	conn, err := sql.Open("mysql", c.DSN(inst, ""))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
 	for _, q := range []string{
 		fmt.Sprintf("CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s'", sbUser, sbPassword),
 		fmt.Sprintf("GRANT ALL PRIVILEGES ON *.* TO '%s'@'%%'", sbUser),
-		"CREATE DATABASE IF NOT EXISTS " + sbDB,
+		"CREATE DATABASE IF NOT EXISTS " + db,
 	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("create sysbench account: %w", err)
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("create sysbench account on %s: %w", inst.Name, err)
 		}
 	}
 	return nil
 }
 
-// mysqldPID is the primary's process id.
-func (e *env) mysqldPID() int { return e.cluster.Primary(0).PID }
-
-// serverVersion returns SELECT VERSION() of the primary.
+// serverVersion returns SELECT VERSION() of the main primary.
 func (e *env) serverVersion(ctx context.Context) (string, error) {
 	var v string
-	err := querySubject(ctx, e.ports[subjectDirect], "SELECT VERSION()", &v)
+	err := querySubject(ctx, e.subjects[subjectDirect], "SELECT VERSION()", &v)
 	return v, err
 }
 
 // check logs in to every subject as sysbench will and counts sbtest1's
 // rows through it, so that a broken path fails before any measurement.
-func (e *env) check(ctx context.Context, subjects []string, tableSize int) error {
+// Through a sharded subject the rows are counted as they stream in (a
+// COUNT(*) over several shards needs a merge) and every shard must hold
+// some of them.
+func (e *env) check(ctx context.Context, subjects []string, tableSize int, logw io.Writer) error {
 	for _, s := range subjects {
+		se := e.subjects[s]
 		var n int
-		if err := querySubject(ctx, e.ports[s], "SELECT COUNT(*) FROM sbtest1", &n); err != nil {
-			return fmt.Errorf("%s preflight (127.0.0.1:%d as %s): %w", s, e.ports[s], sbUser, err)
+		var err error
+		if se.shards != nil {
+			n, err = countRows(ctx, se, "SELECT id FROM sbtest1")
+		} else {
+			err = querySubject(ctx, se, "SELECT COUNT(*) FROM sbtest1", &n)
+		}
+		if err != nil {
+			return fmt.Errorf("%s preflight (127.0.0.1:%d as %s): %w", s, se.port, sbUser, err)
 		}
 		if n != tableSize {
 			return fmt.Errorf("%s preflight: sbtest1 has %d rows, want %d", s, n, tableSize)
+		}
+		if se.shards != nil {
+			counts, err := shardCounts(ctx, se, "sbtest1")
+			if err != nil {
+				return fmt.Errorf("%s preflight: %w", s, err)
+			}
+			fmt.Fprintf(logw, "bench: %s: sbtest1 rows per shard %v\n", s, counts)
 		}
 	}
 	return nil
 }
 
-// querySubject runs a one-row, one-column query as the sysbench user on
-// 127.0.0.1:port.
-func querySubject(ctx context.Context, port int, q string, dst any) error {
+// shardCounts returns the rows of table on each shard primary behind se,
+// failing unless every shard holds some.
+func shardCounts(ctx context.Context, se *subjectEnv, table string) ([]int, error) {
+	var counts []int
+	for _, p := range se.shards {
+		db, err := sql.Open("mysql", se.shardsOf.DSN(p, se.db))
+		if err != nil {
+			return nil, err
+		}
+		var n int
+		err = db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table).Scan(&n)
+		db.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s on %s: %w", table, p.Name, err)
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("shard %s holds no rows of %s", p.Name, table)
+		}
+		counts = append(counts, n)
+	}
+	return counts, nil
+}
+
+// subjectDB opens a database handle for the sysbench user through se.
+func subjectDB(se *subjectEnv) (*sql.DB, error) {
 	cfg := mysql.NewConfig()
-	cfg.User, cfg.Passwd, cfg.DBName = sbUser, sbPassword, sbDB
-	cfg.Net, cfg.Addr = "tcp", "127.0.0.1:"+strconv.Itoa(port)
+	cfg.User, cfg.Passwd, cfg.DBName = sbUser, sbPassword, se.db
+	cfg.Net, cfg.Addr = "tcp", "127.0.0.1:"+strconv.Itoa(se.port)
 	cfg.Timeout, cfg.ReadTimeout = 5*time.Second, 30*time.Second
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(conn), nil
+}
+
+// querySubject runs a one-row, one-column query as the sysbench user
+// through se.
+func querySubject(ctx context.Context, se *subjectEnv, q string, dst any) error {
+	db, err := subjectDB(se)
+	if err != nil {
 		return err
 	}
-	db := sql.OpenDB(conn)
 	defer db.Close()
 	return db.QueryRowContext(ctx, q).Scan(dst)
 }
 
-// close stops Courier and the relay, then (unless keep) the cluster, and
-// removes the work directory. It uses its own deadline so that it also
-// runs after Ctrl-C.
-func (e *env) close(keep bool, logw io.Writer) {
-	for _, c := range []*child{e.courier, e.courierRW} {
-		if c != nil {
-			c.stop(10 * time.Second)
-		}
+// countRows runs q through se and counts the rows it returns.
+func countRows(ctx context.Context, se *subjectEnv, q string) (int, error) {
+	db, err := subjectDB(se)
+	if err != nil {
+		return 0, err
 	}
-	if e.relay != nil {
-		e.relay.stop(5 * time.Second)
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	return n, rows.Err()
+}
+
+// close stops the Couriers and the relay, then (unless keep) the
+// clusters, and removes the work directory. It uses its own deadline so
+// that it also runs after Ctrl-C.
+func (e *env) close(keep bool, logw io.Writer) {
+	for _, c := range slices.Backward(e.children) {
+		c.stop(10 * time.Second)
 	}
 	if e.dir == "" {
 		return
 	}
 	if keep {
 		fmt.Fprintf(logw, "bench: --keep: MariaDB still runs; work dir %s\n", e.dir)
-		if e.cluster != nil {
-			fmt.Fprintf(logw, "bench:   mariadb -h127.0.0.1 -P%d -u%s -p%s %s\n", e.ports[subjectDirect], sbUser, sbPassword, sbDB)
+		if se := e.subjects[subjectDirect]; se != nil {
+			fmt.Fprintf(logw, "bench:   mariadb -h127.0.0.1 -P%d -u%s -p%s %s\n", se.port, sbUser, sbPassword, sbDB)
 		}
-		fmt.Fprintf(logw, "bench:   stop it with: go run ./cmd/courierctl local down --dir %s\n", filepath.Join(e.dir, "cluster"))
+		for _, dir := range e.clusters {
+			fmt.Fprintf(logw, "bench:   stop it with: go run ./cmd/courierctl local down --dir %s\n", dir)
+		}
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := localcluster.Down(ctx, filepath.Join(e.dir, "cluster"), true); err != nil {
-		fmt.Fprintf(logw, "bench: stopping MariaDB: %v (work dir %s kept)\n", err, e.dir)
+	var failed []string
+	for _, dir := range e.clusters {
+		if err := localcluster.Down(ctx, dir, true); err != nil {
+			failed = append(failed, fmt.Sprintf("%s: %v", dir, err))
+		}
+	}
+	if len(failed) > 0 {
+		fmt.Fprintf(logw, "bench: stopping MariaDB: %s (work dir %s kept)\n", strings.Join(failed, "; "), e.dir)
 		return
 	}
 	if err := os.RemoveAll(e.dir); err != nil {

@@ -19,12 +19,28 @@ const (
 	// subjectCourierRW is Courier splitting reads from writes over the
 	// primary and two replicas (asking for it starts the replicas).
 	subjectCourierRW = "courier-rw"
+	// subjectCourierSharded is Courier sharding the sysbench tables by id
+	// over four shard primaries of their own (no replicas); sysbench
+	// prepares them through it.
+	subjectCourierSharded = "courier-sharded"
 )
 
 // allSubjects returns every subject, in the default (and report) order.
 func allSubjects() []string {
-	return []string{subjectDirect, subjectRelay, subjectCourier, subjectCourierRW}
+	return []string{subjectDirect, subjectRelay, subjectCourier, subjectCourierRW, subjectCourierSharded}
 }
+
+// isCourier reports whether subject is one of Courier's (every subject but
+// direct and relay, also the scatter mode's): its errors fail the
+// benchmark.
+func isCourier(subject string) bool {
+	return subject != subjectDirect && subject != subjectRelay
+}
+
+// shardedWorkloads are the workloads courier-sharded can run: every
+// statement of them names one id. The others need merges across shards
+// (ORDER BY, SUM, DISTINCT over id ranges) or span shards in a transaction.
+var shardedWorkloads = []string{"oltp_point_select"}
 
 // defaultSubjects are the subjects of a run that does not name them.
 func defaultSubjects() []string { return []string{subjectDirect, subjectRelay, subjectCourier} }
@@ -55,7 +71,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	threads := fs.String("threads", "1,16,64", "comma-separated sysbench thread counts")
 	psModes := fs.String("ps-modes", "disable,auto", "comma-separated --db-ps-mode values (disable, auto)")
 	subjects := fs.String("subjects", strings.Join(defaultSubjects(), ","),
-		"comma-separated subjects: direct, relay, courier, courier-rw (Courier over the primary and two replicas)")
+		"comma-separated subjects: direct, relay, courier, courier-rw (Courier over the primary and two replicas), "+
+			"courier-sharded (Courier sharding the tables by id over 4 primaries; oltp_point_select only)")
 	fs.IntVar(&o.Rounds, "rounds", 3, "rounds; every subject runs once per round, interleaved")
 	duration := fs.Int("duration", 10, "seconds per sysbench run")
 	warmup := fs.Int("warmup", 2, "seconds of unrecorded oltp_point_select per subject before measuring (0: none)")
@@ -112,6 +129,14 @@ func (o options) validate() error {
 	for _, s := range o.Subjects {
 		if !slices.Contains(allSubjects(), s) {
 			errs = append(errs, fmt.Errorf("-subjects: unknown subject %q (want %s)", s, strings.Join(allSubjects(), ", ")))
+		}
+	}
+	if slices.Contains(o.Subjects, subjectCourierSharded) {
+		for _, w := range o.Workloads {
+			if !slices.Contains(shardedWorkloads, w) {
+				errs = append(errs, fmt.Errorf("-subjects courier-sharded runs only %s; %s reaches several shards with statements Courier does not merge yet",
+					strings.Join(shardedWorkloads, ", "), w))
+			}
 		}
 	}
 	if len(o.Threads) == 0 {

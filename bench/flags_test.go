@@ -39,3 +39,14 @@ func TestParseFlagsRejects(t *testing.T) {
 		})
 	}
 }
+
+func TestParseFlagsSharded(t *testing.T) {
+	args := []string{"--subjects", "direct,courier,courier-sharded", "--workloads", "oltp_point_select"}
+	if _, err := parseFlags(args, io.Discard); err != nil {
+		t.Fatalf("point selects through courier-sharded: %v", err)
+	}
+	args[3] = "oltp_point_select,oltp_read_only"
+	if _, err := parseFlags(args, io.Discard); err == nil {
+		t.Fatal("courier-sharded accepted oltp_read_only, whose range queries need merges across shards")
+	}
+}

@@ -68,25 +68,31 @@ func loadavg() string {
 	return strings.Join(f[:3], " ")
 }
 
-// write renders the header as Markdown.
+// write renders the header of a sysbench report as Markdown.
 func (h header) write(w io.Writer) {
 	o := h.Opts
-	tck := fmt.Sprint(h.ClkTck)
-	if h.ClkTckAssumed {
-		tck += " (assumed: `getconf CLK_TCK` failed)"
-	}
-	fmt.Fprintln(w, "# Courier benchmark: sysbench against MariaDB direct, a null TCP relay, and Courier")
-	fmt.Fprintln(w)
-	fmt.Fprintf(w, "- date: %s (took %s)\n", h.Start.Format(time.RFC3339), h.End.Sub(h.Start).Round(time.Second))
-	fmt.Fprintf(w, "- command: `%s`\n", h.Command)
-	fmt.Fprintf(w, "- machine: nproc %s, %s, load average %s at start, %s at end\n", h.Nproc, h.Kernel, h.LoadStart, h.LoadEnd)
-	fmt.Fprintf(w, "- mariadbd: %s; sysbench: %s; %s; Courier tree: %s\n", h.Mariadbd, h.Sysbench, h.GoVersion, h.CourierRev)
+	h.writeCommon(w, "Courier benchmark: sysbench against MariaDB direct, a null TCP relay, and Courier")
 	fmt.Fprintf(w, "- sysbench: %d tables × %d rows, %d s per run, %d round(s), subjects run interleaved (starting subject rotates per round), "+
 		"`--rand-type=uniform --histogram=on`, %d s warmup per subject\n",
 		o.Tables, o.TableSize, int(o.Duration/time.Second), o.Rounds, int(o.Warmup/time.Second))
-	fmt.Fprintf(w, "- CPU per query: (utime+stime) from /proc/PID/stat over the run ÷ total queries; CLK_TCK %s\n", tck)
 	fmt.Fprintln(w, "- latency: sysbench's per-event histogram, where an event is one transaction "+
 		"(oltp_point_select: 1 query; oltp_read_only: 16; oltp_read_write: 20 with BEGIN/COMMIT); "+
 		"buckets are ~1.8 % wide, so smaller differences are below resolution")
 	fmt.Fprintln(w)
+}
+
+// writeCommon renders the title and the lines every report has: when,
+// what command, on what machine and software, how CPU is counted.
+func (h header) writeCommon(w io.Writer, title string) {
+	tck := fmt.Sprint(h.ClkTck)
+	if h.ClkTckAssumed {
+		tck += " (assumed: `getconf CLK_TCK` failed)"
+	}
+	fmt.Fprintf(w, "# %s\n\n", title)
+	fmt.Fprintf(w, "- date: %s (took %s)\n", h.Start.Format(time.RFC3339), h.End.Sub(h.Start).Round(time.Second))
+	fmt.Fprintf(w, "- command: `%s`\n", h.Command)
+	fmt.Fprintf(w, "- machine: nproc %s, %s, load average %s at start, %s at end\n", h.Nproc, h.Kernel, h.LoadStart, h.LoadEnd)
+	fmt.Fprintf(w, "- mariadbd: %s; sysbench: %s; %s; Courier tree: %s\n", h.Mariadbd, h.Sysbench, h.GoVersion, h.CourierRev)
+	fmt.Fprintf(w, "- CPU per query: (utime+stime) from /proc/PID/stat over the run ÷ total queries; CLK_TCK %s; "+
+		"mysqld of a sharded subject: its shard primaries added up\n", tck)
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -22,8 +23,9 @@ func main() {
 	os.Exit(mainCode())
 }
 
-// mainCode runs the harness (or, with the hidden first argument "relay",
-// the relay subprocess) and returns the exit status.
+// mainCode runs the harness (with the first argument "scatter", the
+// scatter mode; with the hidden first argument "relay", the relay
+// subprocess) and returns the exit status.
 func mainCode() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -34,19 +36,25 @@ func mainCode() int {
 		}
 		return 0
 	}
-	o, err := parseFlags(os.Args[1:], os.Stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		return 2
-	}
 	command := os.Getenv(commandEnv)
 	if command == "" {
 		command = shellJoin(os.Args)
 	}
-	if err := bench(ctx, o, command, os.Stdout, os.Stderr); err != nil {
+	var run func() error
+	if len(os.Args) > 1 && os.Args[1] == scatterMode {
+		o, err := parseScatterFlags(os.Args[2:], os.Stderr)
+		if code, done := flagsFailed(err); done {
+			return code
+		}
+		run = func() error { return scatterBench(ctx, o, command, os.Stdout, os.Stderr) }
+	} else {
+		o, err := parseFlags(os.Args[1:], os.Stderr)
+		if code, done := flagsFailed(err); done {
+			return code
+		}
+		run = func() error { return bench(ctx, o, command, os.Stdout, os.Stderr) }
+	}
+	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		if ctx.Err() != nil {
 			return 130
@@ -54,6 +62,19 @@ func mainCode() int {
 		return 1
 	}
 	return 0
+}
+
+// flagsFailed turns a flag parsing error into an exit status: 0 after
+// -h, 2 for bad flags. done is false when parsing succeeded.
+func flagsFailed(err error) (code int, done bool) {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0, true
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 2, true
+	}
+	return 0, false
 }
 
 // bench runs the whole benchmark: environment, prepare, warmup, the
@@ -78,12 +99,20 @@ func bench(ctx context.Context, o options, command string, stdout, logw io.Write
 	if err := e.setup(ctx, o, logw); err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}
-	fmt.Fprintf(logw, "bench: sysbench prepare (%d tables × %d rows) directly on MariaDB\n", o.Tables, o.TableSize)
 	r := &runner{env: e, opts: o, hz: h.ClkTck, logw: logw}
-	if err := prepare(ctx, r.target(subjectDirect)); err != nil {
-		return err
+	if slices.ContainsFunc(o.Subjects, func(s string) bool { return s != subjectCourierSharded }) {
+		fmt.Fprintf(logw, "bench: sysbench prepare (%d tables × %d rows) directly on MariaDB\n", o.Tables, o.TableSize)
+		if err := prepare(ctx, r.target(subjectDirect)); err != nil {
+			return err
+		}
 	}
-	if err := e.check(ctx, o.Subjects, o.TableSize); err != nil {
+	if slices.Contains(o.Subjects, subjectCourierSharded) {
+		fmt.Fprintf(logw, "bench: sysbench prepare (%d tables × %d rows) through %s\n", o.Tables, o.TableSize, subjectCourierSharded)
+		if err := prepareSharded(ctx, r.target(subjectCourierSharded)); err != nil {
+			return fmt.Errorf("%s: %w", subjectCourierSharded, err)
+		}
+	}
+	if err := e.check(ctx, o.Subjects, o.TableSize, logw); err != nil {
 		return err
 	}
 	if h.Mariadbd, err = e.serverVersion(ctx); err != nil {
@@ -132,9 +161,11 @@ func verdict(ps []problem, e *env, logw io.Writer) error {
 	for _, t := range fatal {
 		fmt.Fprintf(logw, "  - %s\n", t)
 	}
-	if e.courier != nil {
-		out, _ := os.ReadFile(e.courier.log)
-		fmt.Fprintf(logw, "end of Courier's log (%s):\n%s\n", e.courier.log, tailLines(out, 30))
+	for _, c := range e.children {
+		if isCourier(c.name) {
+			out, _ := os.ReadFile(c.log)
+			fmt.Fprintf(logw, "end of %s's log (%s):\n%s\n", c.name, c.log, tailLines(out, 30))
+		}
 	}
 	fmt.Fprintln(logw, bar)
 	return fmt.Errorf("%d run(s) failed or counted Courier errors (see above)", len(fatal))

@@ -49,6 +49,15 @@ type runner struct {
 	opts options
 	hz   int64 // CLK_TCK
 	logw io.Writer
+	// scripts maps workload names that are not sysbench's own to the Lua
+	// script that runs them and its options.
+	scripts map[string]sbScript
+}
+
+// sbScript is a sysbench Lua script with its options.
+type sbScript struct {
+	Path    string
+	Options []string
 }
 
 // matrix runs every cell: for each, Rounds rounds, and in each round every
@@ -84,17 +93,20 @@ func (r *runner) matrix(ctx context.Context) ([]cellResult, error) {
 	return out, nil
 }
 
-// warmup runs unrecorded oltp_point_select through every subject, so that
-// caches, backend pools and the CPU frequency governor are warm before the
-// first measurement.
+// warmup runs unrecorded oltp_point_select (or the script workload being
+// measured) through every subject, so that caches, backend pools and the
+// CPU frequency governor are warm before the first measurement.
 func (r *runner) warmup(ctx context.Context) {
 	if r.opts.Warmup <= 0 {
 		return
 	}
 	c := cell{Workload: "oltp_point_select", Threads: slices.Max(r.opts.Threads), PSMode: "disable"}
+	if _, ok := r.scripts[r.opts.Workloads[0]]; ok {
+		c.Workload = r.opts.Workloads[0]
+	}
 	fmt.Fprintf(r.logw, "bench: warmup: %s for %s through each subject (not recorded)\n", c, r.opts.Warmup)
 	for _, s := range r.opts.Subjects {
-		_, err := run(ctx, r.target(s), sbRun{Workload: c.Workload, Threads: c.Threads, PSMode: c.PSMode, Duration: r.opts.Warmup})
+		_, err := run(ctx, r.target(s), r.sbRun(c, r.opts.Warmup))
 		if err != nil {
 			fmt.Fprintf(r.logw, "bench: warmup through %s failed: %v\n", s, err)
 		}
@@ -103,17 +115,28 @@ func (r *runner) warmup(ctx context.Context) {
 
 // target is where sysbench connects for subject s.
 func (r *runner) target(s string) sbTarget {
-	return sbTarget{Port: r.env.ports[s], Tables: r.opts.Tables, TableSize: r.opts.TableSize}
+	se := r.env.subjects[s]
+	return sbTarget{Port: se.port, DB: se.db, Tables: r.opts.Tables, TableSize: r.opts.TableSize}
+}
+
+// sbRun is the sysbench run of cell c for d.
+func (r *runner) sbRun(c cell, d time.Duration) sbRun {
+	sb := sbRun{Workload: c.Workload, Threads: c.Threads, PSMode: c.PSMode, Duration: d, SkipTrx: r.opts.SkipTrx}
+	if sc, ok := r.scripts[c.Workload]; ok {
+		sb.Workload, sb.Options = sc.Path, sc.Options
+	}
+	return sb
 }
 
 // measure runs one cell through one subject, metering the proxy's and
 // mariadbd's CPU time.
 func (r *runner) measure(ctx context.Context, c cell, subject string, round int) sample {
 	smp := sample{Subject: subject, Round: round, ProxyCPU: math.NaN(), MysqldCPU: math.NaN(), P50: math.NaN(), P99: math.NaN()}
-	proxy := r.proxy(subject)
-	m := cpuMeter{hz: r.hz, pids: map[string]int{"mysqld": r.env.mysqldPID()}}
+	se := r.env.subjects[subject]
+	proxy := se.proxy
+	m := cpuMeter{hz: r.hz, pids: map[string][]int{"mysqld": se.mysqld}}
 	if proxy != nil {
-		m.pids["proxy"] = proxy.pid()
+		m.pids["proxy"] = []int{proxy.pid()}
 	}
 	if err := m.start(); err != nil {
 		smp.Err = err
@@ -122,8 +145,7 @@ func (r *runner) measure(ctx context.Context, c cell, subject string, round int)
 		}
 		return smp
 	}
-	smp.Res, smp.Err = run(ctx, r.target(subject), sbRun{Workload: c.Workload, Threads: c.Threads, PSMode: c.PSMode,
-		Duration: r.opts.Duration, SkipTrx: r.opts.SkipTrx})
+	smp.Res, smp.Err = run(ctx, r.target(subject), r.sbRun(c, r.opts.Duration))
 	if len(smp.Res.Hist) > 0 {
 		smp.P50, smp.P99 = percentile(smp.Res.Hist, 50), percentile(smp.Res.Hist, 99)
 	}
@@ -142,19 +164,6 @@ func (r *runner) measure(ctx context.Context, c cell, subject string, round int)
 		smp.MysqldCPU = v
 	}
 	return smp
-}
-
-// proxy is the process behind subject, or nil for direct.
-func (r *runner) proxy(subject string) *child {
-	switch subject {
-	case subjectRelay:
-		return r.env.relay
-	case subjectCourier:
-		return r.env.courier
-	case subjectCourierRW:
-		return r.env.courierRW
-	}
-	return nil
 }
 
 // summary is the one-line progress report of a sample.

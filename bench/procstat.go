@@ -60,34 +60,49 @@ func parseStatTicks(stat string) (int64, error) {
 	return u + s, nil
 }
 
-// cpuMeter measures the CPU a set of processes uses during one run.
+// cpuMeter measures the CPU a set of processes uses during one run. A role
+// may stand for several processes (the primaries of every shard); their
+// times are added up.
 type cpuMeter struct {
 	hz     int64
-	pids   map[string]int   // role ("proxy", "mysqld") → pid
+	pids   map[string][]int // role ("proxy", "mysqld") → pids
 	before map[string]int64 // ticks at start
 }
 
-// start records the current CPU ticks of every process.
-func (m *cpuMeter) start() error {
-	m.before = make(map[string]int64, len(m.pids))
-	for role, pid := range m.pids {
+// ticks returns the CPU ticks of every process of role, added up.
+func (m *cpuMeter) ticks(role string) (int64, error) {
+	var sum int64
+	for _, pid := range m.pids[role] {
 		t, err := cpuTicks(pid)
 		if err != nil {
-			return fmt.Errorf("%s: %w", role, err)
+			return 0, fmt.Errorf("%s: %w", role, err)
+		}
+		sum += t
+	}
+	return sum, nil
+}
+
+// start records the current CPU ticks of every role.
+func (m *cpuMeter) start() error {
+	m.before = make(map[string]int64, len(m.pids))
+	for role := range m.pids {
+		t, err := m.ticks(role)
+		if err != nil {
+			return err
 		}
 		m.before[role] = t
 	}
 	return nil
 }
 
-// perQuery returns, for every process, the CPU microseconds it used since
-// start divided by queries.
+// perQuery returns, for every role, the CPU microseconds its processes used
+// since start divided by queries.
 func (m *cpuMeter) perQuery(queries int64) (map[string]float64, error) {
 	out := make(map[string]float64, len(m.pids))
-	for role, pid := range m.pids {
-		t, err := cpuTicks(pid)
+	for role := range m.pids {
+		t, err := m.ticks(role)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", role, err)
+			return nil, err
 		}
 		if queries > 0 {
 			out[role] = float64(t-m.before[role]) * 1e6 / float64(m.hz) / float64(queries)

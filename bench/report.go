@@ -99,9 +99,16 @@ func writeTables(w io.Writer, results []cellResult, subjects []string, rounds in
 			signed((c.P50-d.P50)*1000), signed((c.P50-r.P50)*1000))
 	}
 	fmt.Fprintln(w)
-	if !slices.Contains(subjects, subjectCourierRW) {
-		return
+	if slices.Contains(subjects, subjectCourierRW) {
+		writeRWTable(w, results)
 	}
+	if slices.Contains(subjects, subjectCourierSharded) {
+		writeShardedTable(w, results)
+	}
+}
+
+// writeRWTable compares read/write splitting with the primary alone.
+func writeRWTable(w io.Writer, results []cellResult) {
 	fmt.Fprintln(w, "## Read/write splitting against the primary alone (ratios of the medians above)")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| workload | threads | ps | courier-rw/direct QPS | courier-rw/courier QPS | courier-rw − direct p50 µs |")
@@ -110,6 +117,21 @@ func writeTables(w io.Writer, results []cellResult, subjects []string, rounds in
 		d, c, rw := summarize(cr, subjectDirect), summarize(cr, subjectCourier), summarize(cr, subjectCourierRW)
 		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s |\n", cr.Cell.Workload, cr.Cell.Threads, cr.Cell.PSMode,
 			num(rw.QPS/d.QPS, 3), num(rw.QPS/c.QPS, 3), signed((rw.P50-d.P50)*1000))
+	}
+	fmt.Fprintln(w)
+}
+
+// writeShardedTable compares Courier routing by sharding key over four
+// shards with Courier in front of one server.
+func writeShardedTable(w io.Writer, results []cellResult) {
+	fmt.Fprintln(w, "## Sharded key routing against the unsharded proxy (ratios of the medians above)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| workload | threads | ps | courier-sharded/courier QPS | courier-sharded/direct QPS | courier-sharded − courier p50 µs | courier-sharded − courier proxy CPU µs/q |")
+	fmt.Fprintln(w, "|---|--:|---|--:|--:|--:|--:|")
+	for _, cr := range results {
+		d, c, sh := summarize(cr, subjectDirect), summarize(cr, subjectCourier), summarize(cr, subjectCourierSharded)
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s |\n", cr.Cell.Workload, cr.Cell.Threads, cr.Cell.PSMode,
+			num(sh.QPS/c.QPS, 3), num(sh.QPS/d.QPS, 3), signed((sh.P50-c.P50)*1000), signedPrec(sh.ProxyCPU-c.ProxyCPU, 1))
 	}
 	fmt.Fprintln(w)
 }
@@ -138,11 +160,14 @@ func num(v float64, prec int) string {
 }
 
 // signed formats a latency difference in whole µs with its sign.
-func signed(v float64) string {
+func signed(v float64) string { return signedPrec(v, 0) }
+
+// signedPrec formats a difference with prec decimals and its sign.
+func signedPrec(v float64, prec int) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "–"
 	}
-	return fmt.Sprintf("%+.0f", v)
+	return fmt.Sprintf("%+.*f", prec, v)
 }
 
 // problem is one thing the reader must not miss.
@@ -163,7 +188,7 @@ func problems(results []cellResult) []problem {
 			case s.Err != nil:
 				out = append(out, problem{Fatal: true, Text: fmt.Sprintf("%s: run FAILED: %v", where, s.Err)})
 			case s.Res.errorCount() > 0:
-				out = append(out, problem{Fatal: s.Subject == subjectCourier || s.Subject == subjectCourierRW, Text: fmt.Sprintf("%s: %d ignored error(s), %d reconnect(s)",
+				out = append(out, problem{Fatal: isCourier(s.Subject), Text: fmt.Sprintf("%s: %d ignored error(s), %d reconnect(s)",
 					where, s.Res.IgnoredErrs, s.Res.Reconnects)})
 			}
 		}

@@ -102,3 +102,15 @@ func TestProblems(t *testing.T) {
 		t.Errorf("problems = %+v; want one non-fatal problem for ignored errors outside Courier", ps)
 	}
 }
+
+func TestWriteShardedTable(t *testing.T) {
+	cr := testCell()
+	cr.Samples = append(cr.Samples,
+		sample{Subject: subjectCourierSharded, Res: result{QPS: 720, TotalQueries: 1000}, P50: 1.5, P99: 3, ProxyCPU: 12.5, MysqldCPU: 30})
+	var b bytes.Buffer
+	writeTables(&b, []cellResult{cr}, []string{subjectDirect, subjectCourier, subjectCourierSharded}, 2)
+	// 720/800, 720/1100, p50 1500-1250, proxy CPU 12.5-10
+	if want := "| oltp_point_select | 16 | auto | 0.900 | 0.655 | +250 | +2.5 |"; !strings.Contains(b.String(), want) {
+		t.Errorf("tables lack %q:\n%s", want, b.String())
+	}
+}

@@ -26,28 +26,36 @@ const runSlack = 60 * time.Second
 // sbTarget says where sysbench connects and what data it uses.
 type sbTarget struct {
 	Port      int
-	Tables    int
+	DB        string // schema; sbDB when empty
+	Tables    int    // 0 for a script workload: --tables and --table-size are left out
 	TableSize int
 }
 
 // args returns the options common to prepare and run.
 func (t sbTarget) args(workload string) []string {
-	return []string{
+	db := t.DB
+	if db == "" {
+		db = sbDB
+	}
+	args := []string{
 		workload,
 		"--db-driver=mysql",
 		"--mysql-host=127.0.0.1",
 		"--mysql-port=" + strconv.Itoa(t.Port),
 		"--mysql-user=" + sbUser,
 		"--mysql-password=" + sbPassword,
-		"--mysql-db=" + sbDB,
-		"--tables=" + strconv.Itoa(t.Tables),
-		"--table-size=" + strconv.Itoa(t.TableSize),
+		"--mysql-db=" + db,
 	}
+	if t.Tables > 0 { // the oltp_* workloads' options; a script may not know them
+		args = append(args, "--tables="+strconv.Itoa(t.Tables), "--table-size="+strconv.Itoa(t.TableSize))
+	}
+	return args
 }
 
 // sbRun is one measured sysbench run.
 type sbRun struct {
-	Workload string
+	Workload string   // a built-in workload (oltp_point_select) or a Lua script's path
+	Options  []string // the workload's own options, e.g. a script's --query
 	Threads  int
 	PSMode   string // --db-ps-mode: disable or auto
 	Duration time.Duration
@@ -56,7 +64,7 @@ type sbRun struct {
 
 // runArgs is the full sysbench command line of r against t.
 func runArgs(t sbTarget, r sbRun) []string {
-	args := t.args(r.Workload)
+	args := append(t.args(r.Workload), r.Options...)
 	if r.SkipTrx {
 		// Autocommit statements; without the DELETE+INSERT pair of
 		// oltp_read_write, which then collides across threads (1062).
@@ -75,11 +83,13 @@ func runArgs(t sbTarget, r sbRun) []string {
 }
 
 // prepare creates and loads the sysbench tables (oltp_read_write's prepare
-// creates the tables every oltp_* workload uses).
-func prepare(ctx context.Context, t sbTarget) error {
+// creates the tables every oltp_* workload uses), with extra sysbench
+// options.
+func prepare(ctx context.Context, t sbTarget, extra ...string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
-	out, err := sysbench(ctx, append(t.args("oltp_read_write"), "prepare"))
+	args := append(append(t.args("oltp_read_write"), extra...), "prepare")
+	out, err := sysbench(ctx, args)
 	if err != nil {
 		return fmt.Errorf("sysbench prepare: %w\n%s", err, tailLines(out, 15))
 	}

@@ -5,6 +5,9 @@
 #   scripts/bench.sh -h
 # Smoke test (about a minute):
 #   scripts/bench.sh --rounds 1 --duration 2 --threads 1,16 --workloads oltp_point_select
+# With "scatter" first, it measures one query that reaches every shard at
+# several shard counts instead; see
+#   scripts/bench.sh scatter -h
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,6 +33,11 @@ export COURIER_BENCH_COMMAND
 
 # Not exec: the EXIT trap removes the binary afterwards. Ctrl-C reaches the
 # harness, which stops what it started before exiting.
+mode=()
+if [ "${1:-}" = scatter ]; then
+  mode=(scatter)
+  shift
+fi
 status=0
-"$work/bench" --src "$root" "$@" || status=$?
+"$work/bench" "${mode[@]}" --src "$root" "$@" || status=$?
 exit "$status"

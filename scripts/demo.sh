@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# demo.sh starts Courier's demo: a local MariaDB cluster (one primary and
-# two replicas with GTID replication, on 127.0.0.1:3406-3408) loaded with
-# the sample delivery schema from testdata/, and Courier listening on
-# 127.0.0.1:3307 with testdata/courier.example.yaml. It installs what is
-# missing first.
+# demo.sh starts Courier's demo on a sharded layout: two shards, each a
+# MariaDB cluster of one primary and two replicas with GTID replication
+# (shard -80 on 127.0.0.1:3406-3408, shard 80- on 3409-3411), and Courier
+# on 127.0.0.1:3307 with testdata/courier.sharded.yaml. The sample delivery
+# schema (testdata/delivery/schema.sql) and its generated rows
+# (`courierctl demo load`) are loaded through Courier: DDL fans out to the
+# shards, orders and order_items are split by order_id, cities is copied to
+# both shards, users, merchants and riders stay on shard -80's cluster. It
+# installs what is missing first.
 #
 #   scripts/demo.sh          start (or restart) the demo
-#   scripts/demo.sh stop     stop Courier and the cluster
+#   scripts/demo.sh stop     stop Courier and the clusters
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/lib.sh
@@ -14,6 +18,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 dir=.courier/demo
 bin=.courier/bin
 pidfile="$dir/courier.pid"
+config=testdata/courier.sharded.yaml
+primaries=(3406 3409) # the first instance of each shard: see $config
 
 stop_courier() {
 	if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
@@ -35,30 +41,56 @@ ensure_go
 mkdir -p "$bin" "$dir"
 go build -o "$bin/" ./cmd/courier ./cmd/courierctl
 
-"$bin/courierctl" local up --dir "$dir" --shards 1 --replicas 2 --base-port 3406 >/dev/null
-for f in testdata/delivery/schema.sql testdata/delivery/data.sql; do
-	mariadb -h127.0.0.1 -P3406 -ucourier -pcourier <"$f"
+stop_courier
+# A demo started with another layout (the unsharded one) is replaced.
+if [ -f "$dir/cluster.json" ] && ! { grep -q '"Shards": 2,' "$dir/cluster.json" &&
+	grep -q '"Replicas": 2,' "$dir/cluster.json"; }; then
+	echo "replacing the earlier demo's cluster in $dir" >&2
+	"$bin/courierctl" local down --dir "$dir" --purge >/dev/null
+fi
+"$bin/courierctl" local up --dir "$dir" --shards 2 --replicas 2 --base-port 3406 >/dev/null
+# The schema itself exists on every shard; its tables are created through
+# Courier below.
+for port in "${primaries[@]}"; do
+	mariadb -h127.0.0.1 -P"$port" -ucourier -pcourier \
+		-e 'CREATE DATABASE IF NOT EXISTS delivery DEFAULT CHARACTER SET utf8mb4'
 done
 
-stop_courier
-nohup "$bin/courier" --config testdata/courier.example.yaml >"$dir/courier.log" 2>&1 &
+nohup "$bin/courier" --config "$config" >"$dir/courier.log" 2>&1 &
 echo $! >"$pidfile"
+up=
 for _ in $(seq 100); do
 	if mariadb -h127.0.0.1 -P3307 -uapp -papp -e 'SELECT 1' >/dev/null 2>&1; then
-		"$bin/courierctl" local status --dir "$dir" || true
-		cat <<MSG
+		up=1
+		break
+	fi
+	sleep 0.1
+done
+if [ -z "$up" ]; then
+	echo "Courier did not start; its log:" >&2
+	cat "$dir/courier.log" >&2
+	exit 1
+fi
 
-Courier is listening on 127.0.0.1:3307 (log: $dir/courier.log, metrics: http://127.0.0.1:9104/metrics).
+mariadb -h127.0.0.1 -P3307 -uapp -papp <testdata/delivery/schema.sql
+"$bin/courierctl" demo load --addr 127.0.0.1:3307 --user app --password app --db delivery
+"$bin/courierctl" local status --dir "$dir" || true
+cat <<MSG
+
+Courier is listening on 127.0.0.1:3307 in front of two shards
+(log: $dir/courier.log, metrics: http://127.0.0.1:9104/metrics).
 Connect with:
 
   mariadb -h127.0.0.1 -P3307 -uapp -papp delivery
 
+and try:
+
+  SELECT * FROM orders WHERE order_id = 42;         -- one shard
+  SELECT * FROM orders WHERE order_id IN (1, 2, 3); -- split per shard
+  SELECT order_id, status FROM orders WHERE user_id = 7; -- every shard
+  SELECT * FROM cities;                             -- reference: any shard
+  SELECT * FROM users WHERE user_id = 7;            -- unsharded: shard -80's cluster
+
+Each shard directly: mariadb -h127.0.0.1 -P3406 (or -P3409) -ucourier -pcourier delivery
 Stop with: scripts/demo.sh stop
 MSG
-		exit 0
-	fi
-	sleep 0.1
-done
-echo "Courier did not start; its log:" >&2
-cat "$dir/courier.log" >&2
-exit 1

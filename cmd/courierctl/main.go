@@ -1,6 +1,7 @@
 // Command courierctl is Courier's admin CLI: configuration checks, local
-// MariaDB clusters for development and tests, the status of a running
-// Courier, and global index tables (create, backfill, verify, repair).
+// MariaDB clusters for development and tests, the demo's sample data, the
+// status of a running Courier, and global index tables (create, backfill,
+// verify, repair).
 package main
 
 import (
@@ -25,7 +26,7 @@ func newRootCmd() *cobra.Command {
 		Short:         "Administer Courier, the MySQL sharding proxy",
 		SilenceErrors: true,
 	}
-	root.AddCommand(newConfigCmd(), newLocalCmd(), newStatusCmd(), newIndexCmd())
+	root.AddCommand(newConfigCmd(), newLocalCmd(), newStatusCmd(), newIndexCmd(), newDemoCmd())
 	return root
 }
 

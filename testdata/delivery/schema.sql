@@ -1,8 +1,9 @@
 -- The sample delivery schema: a food-delivery platform's core tables.
--- Loaded by scripts/demo.sh into the schema `delivery`. Later layouts
--- shard `orders` (with `order_items`) by order_id; `cities` is small
--- reference data; `users`, `merchants` and `riders` are the secondary
--- dimensions orders are looked up by.
+-- scripts/demo.sh runs it through Courier, configured with
+-- testdata/courier.sharded.yaml: `orders` (with `order_items`) is sharded by
+-- order_id, `cities` is small reference data copied to every shard, and
+-- `users`, `merchants` and `riders`, the dimensions orders are looked up by,
+-- are unsharded. The rows come from `courierctl demo load`.
 CREATE DATABASE IF NOT EXISTS delivery DEFAULT CHARACTER SET utf8mb4;
 USE delivery;
 

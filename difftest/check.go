@@ -27,7 +27,10 @@ const (
 // differed: the statement and both answers.
 type Verdict struct {
 	Outcome Outcome
-	Detail  string
+	// Reason is the difference in a few words ("different column names",
+	// "12 rows, want 14", ...), to count mismatches by kind.
+	Reason string
+	Detail string
 	// Rows is how many rows the reference answered (reads only), to show
 	// that the statements are not vacuous.
 	Rows int
@@ -53,23 +56,24 @@ func check(ctx context.Context, ref, courier Conn, q Query) Verdict {
 	}
 	want := Run(ctx, ref, q.SQL, q.Write)
 	got := Run(ctx, courier, q.SQL, q.Write)
-	detail := func(why string) string {
-		return fmt.Sprintf("%s: %s\n  want %s\n  got  %s", why, q.SQL, Format(want, maxReportRows), Format(got, maxReportRows))
+	verdict := func(o Outcome, why string) Verdict {
+		return Verdict{Outcome: o, Reason: why, Rows: len(want.Rows),
+			Detail: fmt.Sprintf("%s: %s\n  want %s\n  got  %s", why, q.SQL, Format(want, maxReportRows), Format(got, maxReportRows))}
 	}
-	rows := len(want.Rows)
 	switch {
 	case want.Err != nil:
-		return Verdict{Outcome: Mismatched, Detail: detail("the reference server failed (a bad generated statement)"), Rows: rows}
+		return verdict(Mismatched, "the reference server failed (a bad generated statement)")
 	case !q.Write && got.Errno() == ErrNotSupported:
-		return Verdict{Outcome: Refused, Detail: detail("refused"), Rows: rows}
+		return verdict(Refused, "refused")
 	}
 	if d := Diff(want, got, q.Ordered); d != "" {
-		return Verdict{Outcome: Mismatched, Detail: detail(d), Rows: rows}
+		return verdict(Mismatched, d)
 	}
+	rows := len(want.Rows)
 	for _, then := range q.Then {
 		v := check(ctx, ref, courier, then)
 		if v.Outcome != Matched {
-			return Verdict{Outcome: Mismatched, Detail: "after " + q.SQL + "\n  " + v.Detail, Rows: rows}
+			return Verdict{Outcome: Mismatched, Reason: "after a write: " + v.Reason, Detail: "after " + q.SQL + "\n  " + v.Detail, Rows: rows}
 		}
 		rows += v.Rows
 	}
@@ -80,14 +84,17 @@ func check(ctx context.Context, ref, courier Conn, q Query) Verdict {
 // same connection then still answers.
 func checkRefusal(ctx context.Context, ref, courier Conn, q Query) Verdict {
 	if r := Run(ctx, ref, q.SQL, false); r.Err != nil {
-		return Verdict{Outcome: Mismatched, Detail: fmt.Sprintf("the reference server failed (a bad generated statement): %s\n  %s", q.SQL, Format(r, 0))}
+		return Verdict{Outcome: Mismatched, Reason: "the reference server failed (a bad generated statement)",
+			Detail: fmt.Sprintf("the reference server failed (a bad generated statement): %s\n  %s", q.SQL, Format(r, 0))}
 	}
 	got := Run(ctx, courier, q.SQL, q.Write)
 	if got.Errno() != q.Refuse {
-		return Verdict{Outcome: Mismatched, Detail: fmt.Sprintf("want error %d: %s\n  got %s", q.Refuse, q.SQL, Format(got, maxReportRows))}
+		return Verdict{Outcome: Mismatched, Reason: fmt.Sprintf("not refused with %d", q.Refuse),
+			Detail: fmt.Sprintf("want error %d: %s\n  got %s", q.Refuse, q.SQL, Format(got, maxReportRows))}
 	}
 	if after := Run(ctx, courier, "SELECT 1", false); after.Err != nil || len(after.Rows) != 1 || after.Rows[0][0].String != "1" {
-		return Verdict{Outcome: Mismatched, Detail: fmt.Sprintf("SELECT 1 after refusing %s\n  got %s", q.SQL, Format(after, maxReportRows))}
+		return Verdict{Outcome: Mismatched, Reason: "connection unusable after a refusal",
+			Detail: fmt.Sprintf("SELECT 1 after refusing %s\n  got %s", q.SQL, Format(after, maxReportRows))}
 	}
 	return Verdict{Outcome: Matched}
 }

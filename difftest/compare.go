@@ -90,7 +90,9 @@ func Run(ctx context.Context, c Conn, q string, write bool) Result {
 
 // Diff says how got differs from want, or "" when they are the same
 // answer: the same error number, or the same affected count, or the same
-// columns and rows (in order when ordered, else as multisets).
+// columns and rows (in order when ordered, else as multisets). Column
+// names and rows are both checked, so a report tells a misnamed column
+// from a wrong value.
 func Diff(want, got Result, ordered bool) string {
 	switch {
 	case want.Errno() != got.Errno():
@@ -99,18 +101,30 @@ func Diff(want, got Result, ordered bool) string {
 		return ""
 	case want.Affected != got.Affected:
 		return fmt.Sprintf("%d rows affected, want %d", got.Affected, want.Affected)
-	case !slices.Equal(want.Columns, got.Columns):
-		return "different columns"
-	case len(want.Rows) != len(got.Rows):
-		return fmt.Sprintf("%d rows, want %d", len(got.Rows), len(want.Rows))
 	}
-	w, g := want.Rows, got.Rows
+	var why []string
+	if !slices.Equal(want.Columns, got.Columns) {
+		why = append(why, "different column names")
+	}
+	if d := diffRows(want.Rows, got.Rows, ordered); d != "" {
+		why = append(why, d)
+	}
+	return strings.Join(why, "; ")
+}
+
+func diffRows(w, g [][]sql.NullString, ordered bool) string {
+	if len(w) != len(g) {
+		return fmt.Sprintf("%d rows, want %d", len(g), len(w))
+	}
 	if !ordered {
 		w, g = sorted(w), sorted(g)
 	}
 	for i := range w {
 		if compareRows(w[i], g[i]) != 0 {
-			return fmt.Sprintf("row %d differs", i)
+			if ordered {
+				return fmt.Sprintf("row %d differs", i)
+			}
+			return "different rows"
 		}
 	}
 	return ""

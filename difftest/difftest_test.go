@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +26,9 @@ const (
 	// batch is how many rows each loading INSERT carries.
 	batch = 500
 )
+
+// digits matches the numbers in a mismatch's reason.
+var digits = regexp.MustCompile(`[0-9]+`)
 
 // mergeAbsent lets the shapes that need rows merged across shards answer
 // 1235 without failing the run, for a Courier without the merge engine
@@ -70,6 +75,7 @@ func TestDifferential(t *testing.T) {
 	queries := difftest.Queries(d, qseed, statements)
 	tally := difftest.Tally{}
 	failed := map[string]int{}
+	reasons := map[string]int{} // mismatches by kind, numbers elided
 	refusalsShown := map[string]int{}
 	for i, q := range queries {
 		v := difftest.Check(ctx, refConn, courConn, q)
@@ -84,11 +90,13 @@ func TestDifferential(t *testing.T) {
 		case v.Outcome == difftest.Refused:
 			// A whole shape refused is one finding: show a few of each.
 			failed[q.Shape]++
+			reasons["refused with 1235"]++
 			if refusalsShown[q.Shape]++; refusalsShown[q.Shape] <= 3 {
 				t.Errorf("statement %d (%s, %d shards): %s", i, q.Shape, shards, v.Detail)
 			}
 		default:
 			failed[q.Shape]++
+			reasons[digits.ReplaceAllString(v.Reason, "N")]++
 			t.Errorf("statement %d (%s, %d shards): %s", i, q.Shape, shards, v.Detail)
 		}
 	}
@@ -101,7 +109,13 @@ func TestDifferential(t *testing.T) {
 				parts = append(parts, fmt.Sprintf("%s %d", s, failed[s]))
 			}
 		}
-		t.Fatalf("Courier over %d shards answered differently from one server: %s", shards, strings.Join(parts, ", "))
+		var kinds []string
+		for r, n := range reasons {
+			kinds = append(kinds, fmt.Sprintf("%s %d", r, n))
+		}
+		slices.Sort(kinds)
+		t.Fatalf("Courier over %d shards answered differently from one server: %s\nby kind: %s",
+			shards, strings.Join(parts, ", "), strings.Join(kinds, ", "))
 	}
 }
 

@@ -1,0 +1,181 @@
+package difftest_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/courier-proxy/courier/difftest"
+)
+
+// Seeds of the differential run's data and statements; set
+// COURIER_DIFFTEST_SEED to explore others.
+const (
+	dataSeed  = 20250101
+	querySeed = 7
+	// statements is how many generated statements the run compares.
+	statements = 2500
+	// batch is how many rows each loading INSERT carries.
+	batch = 500
+)
+
+// digits matches the numbers in a mismatch's reason.
+var digits = regexp.MustCompile(`[0-9]+`)
+
+// mergeAbsent lets the shapes that need rows merged across shards answer
+// 1235 without failing the run, for a Courier without the merge engine
+// (COURIER_DIFFTEST_NO_MERGE=1). Unset, every shape that is not meant to
+// be refused must be answered exactly.
+var mergeAbsent = os.Getenv("COURIER_DIFFTEST_NO_MERGE") != ""
+
+// TestDifferential loads one generated data set into Courier over four
+// shards and into a single MariaDB, runs thousands of generated
+// statements of every shape on both, and requires the same answers.
+func TestDifferential(t *testing.T) {
+	e := setup(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	qseed := uint64(querySeed)
+	if s := os.Getenv("COURIER_DIFFTEST_SEED"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("COURIER_DIFFTEST_SEED: %v", err)
+		}
+		qseed = n
+	}
+
+	start := time.Now()
+	e.createSchema(t, "delivery")
+	ref, cour := e.referenceDB(t, "delivery"), e.courierDB(t, "delivery")
+	d := difftest.Generate(dataSeed, difftest.DefaultSizes)
+	loadDelivery(t, d, ref, cour)
+	e.checkPlacement(t, d)
+	t.Logf("loaded %d orders and %d items on both sides in %v", len(d.Orders), len(d.Items), time.Since(start).Round(time.Millisecond))
+
+	refConn, err := ref.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer refConn.Close()
+	courConn, err := cour.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer courConn.Close()
+
+	start = time.Now()
+	queries := difftest.Queries(d, qseed, statements)
+	tally := difftest.Tally{}
+	failed := map[string]int{}
+	reasons := map[string]int{} // mismatches by kind, numbers elided
+	refusalsShown := map[string]int{}
+	for i, q := range queries {
+		v := difftest.Check(ctx, refConn, courConn, q)
+		tally.Add(q.Shape, v)
+		switch {
+		case v.Outcome == difftest.Matched:
+			continue
+		case v.Outcome == difftest.Refused && difftest.Refusable(q.Shape):
+			continue
+		case v.Outcome == difftest.Refused && difftest.NeedsMerge(q.Shape) && mergeAbsent:
+			continue
+		case v.Outcome == difftest.Refused:
+			// A whole shape refused is one finding: show a few of each.
+			failed[q.Shape]++
+			reasons["refused with 1235"]++
+			if refusalsShown[q.Shape]++; refusalsShown[q.Shape] <= 3 {
+				t.Errorf("statement %d (%s, %d shards): %s", i, q.Shape, shards, v.Detail)
+			}
+		default:
+			failed[q.Shape]++
+			reasons[digits.ReplaceAllString(v.Reason, "N")]++
+			t.Errorf("statement %d (%s, %d shards): %s", i, q.Shape, shards, v.Detail)
+		}
+	}
+	t.Logf("%d statements (query seed %d) in %v, merge engine required: %v\n%s",
+		len(queries), qseed, time.Since(start).Round(time.Millisecond), !mergeAbsent, tally)
+	if len(failed) > 0 {
+		var parts []string
+		for _, s := range difftest.Shapes() {
+			if failed[s] > 0 {
+				parts = append(parts, fmt.Sprintf("%s %d", s, failed[s]))
+			}
+		}
+		var kinds []string
+		for r, n := range reasons {
+			kinds = append(kinds, fmt.Sprintf("%s %d", r, n))
+		}
+		slices.Sort(kinds)
+		t.Fatalf("Courier over %d shards answered differently from one server: %s\nby kind: %s",
+			shards, strings.Join(parts, ", "), strings.Join(kinds, ", "))
+	}
+}
+
+// loadDelivery creates the delivery tables and loads d into both servers
+// at once: the same multi-row INSERTs, which Courier splits by shard.
+func loadDelivery(t *testing.T, d *difftest.Dataset, ref, cour *sql.DB) {
+	t.Helper()
+	schema, err := os.ReadFile("../testdata/delivery/schema.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for _, db := range []*sql.DB{ref, cour} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, st := range difftest.TableStatements(string(schema)) {
+				if _, err := db.Exec(st); err != nil {
+					t.Errorf("%.60s: %v", st, err)
+					return
+				}
+			}
+			for _, tb := range d.Tables() {
+				for _, ins := range tb.Inserts(batch) {
+					if _, err := db.Exec(ins); err != nil {
+						t.Errorf("loading %s: %v", tb.Name, err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+}
+
+// checkPlacement checks that every order landed on the shard that owns
+// its key, and the reference and unsharded tables where they belong.
+func (e *env) checkPlacement(t *testing.T, d *difftest.Dataset) {
+	t.Helper()
+	var want [shards]int
+	for _, o := range d.Orders {
+		want[shardOf(o.ID)]++
+	}
+	for i := range shards {
+		db := e.shardDB(t, i, "delivery")
+		var orders, cities, users int
+		if err := db.QueryRow("SELECT (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM cities), "+
+			"(SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'delivery' AND table_name = 'users')").Scan(&orders, &cities, &users); err != nil {
+			t.Fatal(err)
+		}
+		wantUsers := 0
+		if i == 0 {
+			wantUsers = 1
+		}
+		if orders != want[i] || cities != len(d.Tables()[0].Rows) || users != wantUsers {
+			t.Fatalf("shard %d holds %d orders (want %d), %d cities, users table %d times (want %d)", i, orders, want[i], cities, users, wantUsers)
+		}
+		db.Close()
+	}
+}

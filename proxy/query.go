@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"errors"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"strconv"
@@ -60,6 +61,11 @@ func (ss *session) query(ctx context.Context, p []byte) error {
 			useDB, hasUse = db, true
 		}
 	case parser.KindSet:
+		if ss.srv.planner != nil && containsWord(q, "select") { // SET @n = (SELECT ... FROM orders)
+			if _, err := ss.srv.planner.Plan(string(q), nil); err != nil && !errors.Is(err, router.ErrUnparsed) {
+				return ss.writeErr(err)
+			}
+		}
 		eff, err := ss.srv.parser.ParseSet(string(q))
 		if err == nil && len(eff.Courier) > 0 {
 			return ss.setCourierVars(eff)

@@ -49,7 +49,7 @@ func (pl *Planner) PlanWithIDs(sql string, args []vindex.Value, ids IDSource) (*
 	b := binder{args: args, ids: ids}
 	switch s := stmt.(type) {
 	case *sqlparser.Select:
-		return pl.planSelect(s, &b)
+		return pl.planSelect(s, sql, &b)
 	case *sqlparser.Insert:
 		return pl.planInsert(s, &b)
 	case *sqlparser.Update:
@@ -71,6 +71,8 @@ func (pl *Planner) PlanWithIDs(sql string, args []vindex.Value, ids IDSource) (*
 		}
 	case *sqlparser.ExplainTab:
 		return pl.metadata(s.Table), nil
+	case *sqlparser.Union:
+		return pl.planUnion(s, sql, &b)
 	case *sqlparser.ExplainStmt:
 		// EXPLAIN shows the plan of one shard: the statement's own shard
 		// when it has one, else any.
@@ -84,6 +86,50 @@ func (pl *Planner) PlanWithIDs(sql string, args []vindex.Value, ids IDSource) (*
 		if sharded, reference, _ := kinds(pl.tables(s.Statement)); len(sharded)+len(reference) > 0 {
 			return &Plan{Kind: RouteAnyShard}, nil
 		}
+		return &Plan{Kind: RouteUnsharded}, nil
+	}
+	if sharded, _, _ := kinds(pl.tables(stmt)); len(sharded) > 0 {
+		return nil, sqlerr.NotSupported(fmt.Sprintf("this statement on sharded table %s", sharded[0].name),
+			"read the rows with a SELECT first")
+	}
+	return &Plan{Kind: RouteUnsharded}, nil
+}
+
+// planUnion runs a UNION where all its SELECTs can run: on one shard
+// (each routed there by key, or reading only reference tables), or on the
+// default cluster. A UNION across shards would need its duplicates
+// removed across shards: refused.
+func (pl *Planner) planUnion(u *sqlparser.Union, sql string, b *binder) (*Plan, error) {
+	var shard *topo.Shard
+	anyShard, unsharded := false, false
+	for _, ts := range sqlparser.GetAllSelects(u) {
+		sel, ok := ts.(*sqlparser.Select)
+		if !ok {
+			return nil, sqlerr.NotSupported("this UNION part on sharded tables ("+sqlparser.String(ts)+")", "")
+		}
+		p, err := pl.planSelect(sel, "", b)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case p.Kind == RouteUnsharded:
+			unsharded = true
+		case p.Kind == RouteAnyShard:
+			anyShard = true
+		case p.Kind == RouteShards && len(p.Queries) == 1 && (shard == nil || shard == p.Queries[0].Shard):
+			shard = p.Queries[0].Shard
+		default:
+			return nil, sqlerr.NotSupported("a UNION whose SELECTs reach several shards",
+				"run each SELECT separately, or give every SELECT a key of the same shard")
+		}
+	}
+	switch {
+	case unsharded && (anyShard || shard != nil):
+		return nil, sqlerr.NotSupported("a UNION of sharded or reference tables with unsharded ones", "query them separately")
+	case shard != nil:
+		return &Plan{Kind: RouteShards, Queries: []ShardQuery{{Shard: shard, SQL: sql}}}, nil
+	case anyShard:
+		return &Plan{Kind: RouteAnyShard}, nil
 	}
 	return &Plan{Kind: RouteUnsharded}, nil
 }
@@ -138,7 +184,7 @@ func kinds(refs []tableRef) (sharded, reference, unsharded []tableRef) {
 	return
 }
 
-func (pl *Planner) planSelect(s *sqlparser.Select, b *binder) (*Plan, error) {
+func (pl *Planner) planSelect(s *sqlparser.Select, sql string, b *binder) (*Plan, error) {
 	sharded, reference, unsharded := kinds(pl.tables(s))
 	switch {
 	case len(sharded) == 0 && len(reference) == 0:
@@ -159,11 +205,20 @@ func (pl *Planner) planSelect(s *sqlparser.Select, b *binder) (*Plan, error) {
 	if err != nil || (p.Kind != RouteScatter && len(p.Queries) < 2) {
 		return p, err
 	}
-	// Several shards: rewrite a copy for the merge, then route the copy.
+	if what := pl.outerReference(s); what != "" {
+		return nil, sqlerr.NotSupported(what+" in a query that reaches several shards (every shard would return the reference rows)",
+			"put the sharded table on the preserved side of the join, or add the sharding key to the WHERE clause")
+	}
+	// Several shards: they run re-printed text, so keep the client's
+	// column names; rewrite a copy for the merge, then route the copy.
+	pl.keepColumnNames(s, sql)
 	rw := sqlparser.Clone(s)
 	m, err := planMerge(rw)
-	if err != nil || m == nil {
-		return p, err
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return pl.routeSelect(s, sharded, b)
 	}
 	if p, err = pl.routeSelect(rw, sharded, b); err != nil {
 		return nil, err
@@ -180,6 +235,33 @@ func (pl *Planner) routeSelect(s *sqlparser.Select, sharded []tableRef, b *binde
 		return &Plan{Kind: RouteScatter}, nil
 	}
 	return pl.routeByKey(s, s.Where.Expr, sharded, b, false)
+}
+
+// outerReference names an outer join that preserves reference tables
+// while its other side reads a sharded table, or "".
+func (pl *Planner) outerReference(s *sqlparser.Select) string {
+	found := ""
+	_ = sqlparser.Walk(func(n sqlparser.SQLNode) (bool, error) {
+		j, ok := n.(*sqlparser.JoinTableExpr)
+		if !ok {
+			return true, nil
+		}
+		kept, other := j.LeftExpr, j.RightExpr
+		switch j.Join {
+		case sqlparser.RightJoinType, sqlparser.NaturalRightJoinType:
+			kept, other = other, kept
+		case sqlparser.LeftJoinType, sqlparser.NaturalLeftJoinType:
+		default:
+			return true, nil
+		}
+		ks, _, _ := kinds(pl.tables(kept))
+		os, _, _ := kinds(pl.tables(other))
+		if len(ks) == 0 && len(os) > 0 {
+			found = fmt.Sprintf("an outer join that keeps every row of %s while reading sharded table %s", sqlparser.String(kept), os[0].name)
+		}
+		return found == "", nil
+	}, s)
+	return found
 }
 
 // checkSubqueries refuses subqueries and derived tables over sharded
@@ -355,6 +437,8 @@ func (pl *Planner) routeByKey(stmt sqlparser.Statement, where sqlparser.Expr, sh
 		id, err := t.Func.Map(t.KeyType, v)
 		if errors.Is(err, vindex.ErrNotAKey) {
 			continue // no row can match it
+		} else if errors.Is(err, vindex.ErrAmbiguous) {
+			return &Plan{Kind: RouteScatter, Write: write}, nil
 		} else if err != nil {
 			return nil, err
 		}

@@ -63,6 +63,9 @@ func TestPlanRoutes(t *testing.T) {
 		{"SHOW TABLES", nil, RouteUnsharded, nil},
 		{"EXPLAIN SELECT * FROM orders WHERE order_id = 42", nil, RouteShards, []int64{42}},
 		{"EXPLAIN SELECT * FROM orders", nil, RouteAnyShard, nil},
+		{"SELECT order_id FROM orders WHERE order_id = 42 UNION SELECT order_id FROM orders WHERE order_id = 42", nil, RouteShards, []int64{42}},
+		{"SELECT name FROM cities UNION ALL SELECT name FROM cities", nil, RouteAnyShard, nil},
+		{"SELECT 1 UNION SELECT 2", nil, RouteUnsharded, nil},
 		{"SELECT * FROM orders WHERE order_id = 42", nil, RouteShards, []int64{42}},
 		{"SELECT * FROM orders WHERE order_id = '42'", nil, RouteShards, []int64{42}},
 		{"SELECT * FROM orders WHERE order_id = ?", []vindex.Value{vindex.IntValue(42)}, RouteShards, []int64{42}},
@@ -198,6 +201,12 @@ func TestPlanRefuses(t *testing.T) {
 		"INSERT INTO orders (order_id) VALUES (1) ON DUPLICATE KEY UPDATE order_id = 2",
 		"DELETE FROM orders WHERE status = 'x' LIMIT 10",
 		"SELECT COUNT(DISTINCT user_id) FROM orders",
+		"SELECT order_id FROM orders WHERE order_id = 1 UNION SELECT order_id FROM orders WHERE order_id = 3",
+		"SELECT order_id FROM orders UNION SELECT 1",
+		"SELECT user_id FROM users UNION SELECT name FROM cities",
+		"SET @n = (SELECT COUNT(*) FROM orders)",
+		"SELECT c.name, o.order_id FROM cities c LEFT JOIN orders o ON o.city_id = c.city_id",
+		"SELECT c.name, o.order_id FROM orders o RIGHT JOIN cities c ON o.city_id = c.city_id",
 		"SELECT SUM(total) / COUNT(*) FROM orders",
 		"SELECT GROUP_CONCAT(status) FROM orders",
 		"SELECT * FROM orders WHERE user_id IN (SELECT user_id FROM orders WHERE order_id = 1)",
@@ -233,13 +242,13 @@ func TestPlanMerge(t *testing.T) {
 		{"SELECT order_id AS o FROM orders ORDER BY o DESC",
 			"scatter\n  all: select order_id as o from orders order by o desc\n  merge: order by [{0 true}]"},
 		{"SELECT COUNT(*), SUM(total), AVG(total) FROM orders WHERE status = 'x'",
-			"scatter\n  all: select count(*), sum(total), avg(total), sum(total), count(total) from orders where `status` = 'x'" +
+			"scatter\n  all: select count(*) as `COUNT(*)`, sum(total) as `SUM(total)`, avg(total) as `AVG(total)`, sum(total), count(total) from orders where `status` = 'x'" +
 				"\n  merge: group by [] folds [{count 0 0} {sum 0 0} {avg 3 4} {sum 0 0} {count 0 0}], hidden 2"},
 		{"SELECT status, COUNT(*) AS n FROM orders GROUP BY status HAVING n > 2 ORDER BY n DESC LIMIT 2",
 			"scatter\n  all: select `status`, count(*) as n from orders group by `status`" +
 				"\n  merge: group by [0] folds [{any 0 0} {count 0 0}], having, order by [{1 true}], limit 0,2"},
 		{"SELECT user_id, MAX(total) FROM orders GROUP BY city_id HAVING MIN(total) > 5",
-			"scatter\n  all: select user_id, max(total), city_id, min(total) from orders group by city_id" +
+			"scatter\n  all: select user_id, max(total) as `MAX(total)`, city_id, min(total) from orders group by city_id" +
 				"\n  merge: group by [2] folds [{any 0 0} {max 0 0} {any 0 0} {min 0 0}], having, order by [{2 false}], hidden 2"},
 		{"SELECT DISTINCT status FROM orders WHERE order_id IN (1, 2, 3, 4, 5, 6, 7, 8) ORDER BY status LIMIT 2",
 			"merge: distinct, order by [{0 false}], limit 0,2"},

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/courier-proxy/courier/proxy/wire"
 	"github.com/courier-proxy/courier/sqlerr"
@@ -216,14 +217,34 @@ func cmpOrdered[T int | int64 | uint64 | float64](a, b T) int {
 	return 0
 }
 
-// foldRune is the general_ci weight of r: its upper case; characters
+// foldRune is the general_ci weight of r: its upper case without
+// accents for Latin letters ('é' weighs as 'E', 'ß' as 'S'); characters
 // outside the Basic Multilingual Plane all weigh the same.
 func foldRune(r rune) rune {
-	if r > 0xFFFF {
+	switch {
+	case r > 0xFFFF:
 		return 0xFFFD
+	case r >= latinFirst && r < latinFirst+rune(len(latinWeights)):
+		return latinWeights[r-latinFirst]
 	}
 	return unicode.ToUpper(r)
 }
+
+// latinWeights are the general_ci weights of U+00C0..U+024F: the base
+// letter of a decomposable letter, upper-cased.
+const latinFirst = 0xC0
+
+var latinWeights = func() (w [0x250 - latinFirst]rune) {
+	for i := range w {
+		r := rune(latinFirst + i)
+		if d := norm.NFD.PropertiesString(string(r)).Decomposition(); len(d) > 0 {
+			r, _ = utf8.DecodeRune(d)
+		}
+		w[i] = unicode.ToUpper(r)
+	}
+	w['ß'-latinFirst] = 'S'
+	return w
+}()
 
 func compareFold(a, b []byte) int {
 	for len(a) > 0 && len(b) > 0 {

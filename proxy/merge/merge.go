@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/go-mysql-org/go-mysql/mysql"
+
 	"github.com/courier-proxy/courier/router"
 	"github.com/courier-proxy/courier/sqlerr"
 )
@@ -50,20 +52,29 @@ func New(spec *router.Merge, cols []Column, maxRows int, meta func(*Column) (*Me
 	if m.visible < 0 {
 		return nil, fmt.Errorf("merge: %d columns, %d hidden", len(cols), spec.Hidden)
 	}
-	need := func(c router.Col) (int, error) {
+	// need prepares the comparison of column c. MIN and MAX of an ENUM
+	// compare its members as strings, as MariaDB does.
+	need := func(c router.Col, asString bool) (int, error) {
 		i := c.Index(m.total, spec.Hidden)
 		if i < 0 || i >= m.total {
 			return 0, fmt.Errorf("merge: column %d of %d", i, m.total)
 		}
 		if m.cmp[i] == nil {
+			col := cols[i]
+			if asString {
+				col.Flags &^= mysql.ENUM_FLAG | mysql.SET_FLAG
+			}
 			var md *Meta
-			if meta != nil && cols[i].OrgTable != "" {
+			if meta != nil && col.OrgTable != "" {
 				var err error
-				if md, err = meta(&cols[i]); err != nil {
+				if md, err = meta(&col); err != nil {
 					return 0, err
 				}
+				if asString {
+					md = &Meta{Collation: md.Collation}
+				}
 			}
-			cmp, err := newComparer(&cols[i], md)
+			cmp, err := newComparer(&col, md)
 			if err != nil {
 				return 0, err
 			}
@@ -71,33 +82,33 @@ func New(spec *router.Merge, cols []Column, maxRows int, meta func(*Column) (*Me
 		}
 		return i, nil
 	}
+	if spec.Aggregate && len(spec.Folds) != m.total {
+		return nil, fmt.Errorf("merge: %d folds for %d columns", len(spec.Folds), m.total)
+	}
+	for i, f := range spec.Folds {
+		if f.Kind == router.FoldMin || f.Kind == router.FoldMax {
+			if _, err := need(router.Col(i), true); err != nil {
+				return nil, err
+			}
+		}
+	}
 	for _, k := range spec.OrderBy {
-		i, err := need(k.Col)
+		i, err := need(k.Col, false)
 		if err != nil {
 			return nil, err
 		}
 		m.order = append(m.order, sortKey{col: i, desc: k.Desc})
 	}
 	for _, c := range spec.GroupBy {
-		i, err := need(c)
+		i, err := need(c, false)
 		if err != nil {
 			return nil, err
 		}
 		m.groupBy = append(m.groupBy, i)
 	}
-	if spec.Aggregate && len(spec.Folds) != m.total {
-		return nil, fmt.Errorf("merge: %d folds for %d columns", len(spec.Folds), m.total)
-	}
-	for i, f := range spec.Folds {
-		if f.Kind == router.FoldMin || f.Kind == router.FoldMax {
-			if _, err := need(router.Col(i)); err != nil {
-				return nil, err
-			}
-		}
-	}
 	if spec.Distinct {
 		for i := range m.visible {
-			if _, err := need(router.Col(i)); err != nil {
+			if _, err := need(router.Col(i), false); err != nil {
 				return nil, err
 			}
 			m.shown = append(m.shown, i)
@@ -107,7 +118,7 @@ func New(spec *router.Merge, cols []Column, maxRows int, meta func(*Column) (*Me
 		var err error
 		walkCols(spec.Having, func(c router.Col) {
 			if err == nil {
-				_, err = need(c)
+				_, err = need(c, false)
 			}
 		})
 		if err != nil {

@@ -3,6 +3,7 @@ package vindex
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"strconv"
 	"strings"
@@ -70,20 +71,69 @@ func asUint64(t KeyType, v Value) (uint64, error) {
 		return v.Uint, nil
 	}
 	// A string compared with an integer column: MySQL converts it to a
-	// number. Only strings that are exactly an integer can match a key.
+	// number ('42' and '42.0' and '42abc' all equal key 42, 'abc' equals
+	// 0). An exact integer is that key.
 	s := strings.TrimSpace(v.Str)
 	if t == Uint {
-		u, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			return 0, ErrNotAKey
+		if u, err := strconv.ParseUint(s, 10, 64); err == nil {
+			return u, nil
 		}
-		return u, nil
+	} else if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return uint64(i), nil
 	}
-	i, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
+	f := stringToDouble(s)
+	switch {
+	case f != math.Trunc(f):
+		return 0, ErrNotAKey
+	case math.Abs(f) >= 1<<53:
+		return 0, ErrAmbiguous // compared as doubles, it equals several keys
+	case t == Uint && f < 0:
 		return 0, ErrNotAKey
 	}
-	return uint64(i), nil
+	return uint64(int64(f)), nil
+}
+
+// ErrAmbiguous reports a value that equals several keys of the column
+// (a string whose value as a double is too large to name one integer):
+// the statement cannot be routed by it.
+var ErrAmbiguous = errors.New("value equals several sharding keys")
+
+// stringToDouble converts a string as MySQL does in numeric context: the
+// longest prefix that reads as a number (sign, digits, fraction,
+// exponent), 0 when there is none.
+func stringToDouble(s string) float64 {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	n := digits()
+	if i < len(s) && s[i] == '.' {
+		i++
+		n += digits()
+	}
+	if n == 0 {
+		return 0
+	}
+	end := i
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() > 0 {
+			end = i
+		}
+	}
+	f, _ := strconv.ParseFloat(s[:end], 64) // out of range: ±Inf, which is ambiguous
+	return f
 }
 
 // Hash spreads keys uniformly over the key space. Integer keys go through

@@ -40,8 +40,19 @@ func TestHashGolden(t *testing.T) {
 }
 
 func TestHashEdgeCases(t *testing.T) {
-	if _, err := (Hash{}).Map(Int, StrValue("42abc")); !errors.Is(err, ErrNotAKey) {
-		t.Errorf("non-integer string for an integer key: %v", err)
+	// MySQL compares an integer column with a string as numbers.
+	k42, _ := Hash{}.Map(Int, IntValue(42))
+	k0, _ := Hash{}.Map(Int, IntValue(0))
+	for s, want := range map[string]KeyspaceID{"42abc": k42, "42.0": k42, "4.2e1": k42, " +42": k42, "abc": k0, "": k0} {
+		if got, err := (Hash{}).Map(Int, StrValue(s)); err != nil || got != want {
+			t.Errorf("%q for an integer key: %#x %v", s, uint64(got), err)
+		}
+	}
+	if _, err := (Hash{}).Map(Int, StrValue("42.5")); !errors.Is(err, ErrNotAKey) {
+		t.Errorf("a fraction for an integer key: %v", err)
+	}
+	if _, err := (Hash{}).Map(Int, StrValue("1e30")); !errors.Is(err, ErrAmbiguous) {
+		t.Errorf("a double beyond 2^53 for an integer key: %v", err)
 	}
 	if _, err := (Hash{}).Map(Uint, IntValue(-1)); !errors.Is(err, ErrNotAKey) {
 		t.Errorf("negative value for an unsigned key: %v", err)

@@ -10,6 +10,7 @@ import (
 	"github.com/courier-proxy/courier/proxy/backend"
 	"github.com/courier-proxy/courier/proxy/wire"
 	"github.com/courier-proxy/courier/router"
+	"github.com/courier-proxy/courier/router/topo"
 	"github.com/courier-proxy/courier/sqlerr"
 )
 
@@ -34,6 +35,14 @@ func planned(info parser.Info) bool {
 // when it ran the statement itself on several shards or answered with an
 // error.
 func (ss *session) routeSharded(ctx context.Context, info parser.Info, q []byte) (ci *clusterInfo, rewritten []byte, handled bool, err error) {
+	switch info.Kind {
+	case parser.KindSelect, parser.KindUpdate, parser.KindDelete:
+		if kind, shard, ok := ss.srv.planner.RouteText(string(q)); ok {
+			if ci := ss.routeOne(kind, shard); ci != nil {
+				return ci, nil, false, nil
+			}
+		}
+	}
 	p, perr := ss.srv.planner.PlanWithIDs(string(q), nil, ss.idSource(ctx))
 	if perr != nil {
 		if errors.Is(perr, router.ErrUnparsed) && (info.Kind == parser.KindShow || info.Kind == parser.KindExplain) {
@@ -59,6 +68,20 @@ func (ss *session) routeSharded(ctx context.Context, info parser.Info, q []byte)
 		return ss.srv.shardOf[p.Queries[0].Shard.Name], rewritten, false, nil
 	}
 	return nil, nil, true, ss.runMulti(ctx, info, p, q, false)
+}
+
+// routeOne is the cluster a statement a template routed runs on: nil
+// when it needs its full plan after all.
+func (ss *session) routeOne(kind router.RouteKind, shard *topo.Shard) *clusterInfo {
+	switch kind {
+	case router.RouteUnsharded:
+		return ss.srv.def
+	case router.RouteAnyShard:
+		return ss.anyShard()
+	case router.RouteShards:
+		return ss.srv.shardOf[shard.Name]
+	}
+	return nil
 }
 
 // anyShard is the shard a statement any shard can answer runs on: the

@@ -33,8 +33,9 @@ type clientStmt struct {
 	info    parser.Info
 	params  uint16
 	columns uint16
-	types   []byte   // parameter types the client last sent
-	long    [][]byte // COM_STMT_SEND_LONG_DATA payloads since the last execute
+	tpl     *router.Template // routes executions over a sharded schema
+	types   []byte           // parameter types the client last sent
+	long    [][]byte         // COM_STMT_SEND_LONG_DATA payloads since the last execute
 	longLen int
 }
 
@@ -356,6 +357,14 @@ func (ss *session) stmtFetch(ctx context.Context, p []byte) error {
 // sequence) runs on its shard as the text returned in rewritten.
 func (ss *session) shardForExecute(ctx context.Context, cs *clientStmt, p []byte, typesAt int) (ci *clusterInfo, rewritten []byte, handled bool, err error) {
 	args := decodeParams(p, int(cs.params), typesAt, cs.types, cs.long)
+	if cs.tpl == nil {
+		cs.tpl = ss.srv.planner.Template(cs.sql)
+	}
+	if kind, shard, ok := cs.tpl.Route(args); ok {
+		if ci := ss.routeOne(kind, shard); ci != nil {
+			return ci, nil, false, nil
+		}
+	}
 	plan, err := ss.srv.planner.Plan(cs.sql, args)
 	switch {
 	case err != nil: // perhaps only with placeholders (LIMIT ?, keys from a sequence): plan the bound text below

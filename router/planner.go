@@ -19,6 +19,7 @@ import (
 type Planner struct {
 	parser *sqlparser.Parser
 	schema *Schema
+	cache  templates // of text statements, by shape
 }
 
 // NewPlanner returns a planner over schema.
@@ -46,16 +47,20 @@ func (pl *Planner) PlanWithIDs(sql string, args []vindex.Value, ids IDSource) (*
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnparsed, err)
 	}
-	b := binder{args: args, ids: ids}
+	return pl.planStmt(stmt, sql, &binder{args: args, ids: ids})
+}
+
+func (pl *Planner) planStmt(stmt sqlparser.Statement, sql string, b *binder) (*Plan, error) {
+	args := b.args
 	switch s := stmt.(type) {
 	case *sqlparser.Select:
-		return pl.planSelect(s, sql, &b)
+		return pl.planSelect(s, sql, b)
 	case *sqlparser.Insert:
-		return pl.planInsert(s, &b)
+		return pl.planInsert(s, b)
 	case *sqlparser.Update:
-		return pl.planUpdateDelete(s, s.TableExprs, s.Where, s.Limit != nil, updatesKey(s, pl.schema), &b)
+		return pl.planUpdateDelete(s, s.TableExprs, s.Where, s.Limit != nil, updatesKey(s, pl.schema), b)
 	case *sqlparser.Delete:
-		return pl.planUpdateDelete(s, s.TableExprs, s.Where, s.Limit != nil, "", &b)
+		return pl.planUpdateDelete(s, s.TableExprs, s.Where, s.Limit != nil, "", b)
 	case sqlparser.DDLStatement:
 		for _, t := range s.AffectedTables() {
 			if pl.schema.Table(t.Name.String()).Kind != Unsharded {
@@ -72,7 +77,7 @@ func (pl *Planner) PlanWithIDs(sql string, args []vindex.Value, ids IDSource) (*
 	case *sqlparser.ExplainTab:
 		return pl.metadata(s.Table), nil
 	case *sqlparser.Union:
-		return pl.planUnion(s, sql, &b)
+		return pl.planUnion(s, sql, b)
 	case *sqlparser.ExplainStmt:
 		// EXPLAIN shows the plan of one shard: the statement's own shard
 		// when it has one, else any.
@@ -373,6 +378,7 @@ func splitAnd(e sqlparser.Expr) []sqlparser.Expr {
 // keyPredicate is a WHERE conjunct that pins the sharding key to values.
 type keyPredicate struct {
 	values []vindex.Value
+	args   []int                     // per value: the ? it is bound to, or -1 for a literal
 	in     *sqlparser.ComparisonExpr // an IN list that can be split by shard
 }
 
@@ -397,7 +403,7 @@ func keyValues(e sqlparser.Expr, sharded []tableRef, b *binder) (*keyPredicate, 
 		switch e.Operator {
 		case sqlparser.EqualOp:
 			v, ok := b.value(e.Right)
-			return &keyPredicate{values: []vindex.Value{v}}, ok
+			return &keyPredicate{values: []vindex.Value{v}, args: []int{argIndex(e.Right)}}, ok
 		case sqlparser.InOp:
 			tuple, ok := e.Right.(sqlparser.ValTuple)
 			if !ok {
@@ -410,6 +416,7 @@ func keyValues(e sqlparser.Expr, sharded []tableRef, b *binder) (*keyPredicate, 
 					return nil, false
 				}
 				kp.values = append(kp.values, v)
+				kp.args = append(kp.args, argIndex(x))
 			}
 			return kp, true
 		}
@@ -417,7 +424,7 @@ func keyValues(e sqlparser.Expr, sharded []tableRef, b *binder) (*keyPredicate, 
 		l, lok := keyValues(e.Left, sharded, b)
 		r, rok := keyValues(e.Right, sharded, b)
 		if lok && rok {
-			return &keyPredicate{values: append(l.values, r.values...)}, true
+			return &keyPredicate{values: append(l.values, r.values...), args: append(l.args, r.args...)}, true
 		}
 	}
 	return nil, false
@@ -431,6 +438,9 @@ func (pl *Planner) routeByKey(stmt sqlparser.Statement, where sqlparser.Expr, sh
 		return &Plan{Kind: RouteScatter, Write: write}, nil
 	}
 	t := sharded[0].t
+	if b.template != nil {
+		return b.template.keyedBy(t, kp, write), nil
+	}
 	byShard := map[*topo.Shard][]int{}
 	var order []*topo.Shard
 	for i, v := range kp.values {
@@ -453,9 +463,12 @@ func (pl *Planner) routeByKey(stmt sqlparser.Statement, where sqlparser.Expr, sh
 		order = []*topo.Shard{&pl.schema.Topo.Shards()[0]}
 	}
 	for _, sh := range order {
-		sql := sqlparser.String(stmt)
-		if kp.in != nil && len(order) > 1 {
+		sql := "" // one shard runs the client's text
+		switch {
+		case kp.in != nil && len(order) > 1:
 			sql = withInList(stmt, kp.in, byShard[sh])
+		case len(order) > 1 || write:
+			sql = sqlparser.String(stmt)
 		}
 		plan.Queries = append(plan.Queries, ShardQuery{Shard: sh, SQL: sql})
 	}
@@ -636,10 +649,22 @@ func (pl *Planner) planUpdateDelete(stmt sqlparser.Statement, from []sqlparser.T
 }
 
 // binder turns literals and ? placeholders into key values, and hands
-// out keys from sequences.
+// out keys from sequences. While a template is built, placeholders have
+// no values yet: the template records which of them name keys.
 type binder struct {
-	args []vindex.Value
-	ids  IDSource
+	args     []vindex.Value
+	ids      IDSource
+	template *Template
+}
+
+// argIndex is the position of the ? e is, or -1.
+func argIndex(e sqlparser.Expr) int {
+	if a, ok := e.(*sqlparser.Argument); ok {
+		if n, err := strconv.Atoi(strings.TrimPrefix(a.Name, "v")); err == nil && n >= 1 {
+			return n - 1
+		}
+	}
+	return -1
 }
 
 func (b *binder) value(e sqlparser.Expr) (vindex.Value, bool) {
@@ -669,6 +694,9 @@ func (b *binder) value(e sqlparser.Expr) (vindex.Value, bool) {
 			return b.value(e.Exprs[0])
 		}
 	case *sqlparser.Argument:
+		if b.template != nil {
+			return vindex.Value{}, true
+		}
 		n, err := strconv.Atoi(strings.TrimPrefix(e.Name, "v"))
 		if err == nil && n >= 1 && n <= len(b.args) {
 			return b.args[n-1], true

@@ -13,7 +13,7 @@ import (
 	"github.com/courier-proxy/courier/sqlerr"
 )
 
-func testPlanner(t *testing.T) *Planner {
+func testPlanner(t testing.TB) *Planner {
 	t.Helper()
 	var shards []topo.Shard
 	for _, name := range []string{"-40", "40-80", "80-c0", "c0-"} {

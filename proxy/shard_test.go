@@ -222,7 +222,7 @@ func TestShardedRouting(t *testing.T) {
 		}
 		mustExec(t, c, "COMMIT")
 	}
-	if _, create := rows(t, db, "SHOW CREATE TABLE orders"); len(create) != 1 || !strings.Contains(create[0][1], "order_id") {
+	if _, create := rows(t, c, "SHOW CREATE TABLE orders"); len(create) != 1 || !strings.Contains(create[0][1], "order_id") {
 		t.Fatalf("SHOW CREATE TABLE orders: %v", create)
 	}
 	c.Close()

@@ -96,6 +96,24 @@ func (ss *session) query(ctx context.Context, p []byte) error {
 		if handled, err := ss.lazyTransaction(info, q); handled {
 			return err
 		}
+		if len(ss.others) > 0 {
+			switch info.Kind {
+			case parser.KindCommit, parser.KindRollback:
+				if err := ss.endOthers(ctx, info.Kind == parser.KindCommit, string(q)); err != nil {
+					if bc := ss.bc; bc != nil {
+						if rerr := bc.Exec(ctx, "ROLLBACK"); rerr != nil {
+							bc.MarkBroken()
+						}
+					}
+					ss.status &^= wire.StatusInTrans | wire.StatusInTransReadonly
+					ss.beginText = ""
+					ss.releaseIdle()
+					return ss.writeErr(err)
+				}
+			case parser.KindSavepoint:
+				return ss.writeErr(sqlerr.NotSupported("savepoints in a transaction that reached several shards", ""))
+			}
+		}
 	}
 	if bc := ss.bc; bc != nil && ss.srv.planner != nil && !planned(info) {
 		ci = ss.srv.ofPool[bc.Pool()] // transaction control and SET go where the session is
@@ -133,6 +151,10 @@ func (ss *session) query(ctx context.Context, p []byte) error {
 		}
 	}
 	ss.finish(info, res)
+	if ss.status&wire.StatusInTrans == 0 {
+		ss.settleOthers(ctx, info)
+		ss.beginText = ""
+	}
 	ss.srv.metrics.observe(start, q, "", ss)
 	return nil
 }

@@ -41,7 +41,11 @@ func (ss *session) autocommitOff() bool {
 // choice. A transaction or pinned session cannot move to another cluster.
 func (ss *session) plan(info parser.Info, ci *clusterInfo) (plan, error) {
 	if bc := ss.bc; bc != nil {
-		sticky := ss.status&(wire.StatusInTrans|wire.StatusCursorExists) != 0 || (ss.pinned && ss.heldReplica == nil)
+		sticky := ss.status&(wire.StatusInTrans|wire.StatusCursorExists) != 0 || (ss.pinned && ss.heldReplica == nil) || len(ss.others) > 0
+		if sticky && bc.Pool() != ci.Primary && ss.bestEffort() && ss.srv.isShard(ci) && ss.srv.isShard(ss.srv.ofPool[bc.Pool()]) {
+			ss.moveTo(ci.Primary)
+			return plan{ci: ci, pool: ci.Primary}, nil
+		}
 		if sticky && bc.Pool() != ci.Primary {
 			return plan{}, sqlerr.NotSupported("a transaction (or a session holding locks, temporary tables or user variables) that spans shards",
 				"keep each transaction on one shard: every statement in it must name the same sharding key's shard")
@@ -200,7 +204,7 @@ func (ss *session) runStatement(ctx context.Context, info parser.Info, ci *clust
 				ss.releaseIdle()
 				return res, false, ss.writeErr(err)
 			}
-			ss.pendingBegin = ""
+			ss.beginText, ss.pendingBegin = ss.pendingBegin, ""
 		}
 		pkt, err := build(bc)
 		if err != nil {

@@ -29,6 +29,7 @@ type shardStream struct {
 	done     bool   // the closing EOF was read
 	shardErr []byte // an ERR packet the shard ended its result with
 	warnings uint16
+	held     bool // the session's transaction connection: not given back
 }
 
 // errShard reports an ERR packet a shard answered with.
@@ -79,7 +80,9 @@ func (s *shardStream) release() {
 		s.bc.MarkBroken()
 	}
 	s.bc.SetDeadline(time.Time{})
-	s.pool.Put(s.bc)
+	if !s.held {
+		s.pool.Put(s.bc)
+	}
 }
 
 // mergeGather runs a SELECT on every target in parallel and merges their
@@ -102,12 +105,12 @@ func (ss *session) mergeGather(ctx context.Context, info parser.Info, targets []
 				pool = r.Pool
 			}
 		}
-		bc, err := ss.borrow(ctx, pool)
+		bc, held, err := ss.shardConn(ctx, pool)
 		if err != nil {
 			return ss.writeErr(err)
 		}
 		pool.Queries.Add(1)
-		streams = append(streams, &shardStream{bc: bc, pool: pool})
+		streams = append(streams, &shardStream{bc: bc, pool: pool, held: held})
 		bc.SetDeadline(deadline)
 		if err := bc.WriteCommand(t.sql); err != nil {
 			return ss.shardFailed(bc, err)

@@ -58,6 +58,12 @@ type session struct {
 	// pendingBegin is a BEGIN not sent yet: with sharding, a transaction
 	// starts on the shard its first statement goes to.
 	pendingBegin string
+	// beginText is the statement that began the transaction, sent again
+	// on each further shard a multi-shard transaction reaches.
+	beginText string
+	// others are a multi-shard transaction's connections to shards other
+	// than ss.bc's (see txn.go).
+	others map[*backend.Pool]*backend.Conn
 
 	stmts    map[uint32]*clientStmt
 	nextStmt uint32
@@ -219,6 +225,7 @@ func (ss *session) dispatch(ctx context.Context, p []byte) error {
 // close gives back any backend connection, cleaning what the session
 // left on it.
 func (ss *session) close() {
+	ss.dropOthers()
 	if bc := ss.bc; bc != nil {
 		ss.bc = nil
 		if ss.pinned || ss.status&wire.StatusInTrans != 0 {

@@ -88,14 +88,21 @@ func (ss *session) routeOne(kind router.RouteKind, shard *topo.Shard) *clusterIn
 // one the session's connection (its transaction) is on, else the first.
 func (ss *session) anyShard() *clusterInfo {
 	if ss.bc != nil {
-		ci := ss.srv.ofPool[ss.bc.Pool()]
-		for _, sh := range ss.srv.shardOf {
-			if sh == ci {
-				return ci
-			}
+		if ci := ss.srv.ofPool[ss.bc.Pool()]; ss.srv.isShard(ci) {
+			return ci
 		}
 	}
 	return ss.srv.shardOf[ss.srv.planner.FirstShard()]
+}
+
+// isShard reports whether cluster ci holds a shard.
+func (s *Server) isShard(ci *clusterInfo) bool {
+	for _, sh := range s.shardOf {
+		if sh == ci {
+			return true
+		}
+	}
+	return false
 }
 
 // idSource hands the planner keys from sequences in the session's
@@ -111,15 +118,29 @@ func (ss *session) idSource(ctx context.Context) router.IDSource {
 // protocol for a prepared statement's execution).
 func (ss *session) runMulti(ctx context.Context, info parser.Info, p *router.Plan, q []byte, binary bool) error {
 	ss.srv.metrics.multiShard.Inc()
-	if ss.status&wire.StatusInTrans != 0 || ss.pinned || ss.autocommitOff() {
+	inTxn := ss.status&wire.StatusInTrans != 0 || ss.pinned || ss.autocommitOff()
+	if inTxn && !ss.bestEffort() {
 		return ss.writeErr(sqlerr.NotSupported("a statement that reaches several shards inside a transaction",
-			"run it outside the transaction, or give it the sharding key of the transaction's shard"))
+			"run it outside the transaction, give it the sharding key of the transaction's shard, or set sharding.multi_shard_transactions: best_effort"))
 	}
 	if p.Kind == router.RouteScatter && p.Write && !ss.srv.cfg.Sharding.ScatterWrites {
 		return ss.writeErr(sqlerr.NotSupported("UPDATE or DELETE without the sharding key (a write to every shard)",
 			"add the sharding key to the WHERE clause, or set sharding.scatter_writes"))
 	}
-	ss.releaseIdle()
+	if !inTxn {
+		ss.releaseIdle()
+	} else {
+		ss.status |= wire.StatusInTrans // autocommit=0 starts it here
+	}
+	err := ss.runTargets(ctx, info, p, q, binary)
+	if inTxn && ss.txnBroken() {
+		return errSessionLost
+	}
+	return err
+}
+
+// runTargets runs a multi-shard statement's parts.
+func (ss *session) runTargets(ctx context.Context, info parser.Info, p *router.Plan, q []byte, binary bool) error {
 	targets := ss.targets(p, q)
 	if p.Write || p.Kind == router.RouteAllShards {
 		if info.Kind == parser.KindDDL {
@@ -127,7 +148,7 @@ func (ss *session) runMulti(ctx context.Context, info parser.Info, p *router.Pla
 		}
 		return ss.writeAll(ctx, targets, p.Kind == router.RouteAllShards)
 	}
-	if p.Merge != nil || binary {
+	if p.Merge != nil || binary || ss.inMultiShardTxn() {
 		spec := p.Merge
 		if spec == nil {
 			spec = &router.Merge{Limit: -1}
@@ -165,6 +186,32 @@ func (ss *session) targets(p *router.Plan, q []byte) []shardTarget {
 
 // borrow gets a connection to pool brought to the session's state, for
 // one statement of a multi-shard plan (not held by the session).
+// shardConn gets a connection to pool for one part of a multi-shard
+// statement: the transaction's own inside a multi-shard transaction
+// (held: it stays with the session), else a borrowed one.
+func (ss *session) shardConn(ctx context.Context, pool *backend.Pool) (bc *backend.Conn, held bool, err error) {
+	if ss.inMultiShardTxn() {
+		bc, err = ss.txnConn(ctx, pool)
+		return bc, true, err
+	}
+	bc, err = ss.borrow(ctx, pool)
+	return bc, false, err
+}
+
+// txnBroken reports whether a connection holding the session's
+// transaction was lost.
+func (ss *session) txnBroken() bool {
+	if ss.bc != nil && ss.bc.Broken() {
+		return true
+	}
+	for _, bc := range ss.others {
+		if bc.Broken() {
+			return true
+		}
+	}
+	return false
+}
+
 func (ss *session) borrow(ctx context.Context, pool *backend.Pool) (*backend.Conn, error) {
 	bc, err := pool.Get(ctx, ss.flavour)
 	if err != nil {
@@ -185,13 +232,15 @@ func (ss *session) borrow(ctx context.Context, pool *backend.Pool) (*backend.Con
 func (ss *session) writeAll(ctx context.Context, targets []shardTarget, copies bool) error {
 	var total wire.OK
 	for i, t := range targets {
-		bc, err := ss.borrow(ctx, t.ci.Primary)
+		bc, held, err := ss.shardConn(ctx, t.ci.Primary)
 		if err != nil {
 			return ss.writeErr(err)
 		}
 		ok, err := bc.ExecOK(ctx, string(t.sql[1:]))
 		t.ci.Primary.Queries.Add(1)
-		t.ci.Primary.Put(bc)
+		if !held {
+			t.ci.Primary.Put(bc)
+		}
 		if err != nil {
 			return ss.writeErr(err)
 		}

@@ -24,7 +24,7 @@ type shardEnv struct {
 	lc *localcluster.Cluster
 }
 
-func newShardEnv(t *testing.T) *shardEnv {
+func newShardEnv(t *testing.T, sharding ...string) *shardEnv {
 	t.Helper()
 	testbed.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -51,7 +51,8 @@ sharding:
     - {name: orders, key: order_id, sequence: orders_seq}
     - {name: order_items, key: order_id}
     - {name: cities, type: reference}
-`, lc.Spec.User, lc.Spec.Password, lc.Primary(0).Addr, lc.Primary(1).Addr)
+%[5]s
+`, lc.Spec.User, lc.Spec.Password, lc.Primary(0).Addr, lc.Primary(1).Addr, strings.Join(sharding, "\n"))
 	cfg, err := config.Parse([]byte(yaml))
 	if err != nil {
 		t.Fatal(err)
@@ -403,5 +404,55 @@ func TestShardedSequence(t *testing.T) {
 	// The sequence row on the default cluster holds the end of the block.
 	if got := queryString(t, e.shard(0), "SELECT next_id FROM orders_seq"); got != "1001" {
 		t.Fatalf("sequence next_id %s, want 1001", got)
+	}
+}
+
+// TestShardedBestEffortTxn: with multi_shard_transactions: best_effort a
+// transaction reaches several shards; COMMIT and ROLLBACK end it on each.
+func TestShardedBestEffortTxn(t *testing.T) {
+	e := newShardEnv(t, "  multi_shard_transactions: best_effort")
+	db := e.proxied("")
+	mustExec(t, db, "CREATE TABLE orders (order_id BIGINT PRIMARY KEY, status VARCHAR(10))")
+	a, b := int64(1), int64(2)
+	for shardOfKey(b) == shardOfKey(a) {
+		b++
+	}
+	mustExec(t, db, fmt.Sprintf("INSERT INTO orders (order_id, status) VALUES (%d, 'new'), (%d, 'new')", a, b))
+	statusOn := func(k int64) string {
+		return queryString(t, e.shard(shardOfKey(k)), fmt.Sprintf("SELECT status FROM orders WHERE order_id = %d", k))
+	}
+	ctx := context.Background()
+	c, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, end := range []string{"ROLLBACK", "COMMIT"} {
+		mustExec(t, c, "BEGIN")
+		mustExec(t, c, fmt.Sprintf("UPDATE orders SET status = '%s' WHERE order_id = %d", end, a))
+		mustExec(t, c, fmt.Sprintf("UPDATE orders SET status = '%s' WHERE order_id = %d", end, b))
+		// A scatter read inside the transaction sees its own writes.
+		if got := queryString(t, c, "SELECT COUNT(*) FROM orders WHERE status = '"+end+"'"); got != "2" {
+			t.Fatalf("scatter read in the transaction: %s", got)
+		}
+		if got := statusOn(b); got != "new" && end == "ROLLBACK" {
+			t.Fatalf("uncommitted write visible outside: %s", got)
+		}
+		_, err := c.ExecContext(ctx, "SAVEPOINT s1")
+		wantMySQLError(t, err, 1235, "42000")
+		mustExec(t, c, end)
+		want := map[string]string{"ROLLBACK": "new", "COMMIT": "COMMIT"}[end]
+		if statusOn(a) != want || statusOn(b) != want {
+			t.Fatalf("after %s: %s %s", end, statusOn(a), statusOn(b))
+		}
+	}
+	// autocommit=0: the implicit transaction reaches both shards too.
+	mustExec(t, c, "SET autocommit = 0")
+	mustExec(t, c, fmt.Sprintf("UPDATE orders SET status = 'ac0' WHERE order_id IN (%d, %d)", a, b))
+	mustExec(t, c, fmt.Sprintf("DELETE FROM orders WHERE order_id = %d", b))
+	mustExec(t, c, "COMMIT")
+	mustExec(t, c, "SET autocommit = 1")
+	if statusOn(a) != "ac0" || queryString(t, e.shard(shardOfKey(b)), "SELECT COUNT(*) FROM orders") != "0" {
+		t.Fatal("autocommit=0 transaction did not commit on both shards")
 	}
 }

@@ -33,6 +33,13 @@ type Metrics struct {
 	causalFallback prometheus.Counter
 	retries        prometheus.Counter
 	multiShard     prometheus.Counter
+
+	indexLookups  *prometheus.CounterVec   // by index
+	lookupKeys    prometheus.Histogram     // keys one lookup returned
+	shardsTouched *prometheus.HistogramVec // shards a statement on sharded tables reached, by route
+	shardsKey     prometheus.Observer
+	shardsLookup  prometheus.Observer
+	shardsScatter prometheus.Observer
 }
 
 func newMetrics(s *Server) *Metrics {
@@ -74,7 +81,19 @@ func newMetrics(s *Server) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(50e-6, 2.5, 12)}),
 		slow: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "courier_slow_statements_total", Help: "Statements slower than log.slow_query."}),
+		indexLookups: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "courier_index_lookups_total", Help: "Global index reads, by index (table.column)."}, []string{"index"}),
+		lookupKeys: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "courier_index_lookup_keys", Help: "Sharding keys one global index read returned.",
+			Buckets: []float64{0, 1, 2, 5, 10, 50, 100, 1000}}),
+		shardsTouched: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "courier_shards_per_statement", Help: "Shards a statement on sharded tables reached, by route: key, lookup (global index) or scatter.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64}}, []string{"route"}),
 	}
+	m.shardsKey = m.shardsTouched.WithLabelValues("key")
+	m.shardsLookup = m.shardsTouched.WithLabelValues("lookup")
+	m.shardsScatter = m.shardsTouched.WithLabelValues("scatter")
+	r.MustRegister(m.indexLookups, m.lookupKeys, m.shardsTouched)
 	r.MustRegister(routes, cmds, m.connections, m.refused, m.authFailures, m.errors, m.timeouts, m.latency, m.slow,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}),
 		&poolCollector{s: s})

@@ -39,6 +39,9 @@ func (ss *session) routeSharded(ctx context.Context, info parser.Info, q []byte)
 	case parser.KindSelect, parser.KindUpdate, parser.KindDelete:
 		if kind, shard, ok := ss.srv.planner.RouteText(string(q)); ok {
 			if ci := ss.routeOne(kind, shard); ci != nil {
+				if kind == router.RouteShards {
+					ss.srv.metrics.shardsKey.Observe(1)
+				}
 				return ci, nil, false, nil
 			}
 		}
@@ -53,6 +56,28 @@ func (ss *session) routeSharded(ctx context.Context, info parser.Info, q []byte)
 				"use MySQL syntax for statements on sharded tables")
 		}
 		return nil, nil, true, ss.writeErr(perr)
+	}
+	if len(p.IndexWrites) > 0 {
+		if err := ss.writeIndexes(ctx, p.IndexWrites); err != nil {
+			return nil, nil, true, ss.writeErr(err)
+		}
+	}
+	if p.Lookup != nil {
+		shards, err := ss.lookup(ctx, p.Lookup)
+		if err != nil {
+			return nil, nil, true, ss.writeErr(err)
+		}
+		ss.srv.metrics.shardsLookup.Observe(float64(max(len(shards), 1)))
+		if len(shards) <= 1 {
+			return ss.routeOne(router.RouteShards, ss.narrow(p, q, shards).Queries[0].Shard), nil, false, nil
+		}
+		return nil, nil, true, ss.runMulti(ctx, info, ss.narrow(p, q, shards), q, false)
+	}
+	switch p.Kind {
+	case router.RouteShards:
+		ss.srv.metrics.shardsKey.Observe(float64(len(p.Queries)))
+	case router.RouteScatter:
+		ss.srv.metrics.shardsScatter.Observe(float64(len(ss.srv.planner.ShardNames())))
 	}
 	switch {
 	case p.Kind == router.RouteUnsharded && (info.Kind == parser.KindShow || info.Kind == parser.KindExplain) && ss.bc != nil:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -455,4 +456,119 @@ func TestShardedBestEffortTxn(t *testing.T) {
 	if statusOn(a) != "ac0" || queryString(t, e.shard(shardOfKey(b)), "SELECT COUNT(*) FROM orders") != "0" {
 		t.Fatal("autocommit=0 transaction did not commit on both shards")
 	}
+}
+
+// TestGlobalIndex: writes keep global indexes in step; reads by an
+// indexed column look the keys up and reach only the shards that own
+// them; orphan entries never show.
+func TestGlobalIndex(t *testing.T) {
+	e := newShardEnv(t,
+		"    - {name: parcels, key: parcel_id, indexes: [{column: user_id}, {column: rider_id, sharded: false}, {column: code, unique: true, key_type: string}]}")
+	db := e.proxied("")
+	mustExec(t, db, "CREATE TABLE parcels (parcel_id BIGINT PRIMARY KEY, user_id BIGINT, rider_id BIGINT, code VARCHAR(20) COLLATE utf8mb4_bin, note VARCHAR(20))")
+	mustExec(t, db, "CREATE TABLE parcels_by_user_id (user_id BIGINT NOT NULL, parcel_id BIGINT NOT NULL, PRIMARY KEY (user_id, parcel_id))")
+	mustExec(t, db, "CREATE TABLE parcels_by_code (code VARCHAR(20) COLLATE utf8mb4_bin NOT NULL, parcel_id BIGINT NOT NULL, PRIMARY KEY (code))")
+	mustExec(t, e.shard(0), "CREATE TABLE parcels_by_rider_id (rider_id BIGINT NOT NULL, parcel_id BIGINT NOT NULL, PRIMARY KEY (rider_id, parcel_id))")
+	var values []string
+	for k := 1; k <= 120; k++ {
+		rider := "NULL"
+		if k%3 != 0 {
+			rider = fmt.Sprint(k % 5)
+		}
+		values = append(values, fmt.Sprintf("(%d, %d, %s, 'c%d', 'n')", k, k%7, rider, k))
+	}
+	mustExec(t, db, "INSERT INTO parcels (parcel_id, user_id, rider_id, code, note) VALUES "+strings.Join(values, ", "))
+	mustExec(t, db, "INSERT INTO parcels (parcel_id, user_id, rider_id, code, note) VALUES (500, 1000, NULL, 'solo', 'n')")
+	count := func(db *sql.DB, q string) string { return queryString(t, db, q) }
+	if n := fmt.Sprint(atoi(count(e.shard(0), "SELECT COUNT(*) FROM parcels_by_user_id")) + atoi(count(e.shard(1), "SELECT COUNT(*) FROM parcels_by_user_id"))); n != "121" {
+		t.Fatalf("%s user_id entries, want 121", n)
+	}
+	if n := count(e.shard(0), "SELECT COUNT(*) FROM parcels_by_rider_id"); n != "80" {
+		t.Fatalf("%s rider_id entries (NULLs have none), want 80", n)
+	}
+
+	// Reads by an indexed column answer like the rows themselves.
+	for _, q := range []string{
+		"SELECT parcel_id, code FROM parcels WHERE user_id = 3 ORDER BY parcel_id",
+		"SELECT parcel_id FROM parcels WHERE user_id IN (1, 2) AND note = 'n' ORDER BY parcel_id DESC LIMIT 5",
+		"SELECT COUNT(*), MAX(parcel_id) FROM parcels WHERE rider_id = 4",
+		"SELECT parcel_id FROM parcels WHERE code = 'c77'",
+		"SELECT parcel_id FROM parcels WHERE user_id = 424242",
+	} {
+		_, got := rows(t, db, q)
+		var all [][]string
+		for i := range 2 {
+			_, part := rows(t, e.shard(i), strings.Replace(strings.Split(q, " ORDER BY")[0], "COUNT(*), MAX(parcel_id)", "parcel_id", 1))
+			all = append(all, part...)
+		}
+		if strings.Contains(q, "COUNT") {
+			if got[0][0] != fmt.Sprint(len(all)) {
+				t.Fatalf("%s: %v, rows %d", q, got, len(all))
+			}
+			continue
+		}
+		if !strings.Contains(q, "LIMIT") && len(got) != len(all) {
+			t.Fatalf("%s: %d rows through Courier, %d on the shards", q, len(got), len(all))
+		}
+	}
+	// A user with one parcel: the lookup reads the index shard, then only
+	// the parcel's shard.
+	before := [2]int64{e.queries(0), e.queries(1)}
+	if got := queryString(t, db, "SELECT parcel_id FROM parcels WHERE user_id = 1000"); got != "500" {
+		t.Fatalf("user 1000: %s", got)
+	}
+	idx := shardOfKey(1000) // the index table is sharded by user_id, with the same hash
+	data := shardOfKey(500)
+	for i := range 2 {
+		want := before[i]
+		if i == idx {
+			want++
+		}
+		if i == data {
+			want++
+		}
+		if got := e.queries(i); got != want {
+			t.Fatalf("shard %d: %d queries, want %d (index shard %d, data shard %d)", i, got-before[i], want-before[i], idx, data)
+		}
+	}
+
+	// Moving a parcel to another user: found under the new one, not the old
+	// (its old entry is an orphan now).
+	mustExec(t, db, "UPDATE parcels SET user_id = 2000, note = 'moved' WHERE parcel_id = 500")
+	if got := queryString(t, db, "SELECT note FROM parcels WHERE user_id = 2000"); got != "moved" {
+		t.Fatalf("user 2000: %s", got)
+	}
+	if _, got := rows(t, db, "SELECT parcel_id FROM parcels WHERE user_id = 1000"); len(got) != 0 {
+		t.Fatalf("user 1000 still has %v", got)
+	}
+	_, err := db.Exec("UPDATE parcels SET user_id = 5 WHERE note = 'n'")
+	wantMySQLError(t, err, 1235, "42000")
+	// Prepared reads and writes.
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM parcels WHERE user_id = ?", 3).Scan(&n); err != nil || n != 17 {
+		t.Fatalf("prepared count for user 3: %d %v", n, err)
+	}
+	if _, err := db.Exec("INSERT INTO parcels (parcel_id, user_id, rider_id, code, note) VALUES (?, ?, ?, ?, ?)", 600, 3000, nil, "p600", "p"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow("SELECT parcel_id FROM parcels WHERE user_id = ?", 3000).Scan(&n); err != nil || n != 600 {
+		t.Fatalf("prepared insert then read: %d %v", n, err)
+	}
+	// A unique index refuses a duplicate, as a unique key would.
+	_, err = db.Exec("INSERT INTO parcels (parcel_id, user_id, rider_id, code, note) VALUES (700, 1, NULL, 'c77', 'dup')")
+	wantMySQLError(t, err, 1062, "23000")
+	// An orphan entry of a unique index (its row is gone) is taken over.
+	mustExec(t, db, "DELETE FROM parcels WHERE parcel_id = 77")
+	mustExec(t, db, "INSERT INTO parcels (parcel_id, user_id, rider_id, code, note) VALUES (701, 1, NULL, 'c77', 'again')")
+	if got := queryString(t, db, "SELECT parcel_id FROM parcels WHERE code = 'c77'"); got != "701" {
+		t.Fatalf("code c77: %s", got)
+	}
+	// An INSERT that leaves out an indexed column is refused.
+	_, err = db.Exec("INSERT INTO parcels (parcel_id, user_id, code) VALUES (800, 1, 'x')")
+	wantMySQLError(t, err, 1235, "42000")
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }

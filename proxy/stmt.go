@@ -13,6 +13,7 @@ import (
 	"github.com/courier-proxy/courier/proxy/backend"
 	"github.com/courier-proxy/courier/proxy/wire"
 	"github.com/courier-proxy/courier/router"
+	"github.com/courier-proxy/courier/router/topo"
 	"github.com/courier-proxy/courier/sqlerr"
 )
 
@@ -366,6 +367,12 @@ func (ss *session) shardForExecute(ctx context.Context, cs *clientStmt, p []byte
 		}
 	}
 	plan, err := ss.srv.planner.Plan(cs.sql, args)
+	if err == nil && len(plan.IndexWrites) > 0 {
+		if err := ss.writeIndexes(ctx, plan.IndexWrites); err != nil {
+			return nil, nil, true, ss.writeErr(err)
+		}
+		plan.IndexWrites = nil
+	}
 	switch {
 	case err != nil: // perhaps only with placeholders (LIMIT ?, keys from a sequence): plan the bound text below
 	case plan.Kind == router.RouteUnsharded:
@@ -374,6 +381,16 @@ func (ss *session) shardForExecute(ctx context.Context, cs *clientStmt, p []byte
 		return ss.anyShard(), nil, false, nil
 	case plan.Kind == router.RouteShards && len(plan.Queries) == 1:
 		return ss.srv.shardOf[plan.Queries[0].Shard.Name], nil, false, nil
+	}
+	var shards []*topo.Shard // found by a global index lookup
+	if err == nil && plan.Lookup != nil {
+		if shards, err = ss.lookup(ctx, plan.Lookup); err != nil {
+			return nil, nil, true, ss.writeErr(err)
+		}
+		ss.srv.metrics.shardsLookup.Observe(float64(max(len(shards), 1)))
+		if len(shards) <= 1 {
+			return ss.routeOne(router.RouteShards, ss.narrow(plan, nil, shards).Queries[0].Shard), nil, false, nil
+		}
 	}
 	lits, err := decodeLiterals(p, int(cs.params), typesAt, cs.types, cs.long)
 	if err != nil {
@@ -386,8 +403,16 @@ func (ss *session) shardForExecute(ctx context.Context, cs *clientStmt, p []byte
 	if err != nil {
 		return nil, nil, true, ss.writeErr(err)
 	}
+	if len(plan.IndexWrites) > 0 && shards == nil {
+		if err := ss.writeIndexes(ctx, plan.IndexWrites); err != nil {
+			return nil, nil, true, ss.writeErr(err)
+		}
+	}
 	if plan.Kind == router.RouteShards && len(plan.Queries) == 1 && plan.Write {
 		return ss.srv.shardOf[plan.Queries[0].Shard.Name], append([]byte{mysql.COM_QUERY}, plan.Queries[0].SQL...), false, nil
+	}
+	if shards != nil && plan.Lookup != nil {
+		plan = ss.narrow(plan, []byte(sql), shards)
 	}
 	return nil, nil, true, ss.runMulti(ctx, cs.info, plan, []byte(sql), true)
 }

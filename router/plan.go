@@ -54,6 +54,13 @@ type Plan struct {
 	Rewritten bool
 	// InsertID is the first key taken from a sequence: LAST_INSERT_ID().
 	InsertID int64
+	// Lookup, on a RouteScatter plan, is a global index read that names
+	// the only shards the statement needs: it runs there instead of on
+	// every shard.
+	Lookup *Lookup
+	// IndexWrites are global index entries to write before the statement
+	// runs (INSERT, REPLACE, UPDATE of an indexed column).
+	IndexWrites []*IndexWrite
 }
 
 func (p *Plan) String() string {
@@ -67,6 +74,9 @@ func (p *Plan) String() string {
 	}
 	if p.Merge != nil {
 		fmt.Fprintf(&b, "\n  %s", p.Merge)
+	}
+	if p.Lookup != nil {
+		fmt.Fprintf(&b, "\n  %s", p.Lookup)
 	}
 	for _, q := range p.Queries {
 		fmt.Fprintf(&b, "\n  %s: %s", q.Shard.Name, q.SQL)

@@ -153,6 +153,7 @@ func (pl *Planner) metadata(t sqlparser.TableName) *Plan {
 type tableRef struct {
 	t    *Table
 	name string
+	db   string // the qualifier it was named with, if any
 }
 
 // tables lists every table a statement reads or writes, subqueries
@@ -162,7 +163,7 @@ func (pl *Planner) tables(node sqlparser.SQLNode) []tableRef {
 	_ = sqlparser.Walk(func(n sqlparser.SQLNode) (bool, error) {
 		if at, ok := n.(*sqlparser.AliasedTableExpr); ok {
 			if tn, ok := at.Expr.(sqlparser.TableName); ok {
-				ref := tableRef{t: pl.schema.Table(tn.Name.String()), name: strings.ToLower(tn.Name.String())}
+				ref := tableRef{t: pl.schema.Table(tn.Name.String()), name: strings.ToLower(tn.Name.String()), db: tn.Qualifier.String()}
 				if !at.As.IsEmpty() {
 					ref.name = strings.ToLower(at.As.String())
 				}
@@ -435,7 +436,11 @@ func keyValues(e sqlparser.Expr, sharded []tableRef, b *binder) (*keyPredicate, 
 func (pl *Planner) routeByKey(stmt sqlparser.Statement, where sqlparser.Expr, sharded []tableRef, b *binder, write bool) (*Plan, error) {
 	kp, ok := findKeyPredicate(where, sharded, b)
 	if !ok {
-		return &Plan{Kind: RouteScatter, Write: write}, nil
+		p := &Plan{Kind: RouteScatter, Write: write}
+		if b.template == nil {
+			p.Lookup = pl.findLookup(where, sharded, b)
+		}
+		return p, nil
 	}
 	t := sharded[0].t
 	if b.template != nil {
@@ -549,6 +554,9 @@ func (pl *Planner) planInsert(s *sqlparser.Insert, b *binder) (*Plan, error) {
 		byShard[sh] = append(byShard[sh], row)
 	}
 	plan := &Plan{Kind: RouteShards, Write: true, Rewritten: first != 0, InsertID: first}
+	if plan.IndexWrites, err = pl.insertEntries(s, t, tn.Qualifier.String(), rows, keyAt, b); err != nil {
+		return nil, err
+	}
 	for _, sh := range order {
 		s.Rows = byShard[sh]
 		plan.Queries = append(plan.Queries, ShardQuery{Shard: sh, SQL: sqlparser.String(s)})
@@ -638,6 +646,23 @@ func (pl *Planner) planUpdateDelete(stmt sqlparser.Statement, from []sqlparser.T
 	if where != nil {
 		cond = where.Expr
 	}
+	var writes []*IndexWrite
+	if u, ok := stmt.(*sqlparser.Update); ok && updatesIndex(u, sharded[0].t) {
+		if b.template != nil {
+			b.template.generic = true // the entries depend on the values
+			return &Plan{Kind: RouteScatter, Write: true}, nil
+		}
+		var keys []vindex.Value
+		if cond != nil {
+			if kp, ok := findKeyPredicate(cond, sharded, b); ok {
+				keys = kp.values
+			}
+		}
+		var err error
+		if writes, err = pl.updateEntries(u, sharded[0].t, sharded[0].db, keys, b); err != nil {
+			return nil, err
+		}
+	}
 	if cond == nil {
 		return &Plan{Kind: RouteScatter, Write: true}, nil
 	}
@@ -645,7 +670,20 @@ func (pl *Planner) planUpdateDelete(stmt sqlparser.Statement, from []sqlparser.T
 	if err == nil && p.Kind == RouteScatter && limited {
 		return nil, sqlerr.NotSupported("UPDATE or DELETE with LIMIT on every shard", "add the sharding key to the WHERE clause")
 	}
+	if err == nil {
+		p.IndexWrites = writes
+	}
 	return p, err
+}
+
+// updatesIndex reports whether an UPDATE assigns an indexed column of t.
+func updatesIndex(u *sqlparser.Update, t *Table) bool {
+	for _, e := range u.Exprs {
+		if t.Index(e.Name.Name.Lowered()) != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // binder turns literals and ? placeholders into key values, and hands

@@ -29,6 +29,7 @@ const (
 	ErrWrongArguments     = 1210 // HY000
 	ErrUnknownSystemVar   = 1193 // HY000
 	ErrWrongValueForVar   = 1231 // 42000
+	ErrDupEntry           = 1062 // 23000
 )
 
 var defaultState = map[uint16]string{
@@ -46,6 +47,7 @@ var defaultState = map[uint16]string{
 	ErrQueryInterrupted:   "70100",
 	ErrTooManyStatements:  "42000",
 	ErrWrongValueForVar:   "42000",
+	ErrDupEntry:           "23000",
 }
 
 // Error is a MySQL error with its number, SQLSTATE and message.

@@ -119,6 +119,14 @@ func TestDifferential(t *testing.T) {
 	}
 }
 
+// indexTables are the global index tables of orders (see the
+// configuration in main_test.go); Courier fills them as rows are loaded.
+var indexTables = []string{
+	"CREATE TABLE orders_by_user_id (user_id BIGINT NOT NULL, order_id BIGINT NOT NULL, PRIMARY KEY (user_id, order_id))",
+	"CREATE TABLE orders_by_rider_id (rider_id BIGINT NOT NULL, order_id BIGINT NOT NULL, PRIMARY KEY (rider_id, order_id))",
+	"CREATE TABLE orders_by_merchant_id (merchant_id BIGINT NOT NULL, order_id BIGINT NOT NULL, PRIMARY KEY (merchant_id, order_id))",
+}
+
 // loadDelivery creates the delivery tables and loads d into both servers
 // at once: the same multi-row INSERTs, which Courier splits by shard.
 func loadDelivery(t *testing.T, d *difftest.Dataset, ref, cour *sql.DB) {
@@ -132,7 +140,11 @@ func loadDelivery(t *testing.T, d *difftest.Dataset, ref, cour *sql.DB) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for _, st := range difftest.TableStatements(string(schema)) {
+			stmts := difftest.TableStatements(string(schema))
+			if db == cour {
+				stmts = append(stmts, indexTables...)
+			}
+			for _, st := range stmts {
 				if _, err := db.Exec(st); err != nil {
 					t.Errorf("%.60s: %v", st, err)
 					return

@@ -131,7 +131,10 @@ clusters:
 		y += fmt.Sprintf("    - {range: %q, cluster: s%d}\n", r, i)
 	}
 	y += `  tables:
-    - {name: orders, key: order_id}
+    - name: orders
+      key: order_id
+      indexes: [{column: user_id}, {column: rider_id}, {column: merchant_id, sharded: false}]
+    - {name: trips, key: order_id}
     - {name: order_items, key: order_id}
     - {name: nums, key: id}
     - {name: cities, type: reference}

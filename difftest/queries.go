@@ -73,6 +73,7 @@ var shapes = []shape{
 	{name: "group_by", weight: 4, make: (*generator).groupBy},
 	{name: "group_having", weight: 3, make: (*generator).groupHaving},
 	{name: "group_order_limit", weight: 4, make: (*generator).groupOrderLimit},
+	{name: "secondary", weight: 6, make: (*generator).secondary},
 	{name: "distinct", weight: 3, make: (*generator).distinct},
 	{name: "join_merge", weight: 2, make: (*generator).joinMerge},
 }

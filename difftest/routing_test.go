@@ -18,14 +18,14 @@ func TestBackendQueryCounts(t *testing.T) {
 	e.createSchema(t, "routing")
 	db := e.courierDB(t, "routing")
 	db.SetMaxOpenConns(1)
-	mustExec(t, db, "CREATE TABLE orders (order_id BIGINT PRIMARY KEY, user_id INT NOT NULL)")
+	mustExec(t, db, "CREATE TABLE trips (order_id BIGINT PRIMARY KEY, user_id INT NOT NULL)")
 	mustExec(t, db, "CREATE TABLE cities (city_id INT PRIMARY KEY, name VARCHAR(20))")
 	mustExec(t, db, "INSERT INTO cities VALUES (1, 'Lisboa'), (2, 'Porto')")
 	var rows []string
 	for k := 1; k <= 400; k++ {
 		rows = append(rows, fmt.Sprintf("(%d, %d)", k, k%13))
 	}
-	mustExec(t, db, "INSERT INTO orders (order_id, user_id) VALUES "+strings.Join(rows, ", "))
+	mustExec(t, db, "INSERT INTO trips (order_id, user_id) VALUES "+strings.Join(rows, ", "))
 
 	// expect runs q and checks that shard i received want[i] statements.
 	expect := func(q string, want [shards]int64, read bool) {
@@ -61,11 +61,11 @@ func TestBackendQueryCounts(t *testing.T) {
 	}
 
 	for k := int64(1); k <= 40; k++ {
-		expect(fmt.Sprintf("SELECT user_id FROM orders WHERE order_id = %d", k), one(k), true)
+		expect(fmt.Sprintf("SELECT user_id FROM trips WHERE order_id = %d", k), one(k), true)
 	}
 	for k := int64(1); k <= 10; k++ {
-		expect(fmt.Sprintf("UPDATE orders SET user_id = user_id + 1 WHERE order_id = %d", k), one(k), false)
-		expect(fmt.Sprintf("SELECT * FROM orders WHERE order_id = '%d'", k), one(k), true)
+		expect(fmt.Sprintf("UPDATE trips SET user_id = user_id + 1 WHERE order_id = %d", k), one(k), false)
+		expect(fmt.Sprintf("SELECT * FROM trips WHERE order_id = '%d'", k), one(k), true)
 	}
 
 	r := rand.New(rand.NewPCG(1, 2))
@@ -78,8 +78,8 @@ func TestBackendQueryCounts(t *testing.T) {
 			want[shardOf(k)] = 1
 		}
 		list := strings.Join(keys, ", ")
-		expect("SELECT order_id, user_id FROM orders WHERE order_id IN ("+list+")", want, true)
-		expect("DELETE FROM orders WHERE order_id IN ("+list+") AND user_id < 0", want, false)
+		expect("SELECT order_id, user_id FROM trips WHERE order_id IN ("+list+")", want, true)
+		expect("DELETE FROM trips WHERE order_id IN ("+list+") AND user_id < 0", want, false)
 	}
 	// Keys chosen to fall on one shard only, then on exactly two.
 	for s := range shards {
@@ -91,13 +91,13 @@ func TestBackendQueryCounts(t *testing.T) {
 		}
 		var want [shards]int64
 		want[s] = 1
-		expect("SELECT * FROM orders WHERE order_id IN ("+strings.Join(keys, ", ")+")", want, true)
+		expect("SELECT * FROM trips WHERE order_id IN ("+strings.Join(keys, ", ")+")", want, true)
 		other := int64(1)
 		for shardOf(other) == s {
 			other++
 		}
 		want[shardOf(other)] = 1
-		expect(fmt.Sprintf("SELECT * FROM orders WHERE order_id IN (%s) OR order_id = %d", strings.Join(keys, ", "), other), want, true)
+		expect(fmt.Sprintf("SELECT * FROM trips WHERE order_id IN (%s) OR order_id = %d", strings.Join(keys, ", "), other), want, true)
 	}
 
 	// A multi-row INSERT: one statement per shard that gets rows.
@@ -107,10 +107,10 @@ func TestBackendQueryCounts(t *testing.T) {
 		ins = append(ins, fmt.Sprintf("(%d, 1)", k))
 		want[shardOf(k)] = 1
 	}
-	expect("INSERT INTO orders (order_id, user_id) VALUES "+strings.Join(ins, ", "), want, false)
+	expect("INSERT INTO trips (order_id, user_id) VALUES "+strings.Join(ins, ", "), want, false)
 
 	all := [shards]int64{1, 1, 1, 1}
-	expect("SELECT order_id FROM orders WHERE user_id = 3", all, true)
+	expect("SELECT order_id FROM trips WHERE user_id = 3", all, true)
 	expect("INSERT INTO cities VALUES (3, 'Madrid')", all, false)
 	before := e.allQueries(t)
 	var n int

@@ -404,3 +404,33 @@ func (g *generator) joinMerge() Query {
 	}
 	return Query{SQL: "SELECT c.country, AVG(o.total_cents), COUNT(*) FROM orders o JOIN cities c ON c.city_id = o.city_id" + g.broadPred("o.") + " GROUP BY c.country"}
 }
+
+// secondary: reads by a column with a global index (user_id, rider_id,
+// merchant_id): a lookup, then only the shards holding the rows, with
+// the merge rules on top.
+func (g *generator) secondary() Query {
+	col, val := "user_id", g.user()
+	switch g.r.IntN(3) {
+	case 1:
+		col, val = "rider_id", int64(1+g.r.IntN(g.d.Sizes.Riders))
+	case 2:
+		col, val = "merchant_id", int64(1+g.r.IntN(g.d.Sizes.Merchants))
+	}
+	pred := fmt.Sprintf("%s = %d", col, val)
+	if g.r.IntN(3) == 0 {
+		pred = fmt.Sprintf("%s IN (%d, %d)", col, val, val+1+int64(g.r.IntN(5)))
+	}
+	switch g.r.IntN(6) {
+	case 0:
+		return Query{SQL: fmt.Sprintf("SELECT order_id, status, total_cents FROM orders WHERE %s", pred)}
+	case 1:
+		return Query{SQL: fmt.Sprintf("SELECT order_id, created_at FROM orders WHERE %s AND status <> 'cancelled' ORDER BY created_at DESC, order_id LIMIT %d", pred, 1+g.r.IntN(10)), Ordered: true}
+	case 2:
+		return Query{SQL: fmt.Sprintf("SELECT COUNT(*), SUM(total_cents), MIN(created_at), MAX(total_cents) FROM orders WHERE %s", pred)}
+	case 3:
+		return Query{SQL: fmt.Sprintf("SELECT status, COUNT(*), AVG(total_cents) FROM orders WHERE %s GROUP BY status", pred)}
+	case 4:
+		return Query{SQL: fmt.Sprintf("SELECT o.order_id, i.item, i.qty FROM orders o JOIN order_items i ON i.order_id = o.order_id WHERE o.%s ORDER BY o.order_id, i.item, i.qty LIMIT 20", pred)}
+	}
+	return Query{SQL: fmt.Sprintf("SELECT DISTINCT city_id FROM orders WHERE %s ORDER BY city_id", pred), Ordered: true}
+}

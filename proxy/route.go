@@ -48,7 +48,7 @@ func (ss *session) plan(info parser.Info, ci *clusterInfo) (plan, error) {
 		}
 		if sticky && bc.Pool() != ci.Primary {
 			return plan{}, sqlerr.NotSupported("a transaction (or a session holding locks, temporary tables or user variables) that spans shards",
-				"keep each transaction on one shard: every statement in it must name the same sharding key's shard")
+				"keep each transaction on one shard (every statement in it must name the same sharding key's shard), or set sharding.multi_shard_transactions: best_effort")
 		}
 		if sticky || info.Flags&parser.FlagDiagnostics != 0 {
 			return plan{ci: ci, pool: bc.Pool(), replica: ss.heldReplica}, nil

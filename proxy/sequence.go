@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/courier-proxy/courier/proxy/backend"
+	"github.com/courier-proxy/courier/router"
 	"github.com/courier-proxy/courier/sqlerr"
 )
 
@@ -29,9 +30,10 @@ type idBlock struct {
 // sequenceDDL creates a sequence table; its one row starts at 1.
 const sequenceDDL = "CREATE TABLE IF NOT EXISTS %s (id TINYINT UNSIGNED NOT NULL PRIMARY KEY, next_id BIGINT NOT NULL) ENGINE=InnoDB COMMENT 'Courier sequence'"
 
-// nextIDs returns the first of n consecutive unused ids of sequence seq
-// in database db.
-func (s *Server) nextIDs(ctx context.Context, db, seq string, n int) (int64, error) {
+// nextIDs returns the first of n consecutive unused ids of table t's
+// sequence in database db.
+func (s *Server) nextIDs(ctx context.Context, db string, t *router.Table, n int) (int64, error) {
+	seq := t.Sequence
 	if db == "" && !strings.Contains(seq, ".") {
 		return 0, sqlerr.New(sqlerr.ErrNoDB, "No database selected (needed to find sequence table %s)", seq)
 	}
@@ -58,7 +60,11 @@ func (s *Server) nextIDs(ctx context.Context, db, seq string, n int) (int64, err
 		return first, nil
 	}
 	size := int64(max(n, s.cfg.Sharding.SequenceBlock))
-	first, err := s.reserve(ctx, name, size)
+	tableDB := db
+	if i := strings.IndexByte(seq, '.'); i >= 0 && db == "" {
+		tableDB = seq[:i]
+	}
+	first, err := s.reserve(ctx, name, size, func() (int64, error) { return s.maxKey(ctx, tableDB, t) })
 	if err != nil {
 		return 0, err
 	}
@@ -67,8 +73,9 @@ func (s *Server) nextIDs(ctx context.Context, db, seq string, n int) (int64, err
 }
 
 // reserve takes size ids from the sequence table name on the default
-// cluster's primary, creating the table on first use.
-func (s *Server) reserve(ctx context.Context, name string, size int64) (int64, error) {
+// cluster's primary, creating the table on first use; a new sequence
+// starts after the largest key (from maxKey) the table already holds.
+func (s *Server) reserve(ctx context.Context, name string, size int64, maxKey func() (int64, error)) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	bc, err := s.primary.Get(ctx, backend.FlavourPlain)
@@ -80,10 +87,22 @@ func (s *Server) reserve(ctx context.Context, name string, size int64) (int64, e
 		bc.MarkBroken() // a transaction may be open on it
 		return 0, sqlerr.Wrap(err, sqlerr.ErrUnknown, "cannot take ids from sequence %s: %v", name, err)
 	}
-	for _, q := range []string{fmt.Sprintf(sequenceDDL, name), "INSERT IGNORE INTO " + name + " VALUES (0, 1)", "BEGIN"} {
-		if err := bc.Exec(ctx, q); err != nil {
+	if err := bc.Exec(ctx, fmt.Sprintf(sequenceDDL, name)); err != nil {
+		return fail(err)
+	}
+	if rows, err := bc.Query(ctx, "SELECT 1 FROM "+name+" WHERE id = 0"); err != nil {
+		return fail(err)
+	} else if len(rows) == 0 {
+		top, err := maxKey()
+		if err != nil {
 			return fail(err)
 		}
+		if err := bc.Exec(ctx, fmt.Sprintf("INSERT IGNORE INTO %s VALUES (0, %d)", name, top+1)); err != nil {
+			return fail(err)
+		}
+	}
+	if err := bc.Exec(ctx, "BEGIN"); err != nil {
+		return fail(err)
 	}
 	rows, err := bc.Query(ctx, "SELECT next_id FROM "+name+" WHERE id = 0 FOR UPDATE")
 	if err != nil || len(rows) != 1 {
@@ -99,6 +118,32 @@ func (s *Server) reserve(ctx context.Context, name string, size int64) (int64, e
 		}
 	}
 	return first, nil
+}
+
+// maxKey is the largest key of table t over every shard (0 when empty).
+func (s *Server) maxKey(ctx context.Context, db string, t *router.Table) (int64, error) {
+	var top int64
+	for _, name := range s.planner.ShardNames() {
+		pool := s.shardOf[name].Primary
+		bc, err := pool.Get(ctx, backend.FlavourPlain)
+		if err != nil {
+			return 0, err
+		}
+		rows, err := bc.Query(ctx, fmt.Sprintf("SELECT COALESCE(MAX(%s), 0) FROM %s.%s", quoteIdent(t.Key), quoteIdent(db), quoteIdent(t.Name)))
+		if err != nil {
+			bc.MarkBroken()
+		}
+		pool.Put(bc)
+		if err != nil {
+			return 0, err
+		}
+		var n int64
+		if len(rows) == 1 {
+			_, _ = fmt.Sscan(rows[0][0].Text, &n)
+		}
+		top = max(top, n)
+	}
+	return top, nil
 }
 
 func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }

@@ -133,8 +133,8 @@ func (s *Server) isShard(ci *clusterInfo) bool {
 // idSource hands the planner keys from sequences in the session's
 // database.
 func (ss *session) idSource(ctx context.Context) router.IDSource {
-	return func(seq string, n int) (int64, error) {
-		return ss.srv.nextIDs(ctx, ss.state.Schema, seq, n)
+	return func(t *router.Table, n int) (int64, error) {
+		return ss.srv.nextIDs(ctx, ss.state.Schema, t, n)
 	}
 }
 

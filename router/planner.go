@@ -36,9 +36,9 @@ func (pl *Planner) Plan(sql string, args []vindex.Value) (*Plan, error) {
 	return pl.PlanWithIDs(sql, args, nil)
 }
 
-// IDSource hands out n consecutive key values from a sequence table and
-// returns the first.
-type IDSource func(sequence string, n int) (int64, error)
+// IDSource hands out n consecutive key values from table t's sequence
+// and returns the first.
+type IDSource func(t *Table, n int) (int64, error)
 
 // PlanWithIDs plans a statement whose INSERT rows without a key take keys
 // from ids.
@@ -586,7 +586,7 @@ func (pl *Planner) fillKeys(t *Table, rows sqlparser.Values, keyAt int, b *binde
 	if b.ids == nil {
 		return 0, sqlerr.NotSupported("taking keys from a sequence here", "")
 	}
-	first, err := b.ids(t.Sequence, n)
+	first, err := b.ids(t, n)
 	if err != nil {
 		return 0, err
 	}

@@ -273,9 +273,9 @@ func TestPlanMerge(t *testing.T) {
 func TestPlanSequence(t *testing.T) {
 	pl := testPlanner(t)
 	next := int64(100)
-	ids := func(seq string, n int) (int64, error) {
-		if seq != "orders_seq" {
-			t.Fatalf("sequence %s", seq)
+	ids := func(tb *Table, n int) (int64, error) {
+		if tb.Sequence != "orders_seq" {
+			t.Fatalf("sequence %s", tb.Sequence)
 		}
 		first := next
 		next += int64(n)

@@ -73,7 +73,15 @@ if [ -z "$up" ]; then
 fi
 
 mariadb -h127.0.0.1 -P3307 -uapp -papp <testdata/delivery/schema.sql
+# Global index tables of orders (see the config); Courier fills them as
+# the rows are loaded.
+for column in user_id rider_id merchant_id; do
+	"$bin/courierctl" index create --config "$config" --schema delivery --table orders --column "$column" >/dev/null
+done
 "$bin/courierctl" demo load --addr 127.0.0.1:3307 --user app --password app --db delivery
+# orders' sequence (see the config) is created on first use, after the
+# largest order_id loaded; drop one left by an earlier run.
+mariadb -h127.0.0.1 -P3406 -ucourier -pcourier -e 'DROP TABLE IF EXISTS delivery.orders_seq'
 "$bin/courierctl" local status --dir "$dir" || true
 cat <<MSG
 
@@ -87,7 +95,8 @@ and try:
 
   SELECT * FROM orders WHERE order_id = 42;         -- one shard
   SELECT * FROM orders WHERE order_id IN (1, 2, 3); -- split per shard
-  SELECT order_id, status FROM orders WHERE user_id = 7; -- every shard
+  SELECT order_id, status FROM orders WHERE user_id = 7; -- global index: only user 7's shards
+  SELECT status, COUNT(*) FROM orders GROUP BY status;    -- every shard, merged
   SELECT * FROM cities;                             -- reference: any shard
   SELECT * FROM users WHERE user_id = 7;            -- unsharded: shard -80's cluster
 

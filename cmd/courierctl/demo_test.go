@@ -13,6 +13,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/courier-proxy/courier/config"
+	"github.com/courier-proxy/courier/globalindex"
 	"github.com/courier-proxy/courier/testbed"
 )
 
@@ -55,6 +56,17 @@ func TestDemoLoadThroughCourier(t *testing.T) {
 	app.SetMaxOpenConns(1) // USE delivery holds for the statements after it
 	for _, stmt := range sqlStatements(string(schema)) {
 		exec(t, app, stmt)
+	}
+	// The global index tables of orders, as scripts/demo.sh makes them.
+	for _, column := range []string{"user_id", "rider_id", "merchant_id"} {
+		ix, err := globalindex.Open(cfg, "delivery", "orders", column)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ix.Create(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ix.Close()
 	}
 
 	size := demoSize{Users: 50, Merchants: 5, Riders: 10, Orders: 400}

@@ -93,7 +93,7 @@ clusters:
   - name: main
     user: %s
     password: %s
-    pool: {max_open: 600, max_idle: 600}
+    pool: {max_open: 600, max_idle: 600, connect_timeout: 5s}
     primary: {address: %s}
 `, c.Spec.User, c.Spec.Password, c.Primary(0).Addr)
 	cfg, err := config.Parse([]byte(yaml))

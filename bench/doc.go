@@ -25,9 +25,9 @@
 // sysbench and a small Lua script (scatter.lua) that puts a random integer
 // in place of every ?. The default query, a lookup on an indexed
 // non-key column, is answered by concatenating the shards' rows; an
-// ORDER BY ... LIMIT query can be given with --query once Courier merges
-// sorted results. The report gives QPS, p50/p99 latency and Courier's CPU
-// per query, also per shard.
+// ORDER BY ... LIMIT query, which Courier merges from the shards' sorted
+// rows, can be given with --query. The report gives QPS, p50/p99 latency
+// and Courier's CPU per query, also per shard.
 //
 // # What happens in one run
 //

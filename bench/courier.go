@@ -20,11 +20,12 @@ type backendSet struct {
 // courierConfig is Courier's configuration for the benchmark: the
 // clusters (named s0, s1, ...; s0 is the default), the sysbench account, a
 // pool large enough that 64 client threads never wait for a backend
-// connection, warn-level logs, and sharding when it is not "" (a YAML
-// block starting with "sharding:").
-func courierConfig(listen, backendUser, backendPassword string, clusters []backendSet, sharding string) string {
+// connection, warn-level logs, the admin HTTP address when admin is not ""
+// (none otherwise), and sharding when it is not "" (a YAML block starting
+// with "sharding:").
+func courierConfig(listen, admin, backendUser, backendPassword string, clusters []backendSet, sharding string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "listen: %s\nadmin: \"\"\nlog: {level: warn}\n", listen)
+	fmt.Fprintf(&b, "listen: %s\nadmin: %q\nlog: {level: warn}\n", listen, admin)
 	fmt.Fprintf(&b, "users:\n  - name: %s\n    password: %s\n", sbUser, sbPassword)
 	b.WriteString("default_cluster: s0\nclusters:\n")
 	for i, c := range clusters {

@@ -25,9 +25,21 @@
 // sysbench and a small Lua script (scatter.lua) that puts a random integer
 // in place of every ?. The default query, a lookup on an indexed
 // non-key column, is answered by concatenating the shards' rows; an
-// ORDER BY ... LIMIT query can be given with --query once Courier merges
-// sorted results. The report gives QPS, p50/p99 latency and Courier's CPU
-// per query, also per shard.
+// ORDER BY ... LIMIT query, which Courier merges from the shards' sorted
+// rows, can be given with --query. The report gives QPS, p50/p99 latency
+// and Courier's CPU per query, also per shard.
+//
+// With --index user_id (lookup.go) every shard count gets a second
+// Courier over the same primaries and schema whose configuration declares
+// a global index on orders.user_id; the index table is created through
+// it and it loads the rows, writing the entries. The default query becomes
+// `SELECT order_id, total_cents FROM orders WHERE user_id = ?` for a
+// random user, and the report sets the two routes side by side: lookup
+// (the index read on one shard, then the shards owning the keys found)
+// against scatter (every shard). Around each run the harness reads the
+// shard primaries' Com_select and Courier's /metrics (counts.go), so the
+// report also gives the backend SELECTs, index reads and shards reached
+// per query.
 //
 // # What happens in one run
 //

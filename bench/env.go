@@ -41,6 +41,7 @@ type subjectEnv struct {
 	// For a sharded subject: the shard primaries, of cluster shardsOf.
 	shards   []localcluster.Instance
 	shardsOf *localcluster.Cluster
+	admin    string // Courier's admin HTTP address (host:port), "" when it has none
 }
 
 // setup starts the main cluster, creates the sysbench account and schema,
@@ -100,7 +101,7 @@ func (e *env) setup(ctx context.Context, o options, logw io.Writer) error {
 			}
 		}
 		cfg := func(listen string) string {
-			return courierConfig(listen, e.cluster.Spec.User, e.cluster.Spec.Password, []backendSet{set}, "")
+			return courierConfig(listen, "", e.cluster.Spec.User, e.cluster.Spec.Password, []backendSet{set}, "")
 		}
 		if err := e.startCourier(ctx, s, bin, cfg, []int{primary.PID}, logw); err != nil {
 			return err

@@ -34,7 +34,10 @@ type sample struct {
 	P50, P99  float64 // per-event latency from the histogram, ms
 	ProxyCPU  float64 // proxy CPU µs per query; NaN for direct
 	MysqldCPU float64 // mariadbd CPU µs per query
-	Err       error   // the run failed; Res may be partial
+	// Counts are the subject's routeCounts per query, when the runner
+	// counts (NaN otherwise).
+	Counts routeCounts
+	Err    error // the run failed; Res may be partial
 }
 
 // cellResult holds every sample of one cell, in run order.
@@ -52,6 +55,8 @@ type runner struct {
 	// scripts maps workload names that are not sysbench's own to the Lua
 	// script that runs them and its options.
 	scripts map[string]sbScript
+	// count reads every subject's routeCounts around each run.
+	count bool
 }
 
 // sbScript is a sysbench Lua script with its options.
@@ -131,8 +136,17 @@ func (r *runner) sbRun(c cell, d time.Duration) sbRun {
 // measure runs one cell through one subject, metering the proxy's and
 // mariadbd's CPU time.
 func (r *runner) measure(ctx context.Context, c cell, subject string, round int) sample {
-	smp := sample{Subject: subject, Round: round, ProxyCPU: math.NaN(), MysqldCPU: math.NaN(), P50: math.NaN(), P99: math.NaN()}
+	smp := sample{Subject: subject, Round: round, ProxyCPU: math.NaN(), MysqldCPU: math.NaN(), P50: math.NaN(), P99: math.NaN(),
+		Counts: noCounts()}
 	se := r.env.subjects[subject]
+	var before routeCounts
+	if r.count { // read before the CPU meter starts: the reading costs mariadbd some
+		var err error
+		if before, err = readRouteCounts(ctx, se); err != nil {
+			smp.Err = err
+			return smp
+		}
+	}
 	proxy := se.proxy
 	m := cpuMeter{hz: r.hz, pids: map[string][]int{"mysqld": se.mysqld}}
 	if proxy != nil {
@@ -163,6 +177,15 @@ func (r *runner) measure(ctx context.Context, c cell, subject string, round int)
 	if v, ok := cpu["mysqld"]; ok {
 		smp.MysqldCPU = v
 	}
+	if r.count {
+		after, err := readRouteCounts(ctx, se)
+		if err != nil && smp.Err == nil {
+			smp.Err = err
+		}
+		if err == nil {
+			smp.Counts = after.since(before, smp.Res.TotalQueries)
+		}
+	}
 	return smp
 }
 
@@ -174,6 +197,12 @@ func (s sample) summary() string {
 	line := fmt.Sprintf("%9.1f qps  p50 %7.0fµs  p99 %7.0fµs  mysqld %5.1fµs/q", s.Res.QPS, s.P50*1000, s.P99*1000, s.MysqldCPU)
 	if !math.IsNaN(s.ProxyCPU) {
 		line += fmt.Sprintf("  proxy %5.1fµs/q", s.ProxyCPU)
+	}
+	if c := s.Counts; !math.IsNaN(c.Selects) {
+		line += fmt.Sprintf("  SELECTs %.2f/q", c.Selects)
+		if !math.IsNaN(c.IndexReads) {
+			line += fmt.Sprintf("  index reads %.2f/q  shards %.2f/q", c.IndexReads, c.Shards)
+		}
 	}
 	if n := s.Res.errorCount(); n > 0 {
 		line += fmt.Sprintf("  ERRORS %d (ignored %d, reconnects %d)", n, s.Res.IgnoredErrs, s.Res.Reconnects)

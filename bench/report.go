@@ -14,15 +14,16 @@ type stats struct {
 	Runs, Failed   int
 	QPS            float64 // median
 	QPSMin, QPSMax float64
-	P50, P99       float64 // median, ms
-	ProxyCPU       float64 // median µs/query; NaN for direct
-	MysqldCPU      float64 // median µs/query
-	Errors         int64   // ignored errors + reconnects, summed over all rounds
+	P50, P99       float64     // median, ms
+	ProxyCPU       float64     // median µs/query; NaN for direct
+	MysqldCPU      float64     // median µs/query
+	Counts         routeCounts // medians per query; NaN when not counted
+	Errors         int64       // ignored errors + reconnects, summed over all rounds
 }
 
 // summarize computes the stats of subject in cr.
 func summarize(cr cellResult, subject string) stats {
-	var qps, p50, p99, pcpu, mcpu []float64
+	var qps, p50, p99, pcpu, mcpu, selects, reads, shards []float64
 	st := stats{}
 	for _, s := range cr.Samples {
 		if s.Subject != subject {
@@ -37,9 +38,11 @@ func summarize(cr cellResult, subject string) stats {
 		qps = append(qps, s.Res.QPS)
 		p50, p99 = append(p50, s.P50), append(p99, s.P99)
 		pcpu, mcpu = append(pcpu, s.ProxyCPU), append(mcpu, s.MysqldCPU)
+		selects, reads, shards = append(selects, s.Counts.Selects), append(reads, s.Counts.IndexReads), append(shards, s.Counts.Shards)
 	}
 	st.QPS, st.P50, st.P99 = median(qps), median(p50), median(p99)
 	st.ProxyCPU, st.MysqldCPU = median(pcpu), median(mcpu)
+	st.Counts = routeCounts{median(selects), median(reads), median(shards)}
 	st.QPSMin, st.QPSMax = math.NaN(), math.NaN()
 	if len(qps) > 0 {
 		st.QPSMin, st.QPSMax = slices.Min(qps), slices.Max(qps)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	_ "embed"
 	"errors"
 	"flag"
@@ -28,8 +29,8 @@ const scatterMode = "scatter"
 var scatterScript []byte
 
 // defaultScatterQuery reaches every shard and needs no merge: its rows
-// are concatenated. Swap in an ORDER BY ... LIMIT query with --query once
-// Courier merges sorted results across shards.
+// are concatenated. --query measures others, such as an ORDER BY ...
+// LIMIT that Courier merges from the shards' sorted rows.
 const defaultScatterQuery = "SELECT order_id FROM orders WHERE total_cents = ?"
 
 // scatterOptions are the flags of the scatter mode.
@@ -38,12 +39,16 @@ type scatterOptions struct {
 	Query              string
 	ParamMin, ParamMax int
 	Rows               int
+	Users              int
 	Threads            []int
 	Rounds             int
 	Duration, Warmup   time.Duration
 	Out                string
 	Keep               bool
 	Src                string
+	// Index, when not "", is a column of orders that every shard count
+	// also runs with a global index on (lookupSubject).
+	Index string
 }
 
 // parseScatterFlags parses the scatter mode's command line (after
@@ -57,6 +62,10 @@ func parseScatterFlags(args []string, stderr io.Writer) (scatterOptions, error) 
 	fs.IntVar(&o.ParamMin, "param-min", 500, "smallest integer put in place of ? (total_cents runs from 500 to 10499)")
 	fs.IntVar(&o.ParamMax, "param-max", 10499, "largest integer put in place of ?")
 	fs.IntVar(&o.Rows, "rows", 20000, "rows of orders, spread over the shards by order_id")
+	fs.IntVar(&o.Users, "users", 2000, "user_id of each row is a uniform random integer in 1..users")
+	fs.StringVar(&o.Index, "index", "", "also run every shard count through a Courier with a global index on this column "+
+		"of orders (user_id or total_cents), to compare lookup with scatter; the default query becomes "+
+		"a lookup by that column, with ? in 1..users for user_id")
 	threads := fs.String("threads", "1,16", "comma-separated sysbench thread counts")
 	fs.IntVar(&o.Rounds, "rounds", 3, "rounds; every shard count runs once per round, interleaved")
 	duration := fs.Int("duration", 5, "seconds per sysbench run")
@@ -67,7 +76,9 @@ func parseScatterFlags(args []string, stderr io.Writer) (scatterOptions, error) 
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: bench scatter [flags]\n\n"+
 			"Runs one query that reaches every shard through Courier sharding an orders table over\n"+
-			"each of --shards primaries, and reports QPS, latency and Courier's CPU per query.")
+			"each of --shards primaries, and reports QPS, latency and Courier's CPU per query.\n"+
+			"With --index user_id, it compares a lookup by user through a global index with the\n"+
+			"same query sent to every shard, at each shard count.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -76,6 +87,9 @@ func parseScatterFlags(args []string, stderr io.Writer) (scatterOptions, error) 
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	o.indexDefaults(set)
 	o.Duration = time.Duration(*duration) * time.Second
 	o.Warmup = time.Duration(*warmup) * time.Second
 	var err error
@@ -107,6 +121,12 @@ func (o scatterOptions) validate() error {
 	}
 	if o.Rows < 1 || o.Rows > 10_000_000 {
 		errs = append(errs, fmt.Errorf("-rows: %d is not in 1..10000000", o.Rows))
+	}
+	if o.Users < 1 {
+		errs = append(errs, fmt.Errorf("-users: %d is below 1", o.Users))
+	}
+	if _, ok := indexColumns[o.Index]; o.Index != "" && !ok {
+		errs = append(errs, fmt.Errorf("-index: %q is not user_id or total_cents", o.Index))
 	}
 	// The rest is checked as the sysbench mode checks it.
 	base := options{Workloads: []string{"oltp_point_select"}, PSModes: []string{"disable"}, Subjects: []string{subjectCourier},
@@ -144,7 +164,19 @@ func scatterBench(ctx context.Context, o scatterOptions, command string, stdout,
 	var subjects []string
 	for _, n := range o.Shards {
 		subjects = append(subjects, layoutSubject(n))
-		if err := e.loadOrders(ctx, layoutSubject(n), o, logw); err != nil {
+		if o.Index == "" {
+			if err := e.loadOrders(ctx, layoutSubject(n), o, logw); err != nil {
+				return err
+			}
+			continue
+		}
+		// Loaded through the indexed Courier, which writes the entries;
+		// the other reads the same rows without knowing the index.
+		subjects = append(subjects, lookupSubject(n))
+		if err := e.loadOrders(ctx, lookupSubject(n), o, logw); err != nil {
+			return err
+		}
+		if err := e.checkLookup(ctx, n, o, logw); err != nil {
 			return err
 		}
 	}
@@ -157,7 +189,7 @@ func scatterBench(ctx context.Context, o scatterOptions, command string, stdout,
 	}
 	ro := options{Workloads: []string{scatterMode}, Threads: o.Threads, PSModes: []string{"disable"}, Subjects: subjects,
 		Rounds: o.Rounds, Duration: o.Duration, Warmup: o.Warmup}
-	r := &runner{env: e, opts: ro, hz: h.ClkTck, logw: logw, scripts: map[string]sbScript{scatterMode: {Path: script, Options: []string{
+	r := &runner{env: e, opts: ro, hz: h.ClkTck, logw: logw, count: o.Index != "", scripts: map[string]sbScript{scatterMode: {Path: script, Options: []string{
 		"--query=" + o.Query, "--param_min=" + strconv.Itoa(o.ParamMin), "--param_max=" + strconv.Itoa(o.ParamMax)}}}}
 	fmt.Fprintf(logw, "bench: %d measured runs of %s each\n", ro.runs(), o.Duration)
 	r.warmup(ctx)
@@ -165,7 +197,11 @@ func scatterBench(ctx context.Context, o scatterOptions, command string, stdout,
 	h.End, h.LoadEnd = time.Now(), loadavg()
 
 	var md bytes.Buffer
-	writeScatterTable(&md, results, o.Shards, o.Rounds)
+	if o.Index != "" {
+		writeLookupTables(&md, results, o.Shards, o.Rounds)
+	} else {
+		writeScatterTable(&md, results, o.Shards, o.Rounds)
+	}
 	ps := problems(results)
 	writeProblems(&md, ps)
 	if _, err := stdout.Write(md.Bytes()); err != nil {
@@ -188,7 +224,10 @@ func scatterBench(ctx context.Context, o scatterOptions, command string, stdout,
 
 // setupScatter starts the primaries, creates the sysbench account and one
 // schema per layout, and starts one Courier per shard count, each sharding
-// orders by order_id over the first n primaries.
+// orders by order_id over the first n primaries; with --index, a second
+// one per shard count with the global index, over the same primaries and
+// schema. Every Courier serves its admin address, whose metrics say how
+// statements were routed.
 func (e *env) setupScatter(ctx context.Context, o scatterOptions, logw io.Writer) error {
 	if err := localcluster.EnsureMariaDB(ctx, logw); err != nil {
 		return err
@@ -220,36 +259,50 @@ func (e *env) setupScatter(ctx context.Context, o scatterOptions, logw io.Writer
 			}
 			sets[i] = backendSet{primary: p.Addr}
 		}
-		cfg := func(listen string) string {
-			return courierConfig(listen, c.Spec.User, c.Spec.Password, sets, shardingYAML(n, []string{"orders"}, "order_id"))
+		couriers := []struct{ subject, index string }{{layoutSubject(n), ""}}
+		if o.Index != "" {
+			couriers = append(couriers, struct{ subject, index string }{lookupSubject(n), o.Index})
 		}
-		subject := layoutSubject(n)
-		if err := e.startCourier(ctx, subject, bin, cfg, shardPIDs(used), logw); err != nil {
-			return err
+		for _, cr := range couriers {
+			subject, index := cr.subject, cr.index
+			admin, _, err := freeAddr()
+			if err != nil {
+				return err
+			}
+			cfg := func(listen string) string {
+				return courierConfig(listen, admin, c.Spec.User, c.Spec.Password, sets,
+					shardingYAML(n, []string{"orders"}, "order_id", index))
+			}
+			if err := e.startCourier(ctx, subject, bin, cfg, shardPIDs(used), logw); err != nil {
+				return err
+			}
+			se := e.subjects[subject]
+			se.db, se.shards, se.shardsOf, se.admin = layoutDB(n), used, c, admin
 		}
-		se := e.subjects[subject]
-		se.db, se.shards, se.shardsOf = layoutDB(n), used, c
 	}
 	return nil
 }
 
 // scatterTable is the table the scatter mode queries, indexed so that
-// each shard answers both the default query and an ORDER BY created_at
-// LIMIT query from an index.
+// each shard answers the default query, a query by user_id and an ORDER
+// BY created_at DESC, order_id DESC LIMIT query (the secondary index ends
+// with the primary key) from an index.
 const scatterTable = `CREATE TABLE IF NOT EXISTS orders (
   order_id    BIGINT      NOT NULL PRIMARY KEY,
   user_id     BIGINT      NOT NULL,
   total_cents INT         NOT NULL,
   created_at  DATETIME(3) NOT NULL,
   KEY idx_total (total_cents),
+  KEY idx_user (user_id),
   KEY idx_created (created_at)
 ) ENGINE=InnoDB`
 
-// loadOrders creates orders through the subject's Courier (the DDL runs
-// on every shard) and loads o.Rows rows with multi-row INSERTs that name
-// each order_id, so Courier splits each batch by shard. The rows are the
-// same for every layout. It then checks that every shard holds some and
-// that the query runs.
+// loadOrders creates orders (and with --index its index table) through
+// the subject's Courier (the DDL runs on every shard) and loads o.Rows
+// rows with multi-row INSERTs that name each order_id, so Courier splits
+// each batch by shard and, with the index, writes its entries. The rows
+// are the same for every layout. It then checks that every shard holds
+// some and that the query runs.
 func (e *env) loadOrders(ctx context.Context, subject string, o scatterOptions, logw io.Writer) error {
 	se := e.subjects[subject]
 	db, err := subjectDB(se)
@@ -261,13 +314,22 @@ func (e *env) loadOrders(ctx context.Context, subject string, o scatterOptions, 
 	if _, err := db.ExecContext(ctx, scatterTable); err != nil {
 		return fmt.Errorf("%s: create orders: %w", subject, err)
 	}
+	tables := []string{"orders"}
+	if o.Index != "" {
+		// Through Courier: the index table is sharded, so it is created
+		// on every shard.
+		if _, err := db.ExecContext(ctx, indexTableDDL(o.Index)); err != nil {
+			return fmt.Errorf("%s: create %s: %w", subject, indexTable(o.Index), err)
+		}
+		tables = append(tables, indexTable(o.Index))
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	placed := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	const batch = 1000
 	var rows []string
 	for id := 1; id <= o.Rows; id++ {
 		at := placed.Add(time.Duration(id) * 7 * time.Second).Format("2006-01-02 15:04:05.000")
-		rows = append(rows, fmt.Sprintf("(%d, %d, %d, '%s')", id, 1+rng.IntN(1000), 500+rng.IntN(10000), at))
+		rows = append(rows, fmt.Sprintf("(%d, %d, %d, '%s')", id, 1+rng.IntN(o.Users), 500+rng.IntN(10000), at))
 		if len(rows) == batch || id == o.Rows {
 			q := "INSERT INTO orders (order_id, user_id, total_cents, created_at) VALUES " + strings.Join(rows, ", ")
 			if _, err := db.ExecContext(ctx, q); err != nil {
@@ -276,14 +338,49 @@ func (e *env) loadOrders(ctx context.Context, subject string, o scatterOptions, 
 			rows = rows[:0]
 		}
 	}
-	counts, err := shardCounts(ctx, se, "orders")
-	if err != nil {
+	for _, t := range tables {
+		counts, err := shardCounts(ctx, se, t)
+		if err != nil {
+			return fmt.Errorf("%s: %w", subject, err)
+		}
+		fmt.Fprintf(logw, "bench: %s: %s loaded through Courier, rows per shard %v\n", subject, t, counts)
+	}
+	if err := analyzeShards(ctx, se, tables...); err != nil {
 		return fmt.Errorf("%s: %w", subject, err)
 	}
-	fmt.Fprintf(logw, "bench: %s: %d orders loaded through Courier, per shard %v\n", subject, o.Rows, counts)
 	q := strings.ReplaceAll(o.Query, "?", strconv.Itoa(o.ParamMin))
 	if _, err := countRows(ctx, se, q); err != nil {
 		return fmt.Errorf("%s: the query fails before any measurement: %s: %w", subject, q, err)
+	}
+	return nil
+}
+
+// analyzeShards runs ANALYZE TABLE on every shard primary behind se.
+// Statistics of a freshly loaded table are recomputed in the background
+// some seconds later; until then the optimizer may sort the whole table
+// for an ORDER BY ... LIMIT that an index answers, and the first rounds
+// would measure that instead.
+func analyzeShards(ctx context.Context, se *subjectEnv, tables ...string) error {
+	for _, p := range se.shards {
+		db, err := sql.Open("mysql", se.shardsOf.DSN(p, se.db))
+		if err != nil {
+			return err
+		}
+		for _, t := range tables {
+			// ANALYZE TABLE answers with a result set, errors included.
+			var table, op, typ, text string
+			err = db.QueryRowContext(ctx, "ANALYZE TABLE "+t).Scan(&table, &op, &typ, &text)
+			if err == nil && typ == "error" {
+				err = errors.New(text)
+			}
+			if err != nil {
+				break
+			}
+		}
+		db.Close()
+		if err != nil {
+			return fmt.Errorf("analyze on %s: %w", p.Name, err)
+		}
 	}
 	return nil
 }
@@ -298,9 +395,16 @@ func querySubjectVersion(ctx context.Context, e *env, subject string) (string, e
 // writeScatterHeader renders the scatter report's header.
 func writeScatterHeader(w io.Writer, h header, o scatterOptions) {
 	h.writeCommon(w, "Courier scatter benchmark: one query on every shard, at several shard counts")
-	fmt.Fprintf(w, "- query: `%s`, each ? a uniform random integer in %d..%d, sent as text\n", o.Query, o.ParamMin, o.ParamMax)
+	if strings.Contains(o.Query, "?") {
+		fmt.Fprintf(w, "- query: `%s`, each ? a uniform random integer in %d..%d, sent as text\n", o.Query, o.ParamMin, o.ParamMax)
+	} else {
+		fmt.Fprintf(w, "- query: `%s`, sent as text\n", o.Query)
+	}
 	fmt.Fprintf(w, "- data: orders, %d rows sharded by order_id (hash) over n even key ranges, one primary per shard (no replicas), "+
-		"loaded through Courier; every n shares the first n primaries, with a schema of its own\n", o.Rows)
+		"loaded through Courier; every n shares the first n primaries, with a schema of its own; user_id uniform in 1..%d\n", o.Rows, o.Users)
+	if o.Index != "" {
+		writeLookupHeader(w, o)
+	}
 	fmt.Fprintf(w, "- sysbench: %d s per run, %d round(s), shard counts run interleaved (the first rotates per round), %d s warmup each; "+
 		"latency per query from sysbench's histogram (~1.8 %% buckets)\n", int(o.Duration/time.Second), o.Rounds, int(o.Warmup/time.Second))
 	fmt.Fprintln(w)

@@ -37,7 +37,7 @@ func (e *env) setupSharded(ctx context.Context, o options, bin string, logw io.W
 		tables = append(tables, fmt.Sprintf("sbtest%d", i))
 	}
 	cfg := func(listen string) string {
-		return courierConfig(listen, c.Spec.User, c.Spec.Password, sets, shardingYAML(len(sets), tables, "id"))
+		return courierConfig(listen, "", c.Spec.User, c.Spec.Password, sets, shardingYAML(len(sets), tables, "id", ""))
 	}
 	if err := e.startCourier(ctx, subjectCourierSharded, bin, cfg, shardPIDs(primaries), logw); err != nil {
 		return err
@@ -49,8 +49,10 @@ func (e *env) setupSharded(ctx context.Context, o options, bin string, logw io.W
 
 // shardingYAML is the sharding section of a Courier configuration whose
 // clusters s0..s(n-1) hold n even key ranges, with tables sharded by key
-// (hash function).
-func shardingYAML(n int, tables []string, key string) string {
+// (hash function) and, when index is not "", a global index on that
+// column of each table (its index table named <table>_by_<index>, sharded
+// by the column over the same shards).
+func shardingYAML(n int, tables []string, key, index string) string {
 	var b strings.Builder
 	b.WriteString("sharding:\n  shards:\n")
 	for i, r := range topo.Even(n) {
@@ -58,6 +60,10 @@ func shardingYAML(n int, tables []string, key string) string {
 	}
 	b.WriteString("  tables:\n")
 	for _, t := range tables {
+		if index != "" {
+			fmt.Fprintf(&b, "    - {name: %s, key: %s, indexes: [{column: %s}]}\n", t, key, index)
+			continue
+		}
 		fmt.Fprintf(&b, "    - {name: %s, key: %s}\n", t, key)
 	}
 	return b.String()

@@ -290,10 +290,21 @@ func (ss *session) writeAll(ctx context.Context, targets []shardTarget, copies b
 // definitions, every shard's rows, one closing EOF. Memory stays bounded:
 // rows are forwarded as they arrive.
 func (ss *session) gather(ctx context.Context, info parser.Info, targets []shardTarget) error {
-	var warnings uint16
-	status := ss.localStatus()
-	ss.c.SetSeq(1)
-	for i, t := range targets {
+	// Every shard gets its statement first, so they all work at once; their
+	// replies are then relayed one shard after another (the ones not read
+	// yet wait in their sockets: memory stays bounded).
+	type part struct {
+		bc   *backend.Conn
+		pool *backend.Pool
+		sent error
+	}
+	parts := make([]part, 0, len(targets))
+	defer func() {
+		for _, p := range parts {
+			p.pool.Put(p.bc)
+		}
+	}()
+	for _, t := range targets {
 		pool := t.ci.Primary
 		if target, _ := router.Decide(info, ss.routing(t.ci)); target == router.Replica {
 			if r := t.ci.Pick(nil); r != nil {
@@ -302,12 +313,23 @@ func (ss *session) gather(ctx context.Context, info parser.Info, targets []shard
 		}
 		bc, err := ss.borrow(ctx, pool)
 		if err != nil {
+			for _, p := range parts {
+				p.bc.MarkBroken() // its reply is never read
+			}
 			return ss.writeErr(err)
 		}
 		pool.Queries.Add(1)
-		w, stop, err := ss.gatherOne(bc, t.sql, i == 0)
-		pool.Put(bc)
+		parts = append(parts, part{bc: bc, pool: pool, sent: bc.WriteCommand(t.sql)})
+	}
+	var warnings uint16
+	status := ss.localStatus()
+	ss.c.SetSeq(1)
+	for i, p := range parts {
+		w, stop, err := ss.gatherOne(p.bc, p.sent, i == 0)
 		if err != nil || stop {
+			for _, rest := range parts[i+1:] {
+				rest.bc.MarkBroken() // its reply is never read
+			}
 			return err
 		}
 		warnings += w
@@ -319,20 +341,21 @@ func (ss *session) gather(ctx context.Context, info parser.Info, targets []shard
 	return ss.c.Flush()
 }
 
-// gatherOne sends one shard's statement and forwards its rows (and, for
-// the first shard, its column definitions), renumbered into the merged
-// reply. It returns the shard's warning count, and stop=true when the
-// reply ended early (an error, already sent to the client: ERR packets
-// may end a result at any point, so the connection stays in step).
-func (ss *session) gatherOne(bc *backend.Conn, pkt []byte, first bool) (warnings uint16, stop bool, err error) {
+// gatherOne forwards one shard's rows (and, for the first shard, its
+// column definitions), renumbered into the merged reply; sent is the
+// error of sending it the statement. It returns the shard's warning
+// count, and stop=true when the reply ended early (an error, already sent
+// to the client: ERR packets may end a result at any point, so the
+// connection stays in step).
+func (ss *session) gatherOne(bc *backend.Conn, sent error, first bool) (warnings uint16, stop bool, err error) {
 	src := bc.Wire()
 	fail := func(err error) (uint16, bool, error) {
 		bc.MarkBroken()
 		return 0, true, ss.writeErr(sqlerr.Wrap(err, sqlerr.ErrBackendUnavailable,
 			"Lost connection to backend %s during a multi-shard query", bc.Addr()))
 	}
-	if err := bc.WriteCommand(pkt); err != nil {
-		return fail(err)
+	if sent != nil {
+		return fail(sent)
 	}
 	head, err := src.Peek(prefixLen)
 	if err != nil {

@@ -563,6 +563,22 @@ func TestGlobalIndex(t *testing.T) {
 	if got := queryString(t, db, "SELECT parcel_id FROM parcels WHERE code = 'c77'"); got != "701" {
 		t.Fatalf("code c77: %s", got)
 	}
+	// UPDATE and DELETE by an indexed column reach only the owning shards.
+	r := mustExec(t, db, "UPDATE parcels SET note = 'by-user' WHERE user_id = 4")
+	if n, _ := r.RowsAffected(); n != 17 {
+		t.Fatalf("UPDATE by user_id affected %d rows, want 17", n)
+	}
+	if got := queryString(t, db, "SELECT COUNT(*) FROM parcels WHERE note = 'by-user'"); got != "17" {
+		t.Fatalf("%s rows updated by user_id", got)
+	}
+	before = [2]int64{e.queries(0), e.queries(1)}
+	r = mustExec(t, db, "DELETE FROM parcels WHERE user_id = 3000")
+	if n, _ := r.RowsAffected(); n != 1 {
+		t.Fatalf("DELETE by user_id affected %d rows", n)
+	}
+	if spent := e.queries(0) - before[0] + e.queries(1) - before[1]; spent != 2 {
+		t.Fatalf("DELETE by user_id of one parcel sent %d statements, want 2 (lookup and delete)", spent)
+	}
 	// An INSERT that leaves out an indexed column is refused.
 	_, err = db.Exec("INSERT INTO parcels (parcel_id, user_id, code) VALUES (800, 1, 'x')")
 	wantMySQLError(t, err, 1235, "42000")

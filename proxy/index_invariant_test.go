@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -27,18 +26,10 @@ import (
 // is. Afterwards courierctl's repair leaves verify with nothing missing
 // and no orphans.
 func TestGlobalIndexInvariant(t *testing.T) {
-	testbed.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	lc, stop, err := testbed.Cluster(ctx, dir, 4, 0)
-	if err != nil {
-		if os.Getenv("COURIER_REQUIRE_MARIADB") != "" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-	t.Cleanup(stop)
+	lc := testbed.ClusterT(t, dir, 4, 0)
 	yaml := fmt.Sprintf(`
 listen: 127.0.0.1:0
 admin: ""

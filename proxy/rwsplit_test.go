@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,18 +29,8 @@ type rwEnv struct {
 // splits reads from writes over them.
 func newRWEnv(t *testing.T, change func(*config.Config)) *rwEnv {
 	t.Helper()
-	testbed.Require(t)
 	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	lc, stop, err := testbed.Cluster(ctx, dir, 1, 2)
-	if err != nil {
-		if os.Getenv("COURIER_REQUIRE_MARIADB") != "" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-	t.Cleanup(stop)
+	lc := testbed.ClusterT(t, dir, 1, 2)
 	cfg := testbed.Config(lc)
 	cl := &cfg.Clusters[0]
 	for i, r := range lc.Replicas(0) {

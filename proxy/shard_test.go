@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,17 +26,7 @@ type shardEnv struct {
 
 func newShardEnv(t *testing.T, sharding ...string) *shardEnv {
 	t.Helper()
-	testbed.Require(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	lc, stop, err := testbed.Cluster(ctx, t.TempDir(), 2, 0)
-	if err != nil {
-		if os.Getenv("COURIER_REQUIRE_MARIADB") != "" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-	t.Cleanup(stop)
+	lc := testbed.ClusterT(t, t.TempDir(), 2, 0)
 	yaml := fmt.Sprintf(`
 listen: 127.0.0.1:0
 admin: ""

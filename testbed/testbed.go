@@ -80,6 +80,25 @@ func Cluster(ctx context.Context, dir string, shards, replicas int) (*localclust
 	return c, stop, nil
 }
 
+// ClusterT starts a topology in dir for one test and stops it when the
+// test ends. Without real servers the test is skipped, or fails when
+// COURIER_REQUIRE_MARIADB is set.
+func ClusterT(t testing.TB, dir string, shards, replicas int) *localcluster.Cluster {
+	t.Helper()
+	Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, stop, err := Cluster(ctx, dir, shards, replicas)
+	if err != nil {
+		if os.Getenv("COURIER_REQUIRE_MARIADB") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	t.Cleanup(stop)
+	return c
+}
+
 // Config returns a Courier configuration for shard 0 of c with user
 // app/app, listening on a free port.
 func Config(c *localcluster.Cluster) *config.Config {

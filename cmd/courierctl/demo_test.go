@@ -23,17 +23,9 @@ import (
 // both, users only on the default cluster, and a second load changes
 // nothing.
 func TestDemoLoadThroughCourier(t *testing.T) {
-	testbed.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	lc, stop, err := testbed.Cluster(ctx, t.TempDir(), 2, 0)
-	if err != nil {
-		if os.Getenv("COURIER_REQUIRE_MARIADB") != "" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-	t.Cleanup(stop)
+	lc := testbed.ClusterT(t, t.TempDir(), 2, 0)
 	cfg, err := config.Load("../../testdata/courier.sharded.yaml")
 	if err != nil {
 		t.Fatal(err)

@@ -2,14 +2,12 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	_ "github.com/go-sql-driver/mysql"
 
@@ -22,17 +20,7 @@ import (
 // TestIndexCommands runs create, backfill, verify and repair on two real
 // shards and checks their output and exit codes.
 func TestIndexCommands(t *testing.T) {
-	testbed.Require(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	lc, stop, err := testbed.Cluster(ctx, t.TempDir(), 2, 0)
-	if err != nil {
-		if os.Getenv("COURIER_REQUIRE_MARIADB") != "" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-	t.Cleanup(stop)
+	lc := testbed.ClusterT(t, t.TempDir(), 2, 0)
 	yaml := fmt.Sprintf(`
 users: [{name: app, password: app}]
 clusters:

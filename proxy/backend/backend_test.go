@@ -3,7 +3,6 @@ package backend_test
 import (
 	"context"
 	"errors"
-	"os"
 	"testing"
 	"time"
 
@@ -16,17 +15,7 @@ import (
 
 func startCluster(t *testing.T) backend.Options {
 	t.Helper()
-	testbed.Require(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	c, stop, err := testbed.Cluster(ctx, t.TempDir(), 1, 0)
-	if err != nil {
-		if os.Getenv("COURIER_REQUIRE_MARIADB") != "" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-	t.Cleanup(stop)
+	c := testbed.ClusterT(t, t.TempDir(), 1, 0)
 	return backend.Options{Addr: c.Primary(0).Addr, User: c.Spec.User, Password: c.Spec.Password, ConnectTimeout: 2 * time.Second}
 }
 

@@ -1,14 +1,11 @@
 package globalindex
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"os"
-	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/courier-proxy/courier/config"
 	"github.com/courier-proxy/courier/localcluster"
@@ -21,51 +18,8 @@ import (
 // once by TestMain when integration tests run.
 var cluster *localcluster.Cluster
 
-func TestMain(m *testing.M) { os.Exit(run(m)) }
-
-func run(m *testing.M) int {
-	for _, a := range os.Args {
-		if a == "-test.short" || a == "-test.short=true" {
-			return m.Run()
-		}
-	}
-	dir, err := os.MkdirTemp("", "courier-globalindex-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	c, stop, err := testbed.Cluster(ctx, dir, 4, 0)
-	if err != nil {
-		if os.Getenv("COURIER_REQUIRE_MARIADB") != "" {
-			fmt.Fprintln(os.Stderr, "cannot start MariaDB:", err)
-			return 1
-		}
-		fmt.Fprintln(os.Stderr, "integration tests skipped: cannot start MariaDB:", err)
-		return m.Run()
-	}
-	defer stop()
-	cluster = c
-	base := runtime.NumGoroutine()
-	code := m.Run()
-	if code == 0 && !goroutinesSettle(base+5, 10*time.Second) {
-		buf := make([]byte, 1<<20)
-		fmt.Fprintf(os.Stderr, "goroutine leak: %d goroutines after the tests, %d before\n%s",
-			runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
-		return 1
-	}
-	return code
-}
-
-func goroutinesSettle(n int, d time.Duration) bool {
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if runtime.NumGoroutine() <= n {
-			return true
-		}
-	}
-	return false
+func TestMain(m *testing.M) {
+	os.Exit(testbed.Main(m, 4, 0, func(c *localcluster.Cluster) { cluster = c }))
 }
 
 // env is one test's schema on every shard, with the configuration that

@@ -5,10 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
-	"runtime"
 	"sync"
 	"testing"
-	"time"
 
 	_ "github.com/go-sql-driver/mysql"
 
@@ -22,60 +20,7 @@ import (
 var cluster *localcluster.Cluster
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	if shortFlag() {
-		return m.Run()
-	}
-	dir, err := os.MkdirTemp("", "courier-proxy-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	c, stop, err := testbed.Cluster(ctx, dir, 1, 0)
-	if err != nil {
-		if os.Getenv("COURIER_REQUIRE_MARIADB") != "" {
-			fmt.Fprintln(os.Stderr, "cannot start MariaDB:", err)
-			return 1
-		}
-		fmt.Fprintln(os.Stderr, "integration tests skipped: cannot start MariaDB:", err)
-		return m.Run()
-	}
-	defer stop()
-	cluster = c
-	base := runtime.NumGoroutine()
-	code := m.Run()
-	if code == 0 && !goroutinesSettle(base+5, 10*time.Second) {
-		buf := make([]byte, 1<<20)
-		fmt.Fprintf(os.Stderr, "goroutine leak: %d goroutines after the tests, %d before\n%s",
-			runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
-		return 1
-	}
-	return code
-}
-
-// goroutinesSettle waits until at most n goroutines run.
-func goroutinesSettle(n int, d time.Duration) bool {
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if runtime.NumGoroutine() <= n {
-			return true
-		}
-	}
-	return false
-}
-
-func shortFlag() bool {
-	for _, a := range os.Args {
-		if a == "-test.short" || a == "-test.short=true" {
-			return true
-		}
-	}
-	return false
+	os.Exit(testbed.Main(m, 1, 0, func(c *localcluster.Cluster) { cluster = c }))
 }
 
 // env is one test's Courier in front of the package's cluster.

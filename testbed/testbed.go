@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -97,6 +98,59 @@ func ClusterT(t testing.TB, dir string, shards, replicas int) *localcluster.Clus
 	}
 	t.Cleanup(stop)
 	return c
+}
+
+// Main runs a package's tests around one topology the package shares
+// (started first, stopped last, handed to set), and fails the run when
+// goroutines are left behind. Without real servers the integration tests
+// are skipped (their Require skips them), or the run fails when
+// COURIER_REQUIRE_MARIADB is set. Use it from TestMain:
+//
+//	func TestMain(m *testing.M) { os.Exit(testbed.Main(m, 1, 0, func(c *localcluster.Cluster) { cluster = c })) }
+func Main(m *testing.M, shards, replicas int, set func(*localcluster.Cluster)) int {
+	for _, a := range os.Args {
+		if a == "-test.short" || a == "-test.short=true" {
+			return m.Run()
+		}
+	}
+	dir, err := os.MkdirTemp("", "courier-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c, stop, err := Cluster(ctx, dir, shards, replicas)
+	if err != nil {
+		if os.Getenv("COURIER_REQUIRE_MARIADB") != "" {
+			fmt.Fprintln(os.Stderr, "cannot start MariaDB:", err)
+			return 1
+		}
+		fmt.Fprintln(os.Stderr, "integration tests skipped: cannot start MariaDB:", err)
+		return m.Run()
+	}
+	defer stop()
+	set(c)
+	base := runtime.NumGoroutine()
+	code := m.Run()
+	if code == 0 && !goroutinesSettle(base+5, 10*time.Second) {
+		buf := make([]byte, 1<<20)
+		fmt.Fprintf(os.Stderr, "goroutine leak: %d goroutines after the tests, %d before\n%s",
+			runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
+		return 1
+	}
+	return code
+}
+
+// goroutinesSettle waits until at most n goroutines run.
+func goroutinesSettle(n int, d time.Duration) bool {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if runtime.NumGoroutine() <= n {
+			return true
+		}
+	}
+	return false
 }
 
 // Config returns a Courier configuration for shard 0 of c with user

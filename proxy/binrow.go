@@ -59,15 +59,10 @@ func appendBinaryValue(dst []byte, c *merge.Column, v []byte) []byte {
 		}
 		return dst
 	}
+	if size := intSize(c.Type); size > 0 {
+		return integer(size)
+	}
 	switch c.Type {
-	case mysql.MYSQL_TYPE_TINY:
-		return integer(1)
-	case mysql.MYSQL_TYPE_SHORT, mysql.MYSQL_TYPE_YEAR:
-		return integer(2)
-	case mysql.MYSQL_TYPE_LONG, mysql.MYSQL_TYPE_INT24:
-		return integer(4)
-	case mysql.MYSQL_TYPE_LONGLONG:
-		return integer(8)
 	case mysql.MYSQL_TYPE_FLOAT:
 		f, _ := strconv.ParseFloat(string(v), 32)
 		return binary.LittleEndian.AppendUint32(dst, math.Float32bits(float32(f)))
@@ -82,6 +77,21 @@ func appendBinaryValue(dst []byte, c *merge.Column, v []byte) []byte {
 	}
 	dst = wire.AppendLenEncInt(dst, uint64(len(v)))
 	return append(dst, v...)
+}
+
+// intSize is the binary-protocol size of integer type t, 0 for others.
+func intSize(t byte) int {
+	switch t {
+	case mysql.MYSQL_TYPE_TINY:
+		return 1
+	case mysql.MYSQL_TYPE_SHORT, mysql.MYSQL_TYPE_YEAR:
+		return 2
+	case mysql.MYSQL_TYPE_LONG, mysql.MYSQL_TYPE_INT24:
+		return 4
+	case mysql.MYSQL_TYPE_LONGLONG:
+		return 8
+	}
+	return 0
 }
 
 // appendBinaryDate encodes 'YYYY-MM-DD[ HH:MM:SS[.ffffff]]'.

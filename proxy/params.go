@@ -102,17 +102,12 @@ func decodeValue(b []byte, t byte, unsigned bool) (router.Literal, int, error) {
 		shift := 64 - 8*size // sign-extend
 		return router.Literal{Kind: router.LitInt, Text: strconv.FormatInt(int64(u<<shift)>>shift, 10)}, size, nil
 	}
+	if size := intSize(t); size > 0 {
+		return integer(size)
+	}
 	switch t {
 	case mysql.MYSQL_TYPE_NULL:
 		return router.Literal{Kind: router.LitNull}, 0, nil
-	case mysql.MYSQL_TYPE_TINY:
-		return integer(1)
-	case mysql.MYSQL_TYPE_SHORT, mysql.MYSQL_TYPE_YEAR:
-		return integer(2)
-	case mysql.MYSQL_TYPE_LONG, mysql.MYSQL_TYPE_INT24:
-		return integer(4)
-	case mysql.MYSQL_TYPE_LONGLONG:
-		return integer(8)
 	case mysql.MYSQL_TYPE_FLOAT:
 		u, err := fixed(4)
 		if err != nil {

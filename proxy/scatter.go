@@ -28,6 +28,7 @@ type shardStream struct {
 	row      merge.Row
 	done     bool   // the closing EOF was read
 	shardErr []byte // an ERR packet the shard ended its result with
+	failed   error  // the read from the shard that failed
 	warnings uint16
 	held     bool // the session's transaction connection: not given back
 }
@@ -41,6 +42,7 @@ func (s *shardStream) Next() (merge.Row, error) {
 	}
 	p, err := s.bc.Wire().ReadPacket(maxRowPacket)
 	if err != nil {
+		s.failed = err
 		return nil, err
 	}
 	switch {
@@ -62,7 +64,8 @@ func (s *shardStream) Next() (merge.Row, error) {
 		}
 		v, n, err := wire.ReadLenEncString(p)
 		if err != nil {
-			return nil, fmt.Errorf("row from %s: %w", s.bc.Addr(), err)
+			s.failed = fmt.Errorf("row from %s: %w", s.bc.Addr(), err)
+			return nil, s.failed
 		}
 		if v == nil {
 			v = []byte{}
@@ -252,8 +255,8 @@ func (ss *session) mergeFailed(streams []*shardStream, err error) error {
 		return ss.writeErr(err)
 	}
 	for _, s := range streams {
-		if !s.done {
-			return ss.shardFailed(s.bc, err)
+		if s.failed != nil {
+			return ss.shardFailed(s.bc, s.failed)
 		}
 	}
 	return ss.writeErr(sqlerr.Wrap(err, sqlerr.ErrUnknown, "multi-shard query failed: %v", err))

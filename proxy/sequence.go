@@ -25,6 +25,7 @@ type sequences struct {
 type idBlock struct {
 	mu        sync.Mutex
 	next, end int64 // [next, end) is reserved and unused
+	ready     bool  // the sequence table and its row exist
 }
 
 // sequenceDDL creates a sequence table; its one row starts at 1.
@@ -64,18 +65,18 @@ func (s *Server) nextIDs(ctx context.Context, db string, t *router.Table, n int)
 	if i := strings.IndexByte(seq, '.'); i >= 0 && db == "" {
 		tableDB = seq[:i]
 	}
-	first, err := s.reserve(ctx, name, size, func() (int64, error) { return s.maxKey(ctx, tableDB, t) })
+	first, err := s.reserve(ctx, name, size, b.ready, func() (int64, error) { return s.maxKey(ctx, tableDB, t) })
 	if err != nil {
 		return 0, err
 	}
-	b.next, b.end = first+int64(n), first+size
+	b.next, b.end, b.ready = first+int64(n), first+size, true
 	return first, nil
 }
 
 // reserve takes size ids from the sequence table name on the default
 // cluster's primary, creating the table on first use; a new sequence
 // starts after the largest key (from maxKey) the table already holds.
-func (s *Server) reserve(ctx context.Context, name string, size int64, maxKey func() (int64, error)) (int64, error) {
+func (s *Server) reserve(ctx context.Context, name string, size int64, ready bool, maxKey func() (int64, error)) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	bc, err := s.primary.Get(ctx, backend.FlavourPlain)
@@ -87,17 +88,8 @@ func (s *Server) reserve(ctx context.Context, name string, size int64, maxKey fu
 		bc.MarkBroken() // a transaction may be open on it
 		return 0, sqlerr.Wrap(err, sqlerr.ErrUnknown, "cannot take ids from sequence %s: %v", name, err)
 	}
-	if err := bc.Exec(ctx, fmt.Sprintf(sequenceDDL, name)); err != nil {
-		return fail(err)
-	}
-	if rows, err := bc.Query(ctx, "SELECT 1 FROM "+name+" WHERE id = 0"); err != nil {
-		return fail(err)
-	} else if len(rows) == 0 {
-		top, err := maxKey()
-		if err != nil {
-			return fail(err)
-		}
-		if err := bc.Exec(ctx, fmt.Sprintf("INSERT IGNORE INTO %s VALUES (0, %d)", name, top+1)); err != nil {
+	if !ready {
+		if err := s.createSequence(ctx, bc, name, maxKey); err != nil {
 			return fail(err)
 		}
 	}
@@ -118,6 +110,23 @@ func (s *Server) reserve(ctx context.Context, name string, size int64, maxKey fu
 		}
 	}
 	return first, nil
+}
+
+// createSequence makes the sequence table name and its row, which starts
+// after the largest key the table holds (from maxKey), unless they exist.
+func (s *Server) createSequence(ctx context.Context, bc *backend.Conn, name string, maxKey func() (int64, error)) error {
+	if err := bc.Exec(ctx, fmt.Sprintf(sequenceDDL, name)); err != nil {
+		return err
+	}
+	rows, err := bc.Query(ctx, "SELECT 1 FROM "+name+" WHERE id = 0")
+	if err != nil || len(rows) > 0 {
+		return err
+	}
+	top, err := maxKey()
+	if err != nil {
+		return err
+	}
+	return bc.Exec(ctx, fmt.Sprintf("INSERT IGNORE INTO %s VALUES (0, %d)", name, top+1))
 }
 
 // maxKey is the largest key of table t over every shard (0 when empty).

@@ -173,7 +173,7 @@ func (ss *session) runTargets(ctx context.Context, info parser.Info, p *router.P
 		}
 		return ss.writeAll(ctx, targets, p.Kind == router.RouteAllShards)
 	}
-	if p.Merge != nil || binary || ss.inMultiShardTxn() {
+	if p.Merge != nil || binary || ss.bestEffort() {
 		spec := p.Merge
 		if spec == nil {
 			spec = &router.Merge{Limit: -1}
@@ -215,7 +215,7 @@ func (ss *session) targets(p *router.Plan, q []byte) []shardTarget {
 // statement: the transaction's own inside a multi-shard transaction
 // (held: it stays with the session), else a borrowed one.
 func (ss *session) shardConn(ctx context.Context, pool *backend.Pool) (bc *backend.Conn, held bool, err error) {
-	if ss.inMultiShardTxn() {
+	if ss.bestEffort() {
 		bc, err = ss.txnConn(ctx, pool)
 		return bc, true, err
 	}

@@ -367,11 +367,12 @@ func (ss *session) shardForExecute(ctx context.Context, cs *clientStmt, p []byte
 		}
 	}
 	plan, err := ss.srv.planner.Plan(cs.sql, args)
+	wrote := false // the index entries the execution needs
 	if err == nil && len(plan.IndexWrites) > 0 {
 		if err := ss.writeIndexes(ctx, plan.IndexWrites); err != nil {
 			return nil, nil, true, ss.writeErr(err)
 		}
-		plan.IndexWrites = nil
+		wrote = true
 	}
 	switch {
 	case err != nil: // perhaps only with placeholders (LIMIT ?, keys from a sequence): plan the bound text below
@@ -403,7 +404,7 @@ func (ss *session) shardForExecute(ctx context.Context, cs *clientStmt, p []byte
 	if err != nil {
 		return nil, nil, true, ss.writeErr(err)
 	}
-	if len(plan.IndexWrites) > 0 && shards == nil {
+	if len(plan.IndexWrites) > 0 && !wrote {
 		if err := ss.writeIndexes(ctx, plan.IndexWrites); err != nil {
 			return nil, nil, true, ss.writeErr(err)
 		}

@@ -78,11 +78,6 @@ func (ss *session) txnConn(ctx context.Context, pool *backend.Pool) (*backend.Co
 	return bc, nil
 }
 
-// inMultiShardTxn reports whether a multi-shard statement runs inside the
-// session's transaction (on its connections) rather than on borrowed
-// ones.
-func (ss *session) inMultiShardTxn() bool { return ss.bestEffort() }
-
 // endOthers runs COMMIT or ROLLBACK (the client's statement q) on the
 // transaction's parked connections and gives them back. It returns an
 // error for the client when a commit failed; the remaining shards are

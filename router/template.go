@@ -66,9 +66,6 @@ func (t *Template) keyedBy(tb *Table, kp *keyPredicate, write bool) *Plan {
 			return &Plan{Kind: RouteScatter, Write: write}
 		}
 	}
-	if t.table != nil { // a second key predicate (a UNION): keep it simple
-		t.generic = true
-	}
 	t.table, t.keyArgs, t.write = tb, kp.args, write
 	return &Plan{Kind: RouteShards, Write: write}
 }

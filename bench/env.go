@@ -44,23 +44,32 @@ type subjectEnv struct {
 	admin    string // Courier's admin HTTP address (host:port), "" when it has none
 }
 
-// setup starts the main cluster, creates the sysbench account and schema,
-// and starts the relay and the Couriers that o.Subjects asks for.
-func (e *env) setup(ctx context.Context, o options, logw io.Writer) error {
+// begin checks that MariaDB is installed and makes the run's directory.
+func (e *env) begin(ctx context.Context, prefix string, logw io.Writer) error {
 	if err := localcluster.EnsureMariaDB(ctx, logw); err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "courier-bench-")
+	dir, err := os.MkdirTemp("", prefix)
 	if err != nil {
 		return err
 	}
 	e.dir = dir
 	e.subjects = map[string]*subjectEnv{}
+	return nil
+}
+
+// setup starts the main cluster, creates the sysbench account and schema,
+// and starts the relay and the Couriers that o.Subjects asks for.
+func (e *env) setup(ctx context.Context, o options, logw io.Writer) error {
+	if err := e.begin(ctx, "courier-bench-", logw); err != nil {
+		return err
+	}
 	replicas := 0
 	if slices.Contains(o.Subjects, subjectCourierRW) {
 		replicas = 2
 	}
-	fmt.Fprintf(logw, "bench: starting MariaDB (1 primary, %d replicas) in %s\n", replicas, dir)
+	fmt.Fprintf(logw, "bench: starting MariaDB (1 primary, %d replicas) in %s\n", replicas, e.dir)
+	var err error
 	if e.cluster, err = e.startCluster(ctx, "cluster", 1, replicas, logw); err != nil {
 		return err
 	}
@@ -74,7 +83,7 @@ func (e *env) setup(ctx context.Context, o options, logw io.Writer) error {
 		if err != nil {
 			return err
 		}
-		c, err := startRelay(ctx, dir, addr, primary.Addr)
+		c, err := startRelay(ctx, e.dir, addr, primary.Addr)
 		if err != nil {
 			return err
 		}
@@ -86,7 +95,7 @@ func (e *env) setup(ctx context.Context, o options, logw io.Writer) error {
 		return nil
 	}
 	fmt.Fprintf(logw, "bench: building Courier from %s\n", o.Src)
-	bin, err := buildCourier(ctx, o.Src, dir)
+	bin, err := buildCourier(ctx, o.Src, e.dir)
 	if err != nil {
 		return err
 	}

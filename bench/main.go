@@ -129,14 +129,8 @@ func bench(ctx context.Context, o options, command string, stdout, logw io.Write
 	if _, err := stdout.Write(md.Bytes()); err != nil {
 		return err
 	}
-	if o.Out != "" {
-		var doc bytes.Buffer
-		h.write(&doc)
-		doc.Write(md.Bytes())
-		if err := os.WriteFile(o.Out, doc.Bytes(), 0o644); err != nil {
-			return err
-		}
-		fmt.Fprintf(logw, "bench: report written to %s\n", o.Out)
+	if err := writeReport(o.Out, h.write, md.Bytes(), logw); err != nil {
+		return err
 	}
 	if runErr != nil {
 		return fmt.Errorf("interrupted: %w (the tables hold the runs finished before)", runErr)
@@ -182,4 +176,20 @@ func shellJoin(args []string) string {
 		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 	}
 	return strings.Join(q, " ")
+}
+
+// writeReport writes the report (header, then the tables md) to out,
+// when out is set.
+func writeReport(out string, header func(io.Writer), md []byte, logw io.Writer) error {
+	if out == "" {
+		return nil
+	}
+	var doc bytes.Buffer
+	header(&doc)
+	doc.Write(md)
+	if err := os.WriteFile(out, doc.Bytes(), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(logw, "bench: report written to %s\n", out)
+	return nil
 }

@@ -16,8 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/courier-proxy/courier/localcluster"
 )
 
 // scatterMode is the first argument that selects the scatter benchmark.
@@ -207,14 +205,9 @@ func scatterBench(ctx context.Context, o scatterOptions, command string, stdout,
 	if _, err := stdout.Write(md.Bytes()); err != nil {
 		return err
 	}
-	if o.Out != "" {
-		var doc bytes.Buffer
-		writeScatterHeader(&doc, h, o)
-		doc.Write(md.Bytes())
-		if err := os.WriteFile(o.Out, doc.Bytes(), 0o644); err != nil {
-			return err
-		}
-		fmt.Fprintf(logw, "bench: report written to %s\n", o.Out)
+	header := func(w io.Writer) { writeScatterHeader(w, h, o) }
+	if err := writeReport(o.Out, header, md.Bytes(), logw); err != nil {
+		return err
 	}
 	if runErr != nil {
 		return fmt.Errorf("interrupted: %w (the table holds the runs finished before)", runErr)
@@ -229,23 +222,17 @@ func scatterBench(ctx context.Context, o scatterOptions, command string, stdout,
 // schema. Every Courier serves its admin address, whose metrics say how
 // statements were routed.
 func (e *env) setupScatter(ctx context.Context, o scatterOptions, logw io.Writer) error {
-	if err := localcluster.EnsureMariaDB(ctx, logw); err != nil {
+	if err := e.begin(ctx, "courier-bench-scatter-", logw); err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "courier-bench-scatter-")
-	if err != nil {
-		return err
-	}
-	e.dir = dir
-	e.subjects = map[string]*subjectEnv{}
 	most := slices.Max(o.Shards)
-	fmt.Fprintf(logw, "bench: starting MariaDB (%d primaries) in %s\n", most, dir)
+	fmt.Fprintf(logw, "bench: starting MariaDB (%d primaries) in %s\n", most, e.dir)
 	c, err := e.startCluster(ctx, "shards", most, 0, logw)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(logw, "bench: building Courier from %s\n", o.Src)
-	bin, err := buildCourier(ctx, o.Src, dir)
+	bin, err := buildCourier(ctx, o.Src, e.dir)
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,7 @@ var kindNames = [...]string{"other", "select", "insert", "update", "delete", "re
 	"set_transaction", "use", "begin", "commit", "rollback", "savepoint", "show", "explain",
 	"ddl", "lock", "prepare", "call", "do", "load", "kill", "handler", "xa", "empty"}
 
+// String returns the kind's name.
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
@@ -91,95 +92,134 @@ type Info struct {
 	Flags Flags
 }
 
-// Classify scans a query once and returns its kind and flags. It never
+// Classify is ClassifyMode under the default mode.
+func Classify(sql []byte) Info { return ClassifyMode(sql, 0) }
+
+// ClassifyMode scans a query once, reading quotes, escapes and comments as
+// the server does under mode, and returns its kind and flags. It never
 // fails: text it does not understand is KindOther, which the proxy treats
-// conservatively.
-func Classify(sql []byte) Info {
-	var info Info
-	s := scanner{src: sql}
-	var words [3]word // the leading words of the current statement
-	nwords := 0
-	prev := word(0)
-	statements := 0
-	sawToken := false
+// conservatively, and text whose statement boundaries depend on what mode
+// does not say (the exact multi-byte character set, the exact 10.11
+// release for a /*!1011xx comment) gets FlagMulti.
+func ClassifyMode(sql []byte, mode Mode) Info {
+	lo, hi := trimQuery(sql)
+	l := lexer{src: sql[:hi], pos: lo, mode: mode}
+	var c classifier
 	for {
-		tok, w := s.next()
-		switch tok {
-		case tokEOF:
-			if statements == 0 && !sawToken {
-				info.Kind = KindEmpty
-			} else if statements == 0 {
-				info.Kind = kindOf(words[:nwords])
-			}
-			if s.execComment {
-				info.Flags |= FlagExecComment
-			}
-			info.Flags |= s.hints
-			return info
-		case tokSemicolon:
-			if sawToken {
-				if statements == 0 {
-					info.Kind = kindOf(words[:nwords])
-				}
-				statements++
-				nwords = 0
-				sawToken = false
-			}
-			continue
-		case tokUserVar:
-			info.Flags |= FlagUserVar
-		case tokSysVar:
-			info.Flags |= FlagSysVar
-			switch w {
-			case wIdentity, wLastInsertID:
-				info.Flags |= FlagLastInsertID
-			case wWarningCount, wErrorCount:
-				info.Flags |= FlagDiagnostics
-			}
-		case tokWord:
-			if nwords < len(words) {
-				words[nwords] = w
-				nwords++
-			}
-			switch w {
-			case wLastInsertID:
-				info.Flags |= FlagLastInsertID
-			case wFoundRows, wRowCount:
-				info.Flags |= FlagDiagnostics
-			case wWarnings, wErrors:
-				if nwords >= 2 && words[0] == wShow {
-					info.Flags |= FlagDiagnostics
-				}
-			case wSQLCalcFoundRows:
-				info.Flags |= FlagCalcFoundRows
-			case wGetLock, wReleaseLock, wReleaseAllLocks, wIsUsedLock, wIsFreeLock:
-				info.Flags |= FlagLockFunc
-			case wTemporary:
-				info.Flags |= FlagTemporary
-			case wNextval, wSetval, wLastval, wOutfile, wDumpfile:
-				info.Flags |= FlagSideEffect
-			case wValue:
-				if prev == wNext || prev == wPrevious {
-					info.Flags |= FlagSideEffect
-				}
-			case wUpdate:
-				if prev == wFor {
-					info.Flags |= FlagLockingRead
-				}
-			case wShare:
-				if prev == wFor || prev == wIn {
-					info.Flags |= FlagLockingRead
-				}
-			}
+		t := l.next()
+		if t.kind == tEOF {
+			break
 		}
-		if tok != tokSemicolon {
-			if statements > 0 && !sawToken {
-				info.Flags |= FlagMulti
-			}
-			sawToken = true
-		}
-		prev = w
+		c.add(t, mode)
 	}
+	info := c.info
+	switch {
+	case c.statements == 0 && !c.sawToken:
+		info.Kind = KindEmpty
+	case c.statements == 0:
+		info.Kind = c.kind(mode)
+	}
+	if l.exec {
+		info.Flags |= FlagExecComment
+	}
+	if l.uncertain {
+		info.Flags |= FlagMulti
+	}
+	info.Flags |= l.hints
+	return info
+}
+
+// classifier accumulates what the tokens of a query say.
+type classifier struct {
+	info       Info
+	words      [3]word // the leading words of the current statement
+	nwords     int
+	ntokens    int // tokens of the current statement
+	prev       word
+	statements int
+	sawToken   bool
+}
+
+func (c *classifier) kind(mode Mode) Kind {
+	k := kindOf(c.words[:c.nwords])
+	if k == KindBegin && mode.Has(Oracle) && c.ntokens > 1 && c.words[1] != wWork {
+		return KindOther // under sql_mode=ORACLE, BEGIN ... END is a block
+	}
+	return k
+}
+
+func (c *classifier) add(t *token, mode Mode) {
+	if t.kind == tSemicolon {
+		if c.sawToken {
+			if c.statements == 0 {
+				c.info.Kind = c.kind(mode)
+			}
+			c.statements++
+			c.nwords, c.ntokens = 0, 0
+			c.sawToken = false
+		}
+		return
+	}
+	if c.statements > 0 && !c.sawToken {
+		c.info.Flags |= FlagMulti
+	}
+	c.sawToken = true
+	c.ntokens++
+	w := t.w
+	switch t.kind {
+	case tUserVar:
+		c.info.Flags |= FlagUserVar
+	case tSysVar:
+		c.info.Flags |= FlagSysVar
+		switch w {
+		case wIdentity, wLastInsertID:
+			c.info.Flags |= FlagLastInsertID
+		case wWarningCount, wErrorCount:
+			c.info.Flags |= FlagDiagnostics
+		}
+		w = wNone
+	case tWord:
+		if c.nwords < len(c.words) {
+			c.words[c.nwords] = w
+			c.nwords++
+		}
+		c.info.Flags |= c.wordFlags(w)
+	}
+	c.prev = w
+}
+
+func (c *classifier) wordFlags(w word) Flags {
+	switch w {
+	case wLastInsertID:
+		return FlagLastInsertID
+	case wFoundRows, wRowCount:
+		return FlagDiagnostics
+	case wWarnings, wErrors:
+		if c.nwords >= 2 && c.words[0] == wShow {
+			return FlagDiagnostics
+		}
+	case wSQLCalcFoundRows:
+		return FlagCalcFoundRows
+	case wGetLock, wReleaseLock, wReleaseAllLocks, wIsUsedLock, wIsFreeLock:
+		return FlagLockFunc
+	case wTemporary:
+		return FlagTemporary
+	case wNextval, wSetval, wLastval, wOutfile, wDumpfile:
+		return FlagSideEffect
+	case wValue:
+		if c.prev == wNext || c.prev == wPrevious {
+			return FlagSideEffect
+		}
+	case wUpdate:
+		if c.prev == wFor {
+			return FlagLockingRead
+		}
+	case wShare:
+		if c.prev == wFor || c.prev == wIn {
+			return FlagLockingRead
+		}
+	}
+	return 0
 }
 
 func kindOf(ws []word) Kind {
@@ -209,7 +249,7 @@ func kindOf(ws []word) Kind {
 	case wUse:
 		return KindUse
 	case wBegin:
-		if second == wNotAtomic {
+		if second == wNot { // BEGIN NOT ATOMIC
 			return KindOther
 		}
 		return KindBegin

@@ -111,3 +111,65 @@ func BenchmarkClassify(b *testing.B) {
 		Classify(q)
 	}
 }
+
+func TestClassifyMode(t *testing.T) {
+	tests := []struct {
+		mode  Mode
+		sql   string
+		kind  Kind
+		flags Flags
+	}{
+		{0, `SELECT 'a\'; INSERT INTO otherdb.t VALUES (77, 0x73); -- '`, KindSelect, 0},
+		{nbe, `SELECT 'a\'; INSERT INTO otherdb.t VALUES (77, 0x73); -- '`, KindSelect, FlagMulti},
+		{nbe, `SELECT "a\"; DELETE FROM t`, KindSelect, FlagMulti},
+		{nbe, `SELECT 'a\''; DELETE FROM t; '`, KindSelect, 0},
+		{0, `SELECT "@x;"`, KindSelect, 0},
+		{ansi, `SELECT "@x;"`, KindSelect, 0},
+		{ansi, `SELECT "a\"; SET @x = 1; -- "`, KindSelect, FlagMulti | FlagUserVar},
+		{0, `SELECT "a\"; SET @x = 1; -- "`, KindSelect, 0},
+		{ansi, `SELECT @"x"`, KindSelect, FlagUserVar},
+		{mb, "SELECT '\x81\\'; DELETE FROM t; -- '", KindSelect, FlagMulti},
+		{mb, "SELECT '\x81'", KindSelect, 0},
+		{mb | nbe, "SELECT '\x81\\'", KindSelect, 0},
+		{0, "SELECT 1 /*!50700 ; DELETE FROM t */", KindSelect, FlagExecComment},
+		{0, "SELECT 1 /*M!50700 ; DELETE FROM t */", KindSelect, FlagExecComment | FlagMulti},
+		{0, "SELECT 1 /*!99999 , @x */", KindSelect, FlagExecComment},
+		{0, "SELECT 1 /*!100000 , @x */", KindSelect, FlagExecComment | FlagUserVar},
+		{0, "SELECT 1 /*!101150 , 2 */", KindSelect, FlagExecComment | FlagMulti},
+		{0, "SELECT 1 /*!99999 ' */ ; DELETE FROM t; -- '", KindSelect, FlagExecComment | FlagMulti},
+		{0, "SELECT 1 /*! /*! */ ; DELETE FROM t", KindSelect, FlagExecComment | FlagMulti},
+		{0, "SELECT 1 --;", KindSelect, 0},
+		{0, "SELECT 1 # x\x00; DELETE FROM t", KindSelect, FlagMulti},
+		{Oracle | ansi, "BEGIN UPDATE t SET a = 1; END", KindOther, FlagMulti},
+		{Oracle | ansi, "BEGIN", KindBegin, 0},
+		{Oracle | ansi, "BEGIN WORK", KindBegin, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.sql, func(t *testing.T) {
+			got := ClassifyMode([]byte(tc.sql), tc.mode)
+			if got.Kind != tc.kind || got.Flags != tc.flags {
+				t.Fatalf("ClassifyMode(%q, %v) = {%v %b}, want {%v %b}", tc.sql, tc.mode, got.Kind, got.Flags, tc.kind, tc.flags)
+			}
+		})
+	}
+}
+
+func TestModeOf(t *testing.T) {
+	tests := []struct {
+		sqlMode, charset string
+		want             Mode
+	}{
+		{"", "", 0},
+		{"STRICT_TRANS_TABLES,NO_BACKSLASH_ESCAPES", "utf8mb4", NoBackslashEscapes},
+		{"'ansi_quotes'", "latin1", AnsiQuotes},
+		{"REAL_AS_FLOAT,PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,ANSI", "", AnsiQuotes | PipesAsConcat},
+		{"PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,ORACLE,NO_KEY_OPTIONS", "", AnsiQuotes | PipesAsConcat | Oracle},
+		{"HIGH_NOT_PRECEDENCE", "GBK", HighNotPrecedence | MultibyteEscapes},
+		{"", "sjis", MultibyteEscapes},
+	}
+	for _, tc := range tests {
+		if got := ModeOf(tc.sqlMode, tc.charset); got != tc.want {
+			t.Errorf("ModeOf(%q, %q) = %b, want %b", tc.sqlMode, tc.charset, got, tc.want)
+		}
+	}
+}

@@ -21,6 +21,16 @@ const (
 	// ASCII bytes (big5, cp932, gbk, gb18030, sjis): a lead byte and its
 	// trail are one character, never an escape.
 	MultibyteEscapes
+	// PipesAsConcat: sql_mode PIPES_AS_CONCAT; || concatenates instead of
+	// meaning OR.
+	PipesAsConcat
+	// HighNotPrecedence: sql_mode HIGH_NOT_PRECEDENCE; a prefix NOT binds
+	// tighter than comparisons (NOT a BETWEEN b AND c is (NOT a) BETWEEN ...).
+	HighNotPrecedence
+	// Oracle: sql_mode ORACLE; the server reads PL/SQL-style blocks
+	// (BEGIN ... END, DECLARE ... BEGIN ... END) with another grammar, which
+	// Split and Normalize do not attempt.
+	Oracle
 )
 
 // ModeOf reads the Mode from a session's sql_mode value and client
@@ -32,8 +42,16 @@ func ModeOf(sqlMode, charset string) Mode {
 		switch strings.TrimSpace(f) {
 		case "NO_BACKSLASH_ESCAPES":
 			m |= NoBackslashEscapes
-		case "ANSI_QUOTES", "ANSI", "DB2", "MAXDB", "MSSQL", "ORACLE", "POSTGRESQL":
-			m |= AnsiQuotes // the combination modes that include ANSI_QUOTES
+		case "ANSI_QUOTES":
+			m |= AnsiQuotes
+		case "PIPES_AS_CONCAT":
+			m |= PipesAsConcat
+		case "HIGH_NOT_PRECEDENCE":
+			m |= HighNotPrecedence
+		case "ANSI", "DB2", "MAXDB", "MSSQL", "POSTGRESQL":
+			m |= AnsiQuotes | PipesAsConcat // combination modes
+		case "ORACLE":
+			m |= AnsiQuotes | PipesAsConcat | Oracle
 		}
 	}
 	switch strings.ToLower(strings.Trim(charset, "'\"")) {

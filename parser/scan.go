@@ -2,207 +2,287 @@ package parser
 
 import "bytes"
 
-// word is a keyword or function name the classifier recognises; 0 is any
-// other identifier.
-type word uint8
+// tokKind is the lexical class of a token.
+type tokKind uint8
 
 const (
-	wNone word = iota
-	wSelect
-	wWith
-	wValues
-	wTable
-	wInsert
-	wUpdate
-	wDelete
-	wReplace
-	wSet
-	wTransaction
-	wSession
-	wGlobal
-	wLocal
-	wUse
-	wBegin
-	wNotAtomic
-	wStart
-	wCommit
-	wRollback
-	wTo
-	wWork
-	wSavepoint
-	wRelease
-	wShow
-	wExplain
-	wDescribe
-	wDesc
-	wCreate
-	wAlter
-	wDrop
-	wTruncate
-	wRename
-	wLock
-	wUnlock
-	wFlush
-	wPrepare
-	wExecute
-	wDeallocate
-	wCall
-	wDo
-	wLoad
-	wKill
-	wHandler
-	wXA
-	wLastInsertID
-	wIdentity
-	wFoundRows
-	wRowCount
-	wWarnings
-	wErrors
-	wWarningCount
-	wErrorCount
-	wSQLCalcFoundRows
-	wGetLock
-	wReleaseLock
-	wReleaseAllLocks
-	wIsUsedLock
-	wIsFreeLock
-	wTemporary
-	wFor
-	wIn
-	wShare
-	wNextval
-	wSetval
-	wLastval
-	wOutfile
-	wDumpfile
-	wNext
-	wPrevious
-	wValue
+	tEOF       tokKind = iota
+	tWord              // unquoted identifier or keyword
+	tIdent             // quoted identifier: `x`, or "x" under AnsiQuotes
+	tString            // '...', or "..." without AnsiQuotes
+	tNString           // N'...'
+	tHexString         // X'...'
+	tBitString         // B'...'
+	tNumber            // numeric literal; num says which kind
+	tNumIdent          // starts with a digit but is no number: an identifier, or malformed
+	tUserVar           // @name, @'name', @`name`
+	tSysVar            // @@name, @@session.name
+	tParam             // ?
+	tSemicolon
+	tPunct // any other byte: operators, parentheses
 )
 
-var words = map[string]word{
-	"select": wSelect, "with": wWith, "values": wValues, "table": wTable,
-	"insert": wInsert, "update": wUpdate, "delete": wDelete, "replace": wReplace,
-	"set": wSet, "transaction": wTransaction, "session": wSession, "global": wGlobal,
-	"local": wLocal, "use": wUse, "begin": wBegin, "not": wNotAtomic, "start": wStart,
-	"commit": wCommit, "rollback": wRollback, "to": wTo, "work": wWork,
-	"savepoint": wSavepoint, "release": wRelease, "show": wShow, "explain": wExplain,
-	"describe": wDescribe, "desc": wDesc, "create": wCreate, "alter": wAlter,
-	"drop": wDrop, "truncate": wTruncate, "rename": wRename, "lock": wLock,
-	"unlock": wUnlock, "flush": wFlush, "prepare": wPrepare, "execute": wExecute,
-	"deallocate": wDeallocate, "call": wCall, "do": wDo, "load": wLoad, "kill": wKill,
-	"handler": wHandler, "xa": wXA, "last_insert_id": wLastInsertID,
-	"identity": wIdentity, "found_rows": wFoundRows, "row_count": wRowCount,
-	"warnings": wWarnings, "errors": wErrors, "warning_count": wWarningCount,
-	"error_count": wErrorCount, "sql_calc_found_rows": wSQLCalcFoundRows,
-	"get_lock": wGetLock, "release_lock": wReleaseLock,
-	"release_all_locks": wReleaseAllLocks, "is_used_lock": wIsUsedLock,
-	"is_free_lock": wIsFreeLock, "temporary": wTemporary, "for": wFor, "in": wIn,
-	"share": wShare, "nextval": wNextval, "setval": wSetval, "lastval": wLastval,
-	"outfile": wOutfile, "dumpfile": wDumpfile, "next": wNext, "previous": wPrevious, "value": wValue,
-}
-
-const longestWord = len("sql_calc_found_rows")
-
-type token uint8
+type numKind uint8
 
 const (
-	tokEOF token = iota
-	tokWord
-	tokUserVar
-	tokSysVar
-	tokSemicolon
-	tokOther
+	numInt numKind = iota
+	numDecimal
+	numFloat
+	numHex // 0x41
+	numBit // 0b01
 )
 
-// scanner splits SQL into the few token classes the classifier needs. It
-// skips strings, quoted identifiers and comments, and scans the content of
-// executable comments (/*! ... */, /*M! ... */) as code, as MySQL does.
-type scanner struct {
-	src         []byte
-	pos         int
-	execDepth   int // open executable comments
-	execComment bool
-	hints       Flags // routing hints found in comments
-	lower       [longestWord]byte
+// token is one token of a statement: src[start:end].
+type token struct {
+	start, end int
+	kind       tokKind
+	num        numKind
+	esc        bool // quoted: the content differs from the raw bytes (escapes, doubled quotes)
+	q          byte // quoted (and quoted variables): the quote; tPunct: the byte
+	w          word
 }
+
+// MariaDB 10.11 releases have MYSQL_VERSION_ID 101100 to 101199; an
+// executable comment /*!NNNNNN runs when its version is at most the
+// server's.
+const (
+	serverVersionMin = 101100
+	serverVersionMax = 101199
+)
+
+// lexer reads tokens as MariaDB 10.11's lexer (sql_lex.cc) does under a
+// Mode: it skips white space and comments, scans the content of running
+// executable comments as code, and records what it cannot be sure of. It
+// does not allocate.
+type lexer struct {
+	src       []byte
+	pos       int
+	mode      Mode
+	inExec    bool // inside a running executable comment
+	gap       bool // white space or a comment came before the last token
+	comments  bool // a comment was seen
+	exec      bool // an executable comment was seen
+	execMarks int  // executable comments entered, left or skipped
+	bad       bool // an unterminated quote or comment, or a literal the server refuses
+	uncertain bool // the server's reading depends on what Mode does not say
+	hints     Flags
+	lastKind  tokKind
+	lastEnd   int
+	tok       token // the token being read
+}
+
+func isSpace(c byte) bool { return c == ' ' || c >= '\t' && c <= '\r' }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isHexDigit(c byte) bool { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'f' }
+
+func isBinDigit(c byte) bool { return c == '0' || c == '1' }
 
 func isIdent(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
 		c == '_' || c == '$' || c >= 0x80
 }
 
-func (s *scanner) next() (token, word) {
-	for s.pos < len(s.src) {
-		c := s.src[s.pos]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
-			s.pos++
-		case c == '#':
-			s.skipLine()
-		case c == '-' && s.peek(1) == '-' && (s.pos+2 >= len(s.src) || s.src[s.pos+2] <= ' '):
-			s.skipLine()
-		case c == '/' && s.peek(1) == '*':
-			s.comment()
-		case c == '*' && s.peek(1) == '/' && s.execDepth > 0:
-			s.execDepth--
-			s.pos += 2
-		case c == '\'' || c == '"' || c == '`':
-			s.skipQuoted(c)
-			return tokOther, wNone
-		case c == ';':
-			s.pos++
-			return tokSemicolon, wNone
-		case c == '@':
-			return s.variable()
-		case isIdent(c):
-			if c >= '0' && c <= '9' {
-				s.skipIdent()
-				return tokOther, wNone
-			}
-			return tokWord, s.word()
-		default:
-			s.pos++
-			return tokOther, wNone
-		}
-	}
-	return tokEOF, wNone
-}
-
-func (s *scanner) peek(k int) byte {
-	if s.pos+k < len(s.src) {
-		return s.src[s.pos+k]
+func (l *lexer) peek(k int) byte {
+	if l.pos+k < len(l.src) {
+		return l.src[l.pos+k]
 	}
 	return 0
 }
 
-func (s *scanner) skipLine() {
-	for s.pos < len(s.src) && s.src[s.pos] != '\n' {
-		s.pos++
+// Byte classes for next's dispatch.
+const (
+	cOther   uint8 = iota // a one-byte token
+	cSpace                // white space
+	cIdent                // starts a word
+	cSpecial              // needs a closer look: quotes, digits, comments, @ . ; ?
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch b := byte(c); {
+		case isSpace(b):
+			t[c] = cSpace
+		case isDigit(b):
+			t[c] = cSpecial
+		case isIdent(b):
+			t[c] = cIdent
+		}
+	}
+	for _, b := range []byte("'\"`@.;?#-/*") {
+		t[b] = cSpecial
+	}
+	return t
+}()
+
+// next reads the next token, a tEOF at the end. The token is l.tok, which
+// the next call overwrites.
+func (l *lexer) next() *token {
+	l.gap = false
+	for l.pos < len(l.src) {
+		c := l.src[l.pos]
+		switch byteClass[c] {
+		case cSpace:
+			l.pos++
+			l.gap = true
+			continue
+		case cIdent:
+			l.word(l.pos)
+		case cOther:
+			l.tok = token{kind: tPunct, q: c, start: l.pos, end: l.pos + 1}
+			l.pos++
+		default:
+			if !l.special(c) {
+				continue
+			}
+		}
+		l.lastKind, l.lastEnd = l.tok.kind, l.tok.end
+		return &l.tok
+	}
+	if l.inExec {
+		l.bad = true // the server refuses an unterminated executable comment
+	}
+	l.tok = token{kind: tEOF, start: l.pos, end: l.pos}
+	return &l.tok
+}
+
+// special reads a comment (reporting false) or a token that starts with a
+// quote, a digit or one of @ . ; ? # - / *.
+func (l *lexer) special(c byte) bool {
+	start := l.pos
+	switch {
+	case c == '#':
+		l.lineComment()
+		return false
+	case c == '-' && l.peek(1) == '-' && (l.pos+2 >= len(l.src) || l.src[l.pos+2] <= ' ' || l.src[l.pos+2] == 0x7f):
+		l.lineComment() // "--" and white space or a control character
+		return false
+	case c == '/' && l.peek(1) == '*':
+		l.blockComment()
+		return false
+	case c == '*' && l.peek(1) == '/' && l.inExec:
+		l.inExec = false
+		l.pos += 2
+		l.gap = true
+		l.execMarks++
+		return false
+	case c == '\'':
+		l.quoted(start, c, tString)
+	case c == '"' && l.mode.Has(AnsiQuotes), c == '`':
+		l.quoted(start, c, tIdent)
+	case c == '"':
+		l.quoted(start, c, tString)
+	case c == '@':
+		l.variable(start)
+	case isDigit(c):
+		l.number(start)
+	case c == '.' && isDigit(l.peek(1)) && !(l.lastEnd == start && (l.lastKind == tWord || l.lastKind == tIdent)):
+		l.number(start) // after an identifier, "." separates a qualified name
+	default:
+		l.pos++
+		kind := tPunct
+		switch c {
+		case ';':
+			kind = tSemicolon
+		case '?':
+			kind = tParam
+		}
+		l.tok = token{kind: kind, q: c, start: start, end: l.pos}
+	}
+	return true
+}
+
+func (l *lexer) lineComment() {
+	l.gap, l.comments = true, true
+	for l.pos < len(l.src) && l.src[l.pos] != '\n' && l.src[l.pos] != 0 {
+		l.pos++ // the server also ends a line comment at a NUL byte
 	}
 }
 
-func (s *scanner) comment() {
-	// s.src[s.pos:] starts with "/*".
-	if s.peek(2) == '!' || (s.peek(2) == 'M' && s.peek(3) == '!') {
-		s.execComment = true
-		s.execDepth++
-		s.pos += 3
-		if s.src[s.pos-1] == 'M' {
-			s.pos++
+// blockComment skips a /* */ comment, or enters a running executable
+// comment, or skips one the server does not run.
+func (l *lexer) blockComment() {
+	l.gap, l.comments = true, true
+	p := l.pos + 2
+	mariadb := false
+	switch {
+	case l.peek(2) == '!':
+		p++
+	case l.peek(2) == 'M' && l.peek(3) == '!':
+		p += 2
+		mariadb = true
+	default:
+		end := bytes.Index(l.src[p:], []byte("*/"))
+		if end < 0 {
+			l.bad = true
+			l.pos = len(l.src)
+			return
 		}
-		for s.pos < len(s.src) && s.src[s.pos] >= '0' && s.src[s.pos] <= '9' {
-			s.pos++ // version number
-		}
+		l.hints |= hint(l.src[p : p+end])
+		l.pos = p + end + 2
 		return
 	}
-	s.pos += 2
-	start := s.pos
-	for s.pos+1 < len(s.src) && !(s.src[s.pos] == '*' && s.src[s.pos+1] == '/') {
-		s.pos++
+	l.exec = true
+	l.execMarks++
+	n := 0
+	for n < 6 && p+n < len(l.src) && isDigit(l.src[p+n]) {
+		n++
 	}
-	s.hints |= hint(s.src[start:min(s.pos, len(s.src))])
-	s.pos = min(s.pos+2, len(s.src))
+	if n < 5 { // not a version: the digits are code
+		l.pos, l.inExec = p, true
+		return
+	}
+	v := 0
+	for _, d := range l.src[p : p+n] {
+		v = v*10 + int(d-'0')
+	}
+	run, sure := execRuns(v, mariadb)
+	if !sure {
+		l.uncertain = true
+	}
+	if run {
+		l.pos, l.inExec = p+n, true
+		return
+	}
+	end, ok := skipComment(l.src, p, 1)
+	l.pos = end
+	if !ok {
+		l.bad = true
+	}
+}
+
+// execRuns reports whether MariaDB 10.11 runs an executable comment of
+// version v, and whether every 10.11 release agrees. Without M!, MySQL
+// versions 5.7 to 9.x (50700-99999) are skipped.
+func execRuns(v int, mariadb bool) (run, sure bool) {
+	switch {
+	case !mariadb && v >= 50700 && v <= 99999:
+		return false, true
+	case v <= serverVersionMin:
+		return true, true
+	case v > serverVersionMax:
+		return false, true
+	}
+	return true, false
+}
+
+// skipComment skips a comment body from p to just after its "*/",
+// allowing nest levels of nested /* */ as the server's consume_comment
+// does; it reports false when the comment does not end.
+func skipComment(src []byte, p, nest int) (int, bool) {
+	for p < len(src) {
+		c := src[p]
+		p++
+		if nest > 0 && c == '/' && p < len(src) && src[p] == '*' {
+			p, _ = skipComment(src, p+1, nest-1) // the server ignores whether it ended
+			continue
+		}
+		if c == '*' && p < len(src) && src[p] == '/' {
+			return p + 1, true
+		}
+	}
+	return p, false
 }
 
 // hint reads a routing hint from a comment's content.
@@ -225,65 +305,123 @@ func hint(c []byte) Flags {
 	return 0
 }
 
-func (s *scanner) skipQuoted(q byte) {
-	s.pos++
-	for s.pos < len(s.src) {
-		c := s.src[s.pos]
-		switch {
-		case c == '\\' && q != '`':
-			s.pos += 2
+// quoted scans a string or quoted identifier starting at its quote p.
+// Under MultibyteEscapes a backslash or backtick right after a byte >=
+// 0x80 may be the trail byte of a character (gbk, big5, sjis...): which,
+// depends on the exact character set, so the reading is uncertain.
+func (l *lexer) quoted(p int, q byte, kind tokKind) {
+	start := p
+	backslash := kind != tIdent && !l.mode.Has(NoBackslashEscapes)
+	mb := l.mode.Has(MultibyteEscapes)
+	esc := false
+	for p++; p < len(l.src); {
+		switch c := l.src[p]; {
 		case c == q:
-			if s.peek(1) == q { // doubled quote
-				s.pos += 2
+			if mb && q == '`' && l.src[p-1] >= 0x80 {
+				l.uncertain = true
+			}
+			if p+1 < len(l.src) && l.src[p+1] == q {
+				esc = true
+				p += 2
 				continue
 			}
-			s.pos++
+			l.pos = p + 1
+			l.tok = token{kind: kind, q: q, esc: esc, start: start, end: p + 1}
 			return
+		case c == '\\' && backslash:
+			if mb && l.src[p-1] >= 0x80 {
+				l.uncertain = true
+			}
+			esc = true
+			p += 2
+		case c == 0 && kind == tIdent:
+			l.bad = true // the server refuses a NUL in a quoted identifier
+			p++
 		default:
-			s.pos++
+			p++
 		}
 	}
-	s.pos = len(s.src)
+	l.bad = true
+	l.pos = len(l.src)
+	l.tok = token{kind: kind, q: q, esc: esc, start: start, end: len(l.src)}
 }
 
-func (s *scanner) skipIdent() {
-	for s.pos < len(s.src) && isIdent(s.src[s.pos]) {
-		s.pos++
+// identRun returns the end of the identifier characters from p. Under
+// MultibyteEscapes, a byte >= 0x80 followed by an ASCII byte that could be
+// its trail byte (0x40-0x7E) makes the identifier's end uncertain.
+func (l *lexer) identRun(p int) int {
+	for p < len(l.src) && isIdent(l.src[p]) {
+		p++
 	}
+	if l.mode.Has(MultibyteEscapes) && p > 0 && l.src[p-1] >= 0x80 && p < len(l.src) &&
+		l.src[p] >= 0x40 && l.src[p] <= 0x7e {
+		l.uncertain = true
+	}
+	return p
 }
 
-func (s *scanner) word() word {
-	start := s.pos
-	s.skipIdent()
-	n := s.pos - start
-	if n > longestWord {
-		return wNone
-	}
-	for i := 0; i < n; i++ {
-		c := s.src[start+i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
+func (l *lexer) word(start int) {
+	p := l.identRun(start)
+	if p == start+1 && p < len(l.src) && l.src[p] == '\'' {
+		switch l.src[start] | 0x20 {
+		case 'n':
+			l.quoted(p, '\'', tNString)
+			l.tok.start = start
+			return
+		case 'x':
+			l.digitString(start, isHexDigit, tHexString)
+			return
+		case 'b':
+			l.digitString(start, isBinDigit, tBitString)
+			return
 		}
-		s.lower[i] = c
 	}
-	return words[string(s.lower[:n])]
+	l.pos = p
+	l.tok = token{kind: tWord, w: lookup(l.src[start:p]), start: start, end: p}
 }
 
-func (s *scanner) variable() (token, word) {
-	s.pos++ // '@'
-	if s.peek(0) != '@' {
-		if c := s.peek(0); c == '\'' || c == '"' || c == '`' {
-			s.skipQuoted(c)
-		} else {
-			s.skipIdent()
+// digitString scans X'...' or B'...', which hold only digits.
+func (l *lexer) digitString(start int, digit func(byte) bool, kind tokKind) {
+	p := start + 2
+	for p < len(l.src) && digit(l.src[p]) {
+		p++
+	}
+	if p == len(l.src) || l.src[p] != '\'' {
+		l.bad = true // the server refuses the statement
+		l.pos = min(p+1, len(l.src))
+	} else {
+		l.pos = p + 1
+	}
+	l.tok = token{kind: kind, start: start, end: l.pos}
+}
+
+func (l *lexer) variable(start int) {
+	p := start + 1
+	if p < len(l.src) && l.src[p] == '@' {
+		p++
+		end := l.identRun(p)
+		w := lookup(l.src[p:end])
+		if (w == wSession || w == wGlobal || w == wLocal) && end < len(l.src) && l.src[end] == '.' {
+			p = end + 1
+			end = l.identRun(p)
+			w = lookup(l.src[p:end])
 		}
-		return tokUserVar, wNone
+		l.pos = end
+		l.tok = token{kind: tSysVar, w: w, start: start, end: end}
+		return
 	}
-	s.pos++ // second '@'
-	w := s.word()
-	if (w == wSession || w == wGlobal || w == wLocal) && s.peek(0) == '.' {
-		s.pos++
-		w = s.word()
+	if p < len(l.src) {
+		switch c := l.src[p]; c {
+		case '\'', '"', '`':
+			kind := tString
+			if c == '`' || c == '"' && l.mode.Has(AnsiQuotes) {
+				kind = tIdent
+			}
+			l.quoted(p, c, kind)
+			l.tok.kind, l.tok.start = tUserVar, start
+			return
+		}
 	}
-	return tokSysVar, w
+	l.pos = l.identRun(p)
+	l.tok = token{kind: tUserVar, start: start, end: l.pos}
 }

@@ -139,6 +139,17 @@ type Limits struct {
 	HandshakeTimeout time.Duration `mapstructure:"handshake_timeout"`
 	// QueryTimeout bounds each statement; 0 (the default) means none.
 	QueryTimeout time.Duration `mapstructure:"query_timeout"`
+	// DDLTimeout bounds each DDL statement (CREATE, ALTER, DROP, ...),
+	// which may run long on every shard at once; 0 means none. Default 24h.
+	DDLTimeout time.Duration `mapstructure:"ddl_timeout"`
+	// PlanCache bounds the memory the plan cache holds, in bytes ("64MiB"
+	// works too). Default 64 MiB.
+	PlanCache int `mapstructure:"plan_cache"`
+	// MergeMemory bounds the rows all statements together may hold in the
+	// proxy while merging shards' results (groups, distinct values,
+	// sorted rows), in bytes ("256MiB" works too); a statement past it
+	// fails with error 1041. Default 256 MiB.
+	MergeMemory int `mapstructure:"merge_memory"`
 	// IdleClientTimeout closes clients idle between statements this long;
 	// 0 means never. Default 8h.
 	IdleClientTimeout time.Duration `mapstructure:"idle_client_timeout"`
@@ -173,6 +184,13 @@ type User struct {
 	// AllowHints lets the user's queries choose primary or replica with
 	// /* courier:primary */ and /* courier:replica */ comments.
 	AllowHints bool `mapstructure:"allow_hints"`
+	// Admin lets the account administer the servers through Courier (SET
+	// GLOBAL, CREATE and DROP DATABASE, KILL of backend threads, user
+	// management, LOAD_FILE and INTO OUTFILE) and reach Courier's own
+	// tables (global index tables, sequences, the heartbeat) and the
+	// servers' system schemas (mysql, performance_schema, sys). Default
+	// false.
+	Admin bool `mapstructure:"admin"`
 }
 
 // Cluster is one primary with its replicas, reached with one set of backend

@@ -21,6 +21,9 @@ const (
 	defaultMaxPreparedStatements = 1024
 	defaultHandshakeTimeout      = 10 * time.Second
 	defaultIdleClientTimeout     = 8 * time.Hour
+	defaultDDLTimeout            = 24 * time.Hour
+	defaultPlanCache             = 64 << 20
+	defaultMergeMemory           = 256 << 20
 	defaultLogLevel              = "info"
 	defaultLogFormat             = "json"
 	defaultSlowQuery             = time.Second
@@ -66,16 +69,17 @@ func Parse(data []byte) (*Config, error) {
 
 	problems := unknownKeys(v.AllSettings())
 
-	// max_packet_size may be written with a unit ("64MiB"); turn it into
-	// bytes before decoding so the struct keeps a plain int.
-	const sizeKey = "limits.max_packet_size"
-	if s, ok := v.Get(sizeKey).(string); ok {
-		n, err := parseSize(s)
-		if err != nil {
-			problems = append(problems, fmt.Errorf("%s: %w", sizeKey, err))
-			n = defaultMaxPacketSize // keep the decoder from reporting it twice
+	// Sizes may be written with a unit ("64MiB"); turn them into bytes
+	// before decoding so the struct keeps plain ints.
+	for _, sizeKey := range []string{"limits.max_packet_size", "limits.plan_cache", "limits.merge_memory"} {
+		if s, ok := v.Get(sizeKey).(string); ok {
+			n, err := parseSize(s)
+			if err != nil {
+				problems = append(problems, fmt.Errorf("%s: %w", sizeKey, err))
+				n = defaultMaxPacketSize // keep the decoder from reporting it twice
+			}
+			v.Set(sizeKey, n)
 		}
-		v.Set(sizeKey, n)
 	}
 
 	var c Config
@@ -129,6 +133,9 @@ func (c *Config) applyDefaults(set map[string]bool) {
 	def(set, "limits.max_prepared_statements", &c.Limits.MaxPreparedStatements, defaultMaxPreparedStatements)
 	def(set, "limits.handshake_timeout", &c.Limits.HandshakeTimeout, defaultHandshakeTimeout)
 	def(set, "limits.idle_client_timeout", &c.Limits.IdleClientTimeout, defaultIdleClientTimeout)
+	def(set, "limits.ddl_timeout", &c.Limits.DDLTimeout, defaultDDLTimeout)
+	def(set, "limits.plan_cache", &c.Limits.PlanCache, defaultPlanCache)
+	def(set, "limits.merge_memory", &c.Limits.MergeMemory, defaultMergeMemory)
 
 	def(set, "consistency", &c.Consistency, defaultConsistency)
 	def(set, "log.level", &c.Log.Level, defaultLogLevel)

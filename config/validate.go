@@ -113,6 +113,13 @@ func (l *Limits) validate(p *problems) {
 	positive(p, "limits.handshake_timeout", l.HandshakeTimeout)
 	notNegative(p, "limits.query_timeout", l.QueryTimeout, "no timeout")
 	notNegative(p, "limits.idle_client_timeout", l.IdleClientTimeout, "never")
+	notNegative(p, "limits.ddl_timeout", l.DDLTimeout, "no timeout")
+	if l.PlanCache < 1<<20 {
+		p.add("limits.plan_cache", "%d bytes; must be at least 1MiB", l.PlanCache)
+	}
+	if l.MergeMemory < 1<<20 {
+		p.add("limits.merge_memory", "%d bytes; must be at least 1MiB", l.MergeMemory)
+	}
 }
 
 func (l *Log) validate(p *problems) {

@@ -12,6 +12,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/courier-proxy/courier/config"
+	"github.com/courier-proxy/courier/layout"
 	"github.com/courier-proxy/courier/router"
 	"github.com/courier-proxy/courier/router/vindex"
 )
@@ -50,7 +51,7 @@ func Open(cfg *config.Config, db, table, column string) (*Index, error) {
 	if db == "" {
 		return nil, errors.New("name the MySQL schema (database) that holds the tables")
 	}
-	s, err := router.SchemaFromConfig(cfg.Sharding)
+	s, err := layout.Schema(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/courier-proxy/courier/config"
+	"github.com/courier-proxy/courier/layout"
 	"github.com/courier-proxy/courier/localcluster"
 	"github.com/courier-proxy/courier/router"
 	"github.com/courier-proxy/courier/router/vindex"
@@ -75,7 +76,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := router.SchemaFromConfig(cfg.Sharding)
+	s, err := layout.Schema(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,7 +54,7 @@ func (s *Server) Status() Status {
 	st := Status{Connections: int(s.clients.Load())}
 	s.mu.Lock()
 	for _, ss := range s.sessions {
-		st.Sessions = append(st.Sessions, SessionStatus{ID: ss.id, User: ss.user.name, Busy: ss.running.Load() != nil})
+		st.Sessions = append(st.Sessions, SessionStatus{ID: ss.id, User: ss.user.name, Busy: ss.cur.run.busy()})
 	}
 	s.mu.Unlock()
 	slices.SortFunc(st.Sessions, func(a, b SessionStatus) int { return cmp.Compare(a.ID, b.ID) })

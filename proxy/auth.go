@@ -26,12 +26,15 @@ type account struct {
 
 	consistency string // the user's default read consistency ("" = server's)
 	allowHints  bool
+	// admin: the account may administer the servers and reach Courier's
+	// own tables (see authorize.go).
+	admin bool
 }
 
 func loadAccounts(users []config.User) (map[string]*account, error) {
 	m := make(map[string]*account, len(users))
 	for _, u := range users {
-		a := &account{name: u.Name, consistency: u.Consistency, allowHints: u.AllowHints}
+		a := &account{name: u.Name, consistency: u.Consistency, allowHints: u.AllowHints, admin: u.Admin}
 		if u.Password != "" {
 			a.password = []byte(u.Password)
 			s1 := sha1.Sum(a.password)

@@ -8,12 +8,12 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
-	"github.com/courier-proxy/courier/proxy/merge"
 	"github.com/courier-proxy/courier/proxy/wire"
+	"github.com/courier-proxy/courier/router/engine"
 )
 
 // appendTextRow encodes a text-protocol row.
-func appendTextRow(dst []byte, row merge.Row) []byte {
+func appendTextRow(dst []byte, row engine.Row) []byte {
 	for _, v := range row {
 		if v == nil {
 			dst = append(dst, 0xfb)
@@ -27,7 +27,7 @@ func appendTextRow(dst []byte, row merge.Row) []byte {
 
 // appendBinaryRow encodes a text-protocol row as a binary-protocol row
 // (the reply to COM_STMT_EXECUTE) for columns cols.
-func appendBinaryRow(dst []byte, cols []merge.Column, row merge.Row) []byte {
+func appendBinaryRow(dst []byte, cols []engine.Column, row engine.Row) []byte {
 	dst = append(dst, 0)
 	bitmap := len(dst)
 	for range (len(cols) + 7 + 2) / 8 {
@@ -45,7 +45,7 @@ func appendBinaryRow(dst []byte, cols []merge.Column, row merge.Row) []byte {
 	return dst
 }
 
-func appendBinaryValue(dst []byte, c *merge.Column, v []byte) []byte {
+func appendBinaryValue(dst []byte, c *engine.Column, v []byte) []byte {
 	integer := func(size int) []byte {
 		var u uint64
 		if c.Flags&mysql.UNSIGNED_FLAG != 0 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/courier-proxy/courier/parser"
 	"github.com/courier-proxy/courier/proxy/backend"
 	"github.com/courier-proxy/courier/proxy/wire"
 	"github.com/courier-proxy/courier/router"
@@ -283,6 +284,7 @@ func (ss *session) startSession(ctx context.Context, hr handshakeResponse) error
 			return err
 		}
 	}
+	ss.refreshMode()
 	return nil
 }
 
@@ -296,19 +298,11 @@ func (ss *session) changeUser(ctx context.Context, p []byte) error {
 		_ = ss.writeErr(sqlerr.Wrap(err, sqlerr.ErrMalformedPacket, "Malformed communication packet"))
 		return err
 	}
-	// Whatever the session left on its backend connection goes.
-	if bc := ss.bc; bc != nil {
-		if ss.pinned || ss.status&wire.StatusInTrans != 0 {
-			if err := bc.Reset(ctx); err != nil {
-				bc.MarkBroken()
-			}
-		}
-		ss.bc, ss.heldReplica = nil, nil
-		bc.Pool().Put(bc)
-	}
-	ss.pinned, ss.stmts, ss.lastInsertID, ss.lastGTID = false, nil, 0, ""
-	ss.status = wire.StatusAutocommit
-	clear(ss.causalSeen)
+	// Whatever the session left on its backend connections goes.
+	ss.cur.releaseAll()
+	ss.cur = newCursor(ss)
+	ss.cmd.cu = ss.cur
+	ss.stmts, ss.lastInsertID = nil, 0
 	if err := ss.authenticate(hr, ss.salt); err != nil {
 		_ = ss.writeErr(err)
 		return err
@@ -353,34 +347,19 @@ func parseChangeUser(p []byte, caps uint32) (handshakeResponse, error) {
 	return hr, nil
 }
 
-// statistics runs COM_STATISTICS on the primary: its reply is one
-// human-readable string packet.
-func (ss *session) statistics(ctx context.Context, p []byte) error {
-	bc, ok, err := ss.sendToPrimary(ctx, p)
-	if !ok {
-		return err
-	}
-	if _, _, err := ss.forward(ctx, bc); err != nil {
-		_, err := ss.backendFailed(bc, err)
-		ss.releaseIdle()
-		return err
-	}
-	ss.releaseIdle()
-	return ss.c.Flush()
-}
-
-// checkSchema makes sure the session's schema exists, on the primary or,
-// when the primary cannot be reached, on a replica.
+// checkSchema makes sure the session's schema exists, on the default
+// cluster's primary or, when the primary cannot be reached, a replica.
 func (ss *session) checkSchema(ctx context.Context) error {
-	_, err := ss.acquire(ctx)
+	cu := ss.cur
+	cu.begin(current{info: parser.Info{Kind: parser.KindUse}})
+	defer cu.finish(false)
+	_, _, err := cu.acquire(ctx, 0, false)
 	var se *sqlerr.Error
 	if err != nil && errors.As(err, &se) && (se.Num == sqlerr.ErrCannotConnect || se.Num == sqlerr.ErrBackendUnavailable) {
-		if r := ss.srv.cluster.Pick(nil); r != nil {
-			pl := plan{ci: ss.srv.def, pool: r.Pool, replica: r}
-			_, err = ss.acquirePlan(ctx, &pl)
+		if bc, _, rerr := cu.replicaConn(ctx, ss.srv.def, 0, false, nil); bc != nil {
+			err = rerr
 		}
 	}
-	ss.releaseIdle()
 	return err
 }
 

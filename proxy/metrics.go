@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/courier-proxy/courier/proxy/backend"
+	"github.com/courier-proxy/courier/router/engine"
 )
 
 // Metrics are the server's Prometheus collectors, in a registry of their
@@ -100,15 +101,31 @@ func newMetrics(s *Server) *Metrics {
 	return m
 }
 
-// observe records a statement's latency and logs it when slow; the text
-// is sql, or stmtSQL for prepared statements.
-func (m *Metrics) observe(start time.Time, sql []byte, stmtSQL string, ss *session) {
+// statement records a statement's latency, the shards it reached and the
+// global index it read, and logs it when slow.
+func (m *Metrics) statement(start time.Time, st *statement, ss *session, stats *engine.Stats) {
 	d := time.Since(start)
 	m.latency.Observe(d.Seconds())
+	switch stats.Route {
+	case "key":
+		m.shardsKey.Observe(float64(stats.Shards))
+	case "lookup":
+		m.shardsLookup.Observe(float64(stats.Shards))
+	case "scatter":
+		m.shardsScatter.Observe(float64(stats.Shards))
+	}
+	if stats.Shards > 1 {
+		m.multiShard.Inc()
+	}
+	if stats.Index != "" {
+		m.indexLookups.WithLabelValues(stats.Index).Inc()
+		m.lookupKeys.Observe(float64(stats.LookupKeys))
+	}
 	if slow := ss.srv.cfg.Log.SlowQuery; slow > 0 && d >= slow {
 		m.slow.Inc()
-		if stmtSQL != "" {
-			sql = []byte(stmtSQL)
+		sql := st.text
+		if st.stmt != nil {
+			sql = []byte(st.stmt.sql)
 		}
 		ss.logger().Warn("slow statement", zap.Duration("duration", d), zap.ByteString("sql", truncate(sql, 512)))
 	}

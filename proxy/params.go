@@ -2,155 +2,147 @@ package proxy
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+	"vitess.io/vitess/go/sqltypes"
 
 	"github.com/courier-proxy/courier/proxy/wire"
-	"github.com/courier-proxy/courier/router"
-	"github.com/courier-proxy/courier/router/vindex"
+	"github.com/courier-proxy/courier/sqlerr"
 )
 
-// decodeParams reads the bound values of a COM_STMT_EXECUTE as sharding
-// key values: integers and strings; NULL matches no key. A float or a
-// decimal (42.0 equals key 42) is not taken as a key: it and the values
-// after it stay unset, so the key it binds cannot be routed.
-func decodeParams(p []byte, n, typesAt int, types []byte, long [][]byte) []vindex.Value {
-	lits, _ := decodeLiterals(p, n, typesAt, types, long)
-	args := make([]vindex.Value, 0, len(lits))
-	for _, l := range lits {
-		if l.Kind == router.LitNull {
-			args = append(args, vindex.Value{})
-			continue
-		}
-		v, ok := l.Key()
-		if !ok {
-			break
-		}
-		if v.IsUint && v.Uint <= math.MaxInt64 {
-			v = vindex.IntValue(int64(v.Uint))
-		}
-		args = append(args, v)
-	}
-	return args
-}
+// paramValue is one bound parameter of an execution.
+type paramValue struct{ v sqltypes.Value }
 
-// decodeLiterals reads every bound value of a COM_STMT_EXECUTE (with the
-// values sent before it as long data). It returns the values it could
-// read and an error for the first it could not.
-func decodeLiterals(p []byte, n, typesAt int, types []byte, long [][]byte) ([]router.Literal, error) {
+// decode reads the parameters of a COM_STMT_EXECUTE of cs (with the
+// values sent before it as long data) as bind values. Strings point into
+// the packet (valid while the execution runs); numbers are written into
+// the statement's own buffer, reused from one execution to the next.
+func (cs *clientStmt) decode(p []byte) ([]paramValue, error) {
+	n := int(cs.params)
+	cs.vals = cs.vals[:0]
+	cs.arena = cs.arena[:0]
 	if n == 0 {
 		return nil, nil
 	}
-	if len(types) < 2*n || typesAt >= len(p) {
-		return nil, fmt.Errorf("parameter types missing")
+	at := cs.typesAt
+	if len(cs.types) < 2*n || at >= len(p) {
+		return nil, sqlerr.New(sqlerr.ErrWrongArguments, "Incorrect arguments to mysqld_stmt_execute: parameter types missing")
 	}
-	longData := map[int][]byte{}
-	for _, ld := range long { // [cmd][stmt id 4][param id 2][data]
-		id := int(binary.LittleEndian.Uint16(ld[5:7]))
-		longData[id] = append(longData[id], ld[7:]...)
-	}
-	nulls := p[10:typesAt]
-	pos := typesAt + 1
-	if p[typesAt] == 1 {
+	nulls := p[10:at]
+	pos := at + 1
+	if p[at] == 1 {
 		pos += 2 * n
 	}
-	out := make([]router.Literal, 0, n)
 	for i := range n {
 		if nulls[i/8]&(1<<(i%8)) != 0 {
-			out = append(out, router.Literal{Kind: router.LitNull})
+			cs.vals = append(cs.vals, paramValue{sqltypes.NULL})
 			continue
 		}
-		if d, ok := longData[i]; ok {
-			out = append(out, router.Literal{Kind: router.LitString, Text: string(d)})
+		if d, ok := cs.longData(i); ok {
+			cs.vals = append(cs.vals, paramValue{sqltypes.MakeTrusted(stringType(cs.types[2*i]), d)})
 			continue
 		}
-		lit, size, err := decodeValue(p[min(pos, len(p)):], types[2*i], types[2*i+1]&0x80 != 0)
+		v, size, err := cs.value(p[min(pos, len(p)):], cs.types[2*i], cs.types[2*i+1]&0x80 != 0)
 		if err != nil {
-			return out, fmt.Errorf("parameter %d: %w", i+1, err)
+			return nil, sqlerr.Wrap(err, sqlerr.ErrMalformedPacket, "Malformed communication packet: parameter %d: %v", i+1, err)
 		}
 		pos += size
-		out = append(out, lit)
+		cs.vals = append(cs.vals, paramValue{v})
 	}
-	return out, nil
+	return cs.vals, nil
 }
 
-var errShortParam = fmt.Errorf("value cut short")
+// longData returns the bytes sent for parameter i with
+// COM_STMT_SEND_LONG_DATA, if any: [cmd][stmt id 4][param id 2][data].
+func (cs *clientStmt) longData(i int) ([]byte, bool) {
+	var d []byte
+	found := false
+	for _, ld := range cs.long {
+		if int(binary.LittleEndian.Uint16(ld[5:7])) == i {
+			d, found = append(d, ld[7:]...), true
+		}
+	}
+	return d, found
+}
 
-// decodeValue reads one binary-protocol value of type t.
-func decodeValue(b []byte, t byte, unsigned bool) (router.Literal, int, error) {
-	fixed := func(size int) (uint64, error) {
+var errShortParam = errors.New("value cut short")
+
+// value reads one binary-protocol value of type t.
+func (cs *clientStmt) value(b []byte, t byte, unsigned bool) (sqltypes.Value, int, error) {
+	if size := intSize(t); size > 0 {
 		if len(b) < size {
-			return 0, errShortParam
+			return sqltypes.NULL, 0, errShortParam
 		}
 		var u uint64
 		for j := size - 1; j >= 0; j-- {
 			u = u<<8 | uint64(b[j])
 		}
-		return u, nil
-	}
-	integer := func(size int) (router.Literal, int, error) {
-		u, err := fixed(size)
-		if err != nil {
-			return router.Literal{}, 0, err
-		}
+		start := len(cs.arena)
 		if unsigned {
-			return router.Literal{Kind: router.LitUint, Text: strconv.FormatUint(u, 10)}, size, nil
+			cs.arena = strconv.AppendUint(cs.arena, u, 10)
+			return sqltypes.MakeTrusted(sqltypes.Uint64, cs.arena[start:]), size, nil
 		}
 		shift := 64 - 8*size // sign-extend
-		return router.Literal{Kind: router.LitInt, Text: strconv.FormatInt(int64(u<<shift)>>shift, 10)}, size, nil
-	}
-	if size := intSize(t); size > 0 {
-		return integer(size)
+		cs.arena = strconv.AppendInt(cs.arena, int64(u<<shift)>>shift, 10)
+		return sqltypes.MakeTrusted(sqltypes.Int64, cs.arena[start:]), size, nil
 	}
 	switch t {
 	case mysql.MYSQL_TYPE_NULL:
-		return router.Literal{Kind: router.LitNull}, 0, nil
-	case mysql.MYSQL_TYPE_FLOAT:
-		u, err := fixed(4)
-		if err != nil {
-			return router.Literal{}, 0, err
+		return sqltypes.NULL, 0, nil
+	case mysql.MYSQL_TYPE_FLOAT, mysql.MYSQL_TYPE_DOUBLE:
+		size, bits := 8, 64
+		if t == mysql.MYSQL_TYPE_FLOAT {
+			size, bits = 4, 32
 		}
-		f := math.Float32frombits(uint32(u))
-		return floatLiteral(float64(f), 32), 4, nil
-	case mysql.MYSQL_TYPE_DOUBLE:
-		u, err := fixed(8)
-		if err != nil {
-			return router.Literal{}, 0, err
+		if len(b) < size {
+			return sqltypes.NULL, 0, errShortParam
 		}
-		return floatLiteral(math.Float64frombits(u), 64), 8, nil
+		var f float64
+		if size == 4 {
+			f = float64(math.Float32frombits(binary.LittleEndian.Uint32(b)))
+		} else {
+			f = math.Float64frombits(binary.LittleEndian.Uint64(b))
+		}
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			return sqltypes.NULL, size, nil
+		}
+		start := len(cs.arena)
+		cs.arena = strconv.AppendFloat(cs.arena, f, 'e', -1, bits)
+		return sqltypes.MakeTrusted(sqltypes.Float64, cs.arena[start:]), size, nil
 	case mysql.MYSQL_TYPE_DATE, mysql.MYSQL_TYPE_DATETIME, mysql.MYSQL_TYPE_TIMESTAMP:
-		return decodeDate(b, t == mysql.MYSQL_TYPE_DATE)
+		return cs.date(b, t == mysql.MYSQL_TYPE_DATE)
 	case mysql.MYSQL_TYPE_TIME:
-		return decodeTime(b)
-	case mysql.MYSQL_TYPE_DECIMAL, mysql.MYSQL_TYPE_NEWDECIMAL:
-		s, k, err := wire.ReadLenEncString(b)
-		if err != nil {
-			return router.Literal{}, 0, err
-		}
-		return router.Literal{Kind: router.LitDecimal, Text: string(s)}, k, nil
+		return cs.time(b)
 	}
-	// strings, blobs, ENUM, SET, JSON, BIT, GEOMETRY: length-encoded bytes
 	s, k, err := wire.ReadLenEncString(b)
 	if err != nil {
-		return router.Literal{}, 0, err
+		return sqltypes.NULL, 0, err
 	}
-	return router.Literal{Kind: router.LitString, Text: string(s)}, k, nil
+	if t == mysql.MYSQL_TYPE_DECIMAL || t == mysql.MYSQL_TYPE_NEWDECIMAL {
+		return sqltypes.MakeTrusted(sqltypes.Decimal, s), k, nil
+	}
+	return sqltypes.MakeTrusted(stringType(t), s), k, nil
 }
 
-func floatLiteral(f float64, bits int) router.Literal {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return router.Literal{Kind: router.LitNull}
+// stringType is the bind type of a string parameter: binary for the
+// BLOB types (the server reads them as binary strings), text otherwise.
+func stringType(t byte) sqltypes.Type {
+	switch t {
+	case mysql.MYSQL_TYPE_TINY_BLOB, mysql.MYSQL_TYPE_BLOB, mysql.MYSQL_TYPE_MEDIUM_BLOB, mysql.MYSQL_TYPE_LONG_BLOB,
+		mysql.MYSQL_TYPE_GEOMETRY, mysql.MYSQL_TYPE_BIT:
+		return sqltypes.VarBinary
 	}
-	return router.Literal{Kind: router.LitFloat, Text: strconv.FormatFloat(f, 'e', -1, bits)}
+	return sqltypes.VarChar
 }
 
-// decodeDate reads a binary DATE, DATETIME or TIMESTAMP as text.
-func decodeDate(b []byte, dateOnly bool) (router.Literal, int, error) {
+// date reads a binary DATE, DATETIME or TIMESTAMP as its text.
+func (cs *clientStmt) date(b []byte, dateOnly bool) (sqltypes.Value, int, error) {
 	if len(b) < 1 || len(b) < 1+int(b[0]) {
-		return router.Literal{}, 0, errShortParam
+		return sqltypes.NULL, 0, errShortParam
 	}
 	n := int(b[0])
 	var year, month, day, hour, minute, sec, micro int
@@ -163,20 +155,23 @@ func decodeDate(b []byte, dateOnly bool) (router.Literal, int, error) {
 	if n >= 11 {
 		micro = int(binary.LittleEndian.Uint32(b[8:]))
 	}
-	text := fmt.Sprintf("%04d-%02d-%02d", year, month, day)
+	start := len(cs.arena)
+	cs.arena = fmt.Appendf(cs.arena, "%04d-%02d-%02d", year, month, day)
+	typ := sqltypes.Date
 	if !dateOnly {
-		text += fmt.Sprintf(" %02d:%02d:%02d", hour, minute, sec)
+		typ = sqltypes.Datetime
+		cs.arena = fmt.Appendf(cs.arena, " %02d:%02d:%02d", hour, minute, sec)
 		if micro > 0 {
-			text += fmt.Sprintf(".%06d", micro)
+			cs.arena = fmt.Appendf(cs.arena, ".%06d", micro)
 		}
 	}
-	return router.Literal{Kind: router.LitString, Text: text}, 1 + n, nil
+	return sqltypes.MakeTrusted(typ, cs.arena[start:]), 1 + n, nil
 }
 
-// decodeTime reads a binary TIME as text.
-func decodeTime(b []byte) (router.Literal, int, error) {
+// time reads a binary TIME as its text.
+func (cs *clientStmt) time(b []byte) (sqltypes.Value, int, error) {
 	if len(b) < 1 || len(b) < 1+int(b[0]) {
-		return router.Literal{}, 0, errShortParam
+		return sqltypes.NULL, 0, errShortParam
 	}
 	n := int(b[0])
 	var neg bool
@@ -187,12 +182,13 @@ func decodeTime(b []byte) (router.Literal, int, error) {
 	if n >= 12 {
 		micro = int(binary.LittleEndian.Uint32(b[9:]))
 	}
-	text := fmt.Sprintf("%02d:%02d:%02d", days*24+hour, minute, sec)
-	if micro > 0 {
-		text += fmt.Sprintf(".%06d", micro)
-	}
+	start := len(cs.arena)
 	if neg {
-		text = "-" + text
+		cs.arena = append(cs.arena, '-')
 	}
-	return router.Literal{Kind: router.LitString, Text: text}, 1 + n, nil
+	cs.arena = fmt.Appendf(cs.arena, "%02d:%02d:%02d", days*24+hour, minute, sec)
+	if micro > 0 {
+		cs.arena = fmt.Appendf(cs.arena, ".%06d", micro)
+	}
+	return sqltypes.MakeTrusted(sqltypes.Time, cs.arena[start:]), 1 + n, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"time"
 
 	"github.com/courier-proxy/courier/proxy/backend"
 	"github.com/courier-proxy/courier/proxy/wire"
@@ -16,7 +15,8 @@ type result struct {
 	status   uint16
 	warnings uint16
 	insertID uint64
-	failed   bool // the reply ended with an error
+	failed   bool   // the reply ended with an error
+	errNum   uint16 // its error number
 	// backendErr: the backend failed (I/O), not the statement.
 	backendErr bool
 }
@@ -25,26 +25,59 @@ type result struct {
 // longest OK packet header (1 + 9 + 9 + 2 + 2).
 const prefixLen = 23
 
+// errRetry reports that a read failed on a replica before any of its
+// reply reached the client, so it may run again elsewhere.
+type errRetry struct{ cause error }
+
+func (e *errRetry) Error() string { return "replica failed before replying: " + e.cause.Error() }
+func (e *errRetry) Unwrap() error { return e.cause }
+
+// execute sends a command to bc and relays the reply to the client as it
+// comes. The error is *errRetry (with retryable) when the backend failed
+// before replying; otherwise an error the session answers with.
+func (cu *cursor) execute(ctx context.Context, bc *backend.Conn, p []byte, retryable bool, w *clientWriter) (result, error) {
+	pool := bc.Pool()
+	pool.Queries.Add(1)
+	pool.InFlight.Add(1)
+	defer pool.InFlight.Add(-1)
+	cu.run.add(bc)
+	defer cu.run.remove(bc)
+	if err := bc.WriteCommand(p); err != nil {
+		pool.Errors.Add(1)
+		if retryable {
+			return result{failed: true}, &errRetry{err}
+		}
+		return cu.backendFailed(bc, err)
+	}
+	res, err := cu.relay(bc, retryable, w)
+	if res.backendErr {
+		pool.Errors.Add(1)
+	}
+	return res, err
+}
+
 // relay streams a reply to COM_QUERY or COM_STMT_EXECUTE (several results
 // when the server says more follow) from bc to the client, packet by
-// packet and unchanged, and flushes it.
-func (ss *session) relay(ctx context.Context, bc *backend.Conn, retryable bool) (result, error) {
+// packet and unchanged (but for sequence numbers and the more-results
+// flag, in a batch).
+func (cu *cursor) relay(bc *backend.Conn, retryable bool, w *clientWriter) (result, error) {
 	var res result
 	for first := true; ; first = false {
-		prefix, _, err := ss.forward(ctx, bc)
+		prefix, n, err := cu.forward(bc, w, true)
 		if err != nil {
 			if first && retryable && !isWriteErr(err) {
 				bc.MarkBroken()
 				return result{failed: true, backendErr: true}, &errRetry{err}
 			}
-			return ss.backendFailed(bc, err)
+			return cu.backendFailed(bc, err)
 		}
+		w.started = true
 		more := false
 		switch prefix[0] {
 		case wire.OKHeader:
 			ok, err := wire.ParseOK(prefix)
 			if err != nil {
-				return ss.backendFailed(bc, err)
+				return cu.backendFailed(bc, err)
 			}
 			res.status, res.warnings = ok.Status, ok.Warnings
 			if ok.InsertID != 0 {
@@ -53,21 +86,23 @@ func (ss *session) relay(ctx context.Context, bc *backend.Conn, retryable bool) 
 			more = ok.Status&wire.StatusMoreResults != 0
 		case wire.ErrHeader:
 			res.failed = true
-			res.status = ss.status &^ wire.StatusMoreResults
+			if n >= 3 {
+				res.errNum = uint16(prefix[1]) | uint16(prefix[2])<<8
+			}
 		case wire.LocalInfile:
 			// LOAD DATA LOCAL: the request went to the client (which
-			// asked for local files, or query refused the statement);
-			// its file follows, then the server's reply.
-			if err := ss.relayLocalFile(bc); err != nil {
-				return ss.backendFailed(bc, err)
+			// asked for local files, or the session refused the
+			// statement); its file follows, then the server's reply.
+			if err := cu.relayLocalFile(bc); err != nil {
+				return cu.backendFailed(bc, err)
 			}
 			more = true
 		default:
-			n, _, _, err := wire.ReadLenEncInt(prefix)
+			cols, _, _, err := wire.ReadLenEncInt(prefix)
 			if err != nil {
-				return ss.backendFailed(bc, err)
+				return cu.backendFailed(bc, err)
 			}
-			if more, err = ss.relayResultSet(ctx, bc, int(n), &res); err != nil {
+			if more, err = cu.relayResultSet(bc, int(cols), &res, w); err != nil {
 				return res, err
 			}
 		}
@@ -75,22 +110,21 @@ func (ss *session) relay(ctx context.Context, bc *backend.Conn, retryable bool) 
 			break
 		}
 	}
-	ss.noteResult(bc, res)
-	if err := ss.c.Flush(); err != nil {
-		bc.MarkBroken()
-		return res, err
+	if res.insertID != 0 {
+		bc.LastInsertID = res.insertID
 	}
 	return res, nil
 }
 
 // relayLocalFile copies the file a client sends for LOAD DATA LOCAL to the
 // backend, packet by packet, up to the empty packet that ends it.
-func (ss *session) relayLocalFile(bc *backend.Conn) error {
-	if err := ss.c.Flush(); err != nil {
+func (cu *cursor) relayLocalFile(bc *backend.Conn) error {
+	c := cu.ss.c
+	if err := c.Flush(); err != nil {
 		return &wire.WriteError{Err: err}
 	}
 	for {
-		_, n, err := ss.c.ForwardPacket(bc.Wire(), 0)
+		_, n, err := c.ForwardPacket(bc.Wire(), 0)
 		var we *wire.WriteError
 		switch {
 		case errors.As(err, &we):
@@ -105,24 +139,24 @@ func (ss *session) relayLocalFile(bc *backend.Conn) error {
 
 // relayResultSet streams column definitions and rows after the column
 // count, up to and including the closing EOF (or ERR).
-func (ss *session) relayResultSet(ctx context.Context, bc *backend.Conn, columns int, res *result) (more bool, err error) {
+func (cu *cursor) relayResultSet(bc *backend.Conn, columns int, res *result, w *clientWriter) (more bool, err error) {
 	for range columns + 1 { // definitions and their EOF
-		if _, _, err := ss.forward(ctx, bc); err != nil {
-			_, err = ss.backendFailed(bc, err)
+		if _, _, err := cu.forward(bc, w, false); err != nil {
+			_, err = cu.backendFailed(bc, err)
 			res.failed = true
 			return false, err
 		}
 	}
-	return ss.relayRows(ctx, bc, res)
+	return cu.relayRows(bc, res, w)
 }
 
 // relayRows streams row packets up to the EOF or ERR that ends them.
-func (ss *session) relayRows(ctx context.Context, bc *backend.Conn, res *result) (more bool, err error) {
+func (cu *cursor) relayRows(bc *backend.Conn, res *result, w *clientWriter) (more bool, err error) {
 	continuation := false
 	for {
-		prefix, n, err := ss.forward(ctx, bc)
+		prefix, n, err := cu.forward(bc, w, !continuation)
 		if err != nil {
-			_, err = ss.backendFailed(bc, err)
+			_, err = cu.backendFailed(bc, err)
 			res.failed = true
 			return false, err
 		}
@@ -137,47 +171,78 @@ func (ss *session) relayRows(ctx context.Context, bc *backend.Conn, res *result)
 			return res.status&wire.StatusMoreResults != 0, nil
 		case n > 0 && prefix[0] == wire.ErrHeader:
 			res.failed = true
+			if n >= 3 {
+				res.errNum = uint16(prefix[1]) | uint16(prefix[2])<<8
+			}
 			return false, nil
 		}
 	}
 }
 
-// noteResult records what a finished reply tells about the session.
-func (ss *session) noteResult(bc *backend.Conn, res result) {
-	ss.status = res.status
-	if res.insertID != 0 {
-		ss.lastInsertID = res.insertID
-		bc.LastInsertID = res.insertID
+// forward copies one packet from the backend to the client. In a batch
+// it renumbers it into the client's reply and, when the packet may end
+// the statement's answer (terminal) and more statements follow, sets the
+// more-results flag in its status.
+func (cu *cursor) forward(bc *backend.Conn, w *clientWriter, terminal bool) ([]byte, int, error) {
+	src, dst := bc.Wire(), cu.ss.c
+	if !w.batch {
+		prefix, n, err := src.ForwardPacket(dst, prefixLen)
+		if err == nil && n == 0 {
+			return []byte{0}, 0, nil
+		}
+		return prefix, n, err
 	}
+	if terminal && w.more {
+		head, err := src.Peek(prefixLen)
+		if err != nil {
+			return nil, 0, err
+		}
+		if isStatusPacket(head.Payload, head.Length) {
+			return cu.forwardPatched(bc)
+		}
+	}
+	prefix, n, err := src.ForwardPacketRenumbered(dst, prefixLen)
+	if err == nil && n == 0 {
+		return []byte{0}, 0, nil
+	}
+	return prefix, n, err
 }
 
-// forward copies one packet from the backend to the client. When the
-// statement's deadline passes it asks the backend to kill the query and
-// gives it a little longer to answer with its own interruption error.
-func (ss *session) forward(ctx context.Context, bc *backend.Conn) ([]byte, int, error) {
-	killed := false
-	for {
-		prefix, n, err := bc.Wire().ForwardPacket(ss.c, prefixLen)
-		if err == nil {
-			if n == 0 {
-				return []byte{0}, 0, nil
-			}
-			return prefix, n, nil
-		}
-		var ne net.Error
-		if killed || !errors.As(err, &ne) || !ne.Timeout() || isWriteErr(err) {
-			return nil, 0, err
-		}
-		killed = true
-		ss.srv.metrics.timeouts.Inc()
-		kctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		kerr := bc.Pool().KillQuery(kctx, bc.ThreadID)
-		cancel()
-		if kerr != nil {
-			return nil, 0, err
-		}
-		bc.SetDeadline(time.Now().Add(2 * time.Second))
+// isStatusPacket reports whether a packet is an OK or EOF, whose status
+// flags say whether more results follow.
+func isStatusPacket(p []byte, n int) bool {
+	return n > 0 && (p[0] == wire.OKHeader || wire.IsEOF(p, n))
+}
+
+// forwardPatched copies an OK or EOF packet with the more-results flag
+// set, so the client reads on past it to the next statement's answer. The
+// prefix it returns is the packet as the backend sent it.
+func (cu *cursor) forwardPatched(bc *backend.Conn) ([]byte, int, error) {
+	p, err := bc.Wire().ReadPacket(1 << 20)
+	if err != nil {
+		return nil, 0, err
 	}
+	cu.prefix = append(cu.prefix[:0], p[:min(len(p), prefixLen)]...)
+	var at int
+	if p[0] == wire.OKHeader {
+		at = 1
+		for range 2 { // affected rows, insert id
+			_, _, size, err := wire.ReadLenEncInt(p[at:])
+			if err != nil {
+				return nil, 0, err
+			}
+			at += size
+		}
+	} else {
+		at = 3 // EOF: header, warnings
+	}
+	if at+2 <= len(p) {
+		p[at] |= byte(wire.StatusMoreResults)
+	}
+	if err := cu.ss.c.WritePacket(p); err != nil {
+		return nil, 0, &wire.WriteError{Err: err}
+	}
+	return cu.prefix, len(p), nil
 }
 
 func isWriteErr(err error) bool {
@@ -192,31 +257,46 @@ func isWriteErr(err error) bool {
 var errSessionLost = errors.New("backend connection holding the session's transaction or state was lost")
 
 // backendFailed handles an I/O failure in the middle of a statement: the
-// backend connection is dropped; a dead client ends the session; a dead
-// or hung backend gives the client an error, and the session goes on
-// unless its transaction or pinned state was on that connection.
-func (ss *session) backendFailed(bc *backend.Conn, err error) (result, error) {
-	lost := ss.bc == bc && (ss.status&wire.StatusInTrans != 0 || ss.pinned)
+// backend connection is dropped and the client gets an error (a dead
+// client ends the session). When the connection held the session's
+// transaction or pinned state, the session ends after the error.
+func (cu *cursor) backendFailed(bc *backend.Conn, err error) (result, error) {
 	bc.MarkBroken()
-	res := result{failed: true, status: ss.status &^ (wire.StatusInTrans | wire.StatusMoreResults)}
+	res := result{failed: true, backendErr: true}
 	if isWriteErr(err) {
 		return res, err
 	}
-	res.backendErr = true
 	var ne net.Error
 	var e *sqlerr.Error
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():
-		e = sqlerr.New(sqlerr.ErrQueryInterrupted,
-			"Query execution was interrupted: query_timeout (%s) exceeded and backend %s did not answer; its connection was closed",
-			ss.srv.queryTimeout(), bc.Addr())
+		cu.srv.metrics.timeouts.Inc()
+		e = sqlerr.Wrap(err, sqlerr.ErrQueryInterrupted,
+			"Query execution was interrupted: the statement's time limit (limits.query_timeout) passed and backend %s did not answer; its connection was closed",
+			bc.Addr())
 	default:
 		e = sqlerr.Wrap(err, sqlerr.ErrBackendUnavailable,
 			"Lost connection to backend %s during query; the statement may or may not have run", bc.Addr())
 	}
-	ss.status = res.status
-	if werr := ss.writeErr(e); werr != nil || !lost {
-		return res, werr
+	if cu.holds(bc) {
+		return res, &lostError{e}
 	}
-	return res, errSessionLost
+	return res, e
 }
+
+// holds reports whether bc is a connection the session keeps.
+func (cu *cursor) holds(bc *backend.Conn) bool {
+	for _, h := range cu.conns {
+		if h.bc == bc {
+			return true
+		}
+	}
+	return false
+}
+
+// lostError is an error for the client after which the session ends: the
+// connection that held its transaction or state is gone.
+type lostError struct{ err *sqlerr.Error }
+
+func (e *lostError) Error() string { return e.err.Error() }
+func (e *lostError) Unwrap() error { return e.err }

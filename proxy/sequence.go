@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/courier-proxy/courier/proxy/backend"
-	"github.com/courier-proxy/courier/router"
+	"github.com/courier-proxy/courier/router/engine"
 	"github.com/courier-proxy/courier/sqlerr"
 )
 
@@ -31,10 +31,10 @@ type idBlock struct {
 // sequenceDDL creates a sequence table; its one row starts at 1.
 const sequenceDDL = "CREATE TABLE IF NOT EXISTS %s (id TINYINT UNSIGNED NOT NULL PRIMARY KEY, next_id BIGINT NOT NULL) ENGINE=InnoDB COMMENT 'Courier sequence'"
 
-// nextIDs returns the first of n consecutive unused ids of table t's
-// sequence in database db.
-func (s *Server) nextIDs(ctx context.Context, db string, t *router.Table, n int) (int64, error) {
-	seq := t.Sequence
+// nextIDs returns the first of n consecutive unused ids of sequence t in
+// database db (when the sequence's name is not qualified).
+func (s *Server) nextIDs(ctx context.Context, db string, t *engine.Sequence, n int) (int64, error) {
+	seq := t.Table
 	if db == "" && !strings.Contains(seq, ".") {
 		return 0, sqlerr.New(sqlerr.ErrNoDB, "No database selected (needed to find sequence table %s)", seq)
 	}
@@ -129,16 +129,18 @@ func (s *Server) createSequence(ctx context.Context, bc *backend.Conn, name stri
 	return bc.Exec(ctx, fmt.Sprintf("INSERT IGNORE INTO %s VALUES (0, %d)", name, top+1))
 }
 
-// maxKey is the largest key of table t over every shard (0 when empty).
-func (s *Server) maxKey(ctx context.Context, db string, t *router.Table) (int64, error) {
+// maxKey is the largest key of sequence t's table over every shard (0
+// when empty).
+func (s *Server) maxKey(ctx context.Context, db string, t *engine.Sequence) (int64, error) {
 	var top int64
-	for _, name := range s.planner.ShardNames() {
-		pool := s.shardOf[name].Primary
+	ks := s.schema.Keyspace()
+	for i := range ks.Shards() {
+		pool := s.clusterList[ks.Clusters[i]].Primary
 		bc, err := pool.Get(ctx, backend.FlavourPlain)
 		if err != nil {
 			return 0, err
 		}
-		rows, err := bc.Query(ctx, fmt.Sprintf("SELECT COALESCE(MAX(%s), 0) FROM %s.%s", quoteIdent(t.Key), quoteIdent(db), quoteIdent(t.Name)))
+		rows, err := bc.Query(ctx, fmt.Sprintf("SELECT COALESCE(MAX(%s), 0) FROM %s.%s", quoteIdent(t.Key), quoteIdent(db), quoteIdent(t.Source)))
 		if err != nil {
 			bc.MarkBroken()
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,9 +15,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/courier-proxy/courier/config"
+	"github.com/courier-proxy/courier/layout"
 	"github.com/courier-proxy/courier/parser"
 	"github.com/courier-proxy/courier/proxy/backend"
 	"github.com/courier-proxy/courier/router"
+	"github.com/courier-proxy/courier/router/engine"
 )
 
 // Server is a running Courier front end.
@@ -32,11 +35,15 @@ type Server struct {
 	cluster  *backend.Cluster // the default cluster
 	pools    []*backend.Pool  // every backend of every cluster
 
-	planner *router.Planner // nil without sharding
-	shardOf map[string]*clusterInfo
-	ofPool  map[*backend.Pool]*clusterInfo // the cluster each pool belongs to
-	meta    metaCache                      // catalog facts multi-shard merges sort by
-	seqs    sequences                      // reserved blocks of sequence ids
+	// schema is the layout statements are planned against; clusterList
+	// holds its clusters by index (the default cluster first), plans the
+	// plan cache.
+	schema      *router.Schema
+	clusterList []*clusterInfo
+	plans       *router.Plans
+	budget      *engine.RowBudget // rows all merges together may hold
+	internal    map[string]bool   // Courier's own tables (index, sequence, progress), lower case
+	seqs        sequences         // reserved blocks of sequence ids
 
 	consistency router.Consistency // default for sessions
 
@@ -88,7 +95,7 @@ func New(cfg *config.Config, log *zap.Logger) (*Server, error) {
 		return nil, fmt.Errorf("default_cluster %q is not configured", cfg.DefaultCluster)
 	}
 	s.primary, s.cluster = s.def.Primary, s.def.Cluster
-	if err := s.newPlanner(); err != nil {
+	if err := s.newPlanner(p); err != nil {
 		return nil, err
 	}
 	s.consistency, _ = router.ParseConsistency(cfg.Consistency)
@@ -122,13 +129,6 @@ func (s *Server) newCluster(cl *config.Cluster) *clusterInfo {
 		fallbackErr:  rc.Fallback == "error",
 		causalWait:   rc.CausalWait,
 	}
-	if s.ofPool == nil {
-		s.ofPool = make(map[*backend.Pool]*clusterInfo)
-	}
-	s.ofPool[primary] = ci
-	for _, r := range replicas {
-		s.ofPool[r.Pool] = ci
-	}
 	return ci
 }
 
@@ -151,6 +151,22 @@ func (s *Server) queryTimeout() time.Duration {
 		return cl.Pool.QueryTimeout
 	}
 	return s.cfg.Limits.QueryTimeout
+}
+
+// ddlTimeout is the time bound of DDL statements (limits.ddl_timeout).
+func (s *Server) ddlTimeout() time.Duration { return s.cfg.Limits.DDLTimeout }
+
+// maxMergeRows bounds the rows one statement may hold while merging.
+func (s *Server) maxMergeRows() int {
+	if s.cfg.Sharding != nil {
+		return s.cfg.Sharding.MaxMergeRows
+	}
+	return 1000000
+}
+
+// bestEffort reports whether a transaction may reach several shards.
+func (s *Server) bestEffort() bool {
+	return s.cfg.Sharding != nil && s.cfg.Sharding.MultiShardTransactions == "best_effort"
 }
 
 // Prepare connects to the primary once to learn its version and
@@ -222,6 +238,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.ln.Close()
 	}
 	for _, ss := range s.sessions {
+		ss.cmd.cancel(errKilled)
 		ss.nc.Close()
 	}
 	s.mu.Unlock()
@@ -238,6 +255,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, p := range s.pools {
 		p.Close()
 	}
+	s.plans.Close()
 	return ctx.Err()
 }
 
@@ -272,21 +290,33 @@ func (s *Server) session(id uint32) *session {
 // Pools returns the backend pools (for status and metrics).
 func (s *Server) Pools() []*backend.Pool { return s.pools }
 
-// newPlanner builds the sharding schema and planner when the configuration
-// has a sharding section.
-func (s *Server) newPlanner() error {
-	sh := s.cfg.Sharding
-	if sh == nil {
-		return nil
-	}
-	schema, err := router.SchemaFromConfig(sh)
+// newPlanner builds the schema, the planner and the plan cache.
+func (s *Server) newPlanner(p *parser.Parser) error {
+	schema, err := layout.Schema(s.cfg)
 	if err != nil {
 		return err
 	}
-	s.shardOf = make(map[string]*clusterInfo)
-	for _, sd := range schema.Topo.Shards() {
-		s.shardOf[sd.Name] = s.clusters[sd.Cluster]
+	s.schema = schema
+	for _, name := range schema.Clusters {
+		ci := s.clusters[name]
+		if ci == nil {
+			return fmt.Errorf("cluster %q is not configured", name)
+		}
+		s.clusterList = append(s.clusterList, ci)
 	}
-	s.planner = router.NewPlanner(s.parser.SQLParser(), schema)
+	sp := p.SQLParser()
+	s.plans = router.NewPlans(router.NewPlanner(schema, sp), sp, int64(s.cfg.Limits.PlanCache))
+	s.budget = &engine.RowBudget{Limit: int64(s.cfg.Limits.MergeMemory)}
+	s.internal = map[string]bool{strings.ToLower(config.IndexProgressTable): true}
+	if sh := s.cfg.Sharding; sh != nil {
+		for _, t := range sh.Tables {
+			if t.Sequence != "" {
+				s.internal[strings.ToLower(t.Sequence[strings.LastIndexByte(t.Sequence, '.')+1:])] = true
+			}
+			for _, ix := range t.Indexes {
+				s.internal[strings.ToLower(ix.Table)] = true
+			}
+		}
+	}
 	return nil
 }

@@ -13,13 +13,17 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"go.uber.org/zap"
 
+	"github.com/courier-proxy/courier/parser"
 	"github.com/courier-proxy/courier/proxy/backend"
 	"github.com/courier-proxy/courier/proxy/wire"
 	"github.com/courier-proxy/courier/router"
+	"github.com/courier-proxy/courier/router/engine"
 	"github.com/courier-proxy/courier/sqlerr"
 )
 
-// session is one client connection.
+// session is one client connection: its protocol state, the session
+// state it set (schema, variables, read consistency), its prepared
+// statements, and the cursor that runs its statements on the backends.
 type session struct {
 	srv  *Server
 	id   uint32
@@ -35,38 +39,25 @@ type session struct {
 	// charsetVars set the handshake's collation, when it is not the
 	// backends' default.
 	charsetVars []backend.Var
-
-	// bc is the backend connection the session holds between statements
-	// (nil when it holds none); pinned keeps it for the session's life.
-	// heldReplica is bc's replica when bc is on one.
-	bc          *backend.Conn
-	heldReplica *backend.Replica
-	pinned      bool
-
-	// Read consistency: the mode, and for causal reads the GTID of the
-	// session's last write and the replicas known to have applied it.
+	internal    *backend.State // state for Courier's own statements (see internalState)
+	// mode is how the session's server reads SQL (sql_mode, charset).
+	mode        parser.Mode
 	consistency router.Consistency
-	lastGTID    string
-	causalSeen  map[*backend.Replica]string
-	// running is the connection executing a statement now, for KILL.
-	running atomic.Pointer[backend.Conn]
+	// lastInsertID is LAST_INSERT_ID() for the session, as the answers it
+	// got said.
+	lastInsertID uint64
+
+	cur *cursor
+	w   clientWriter
+	cmd cmdContext
 	// killed is set by KILL CONNECTION from another session.
 	killed atomic.Bool
 
-	status       uint16 // server status of the last reply
-	lastInsertID uint64
-	// pendingBegin is a BEGIN not sent yet: with sharding, a transaction
-	// starts on the shard its first statement goes to.
-	pendingBegin string
-	// beginText is the statement that began the transaction, sent again
-	// on each further shard a multi-shard transaction reaches.
-	beginText string
-	// others are a multi-shard transaction's connections to shards other
-	// than ss.bc's (see txn.go).
-	others map[*backend.Pool]*backend.Conn
-
 	stmts    map[uint32]*clientStmt
 	nextStmt uint32
+	shape    parser.Shape
+	bind     engine.Bind
+	pieces   []parser.Statement
 	scratch  []byte
 }
 
@@ -75,8 +66,10 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
-	ss := &session{srv: s, id: s.nextID.Add(1), nc: nc, c: wire.NewConn(nc, 16<<10, 16<<10),
-		status: wire.StatusAutocommit}
+	ss := &session{srv: s, id: s.nextID.Add(1), nc: nc, c: wire.NewConn(nc, 16<<10, 16<<10)}
+	ss.w.ss = ss
+	ss.cur = newCursor(ss)
+	ss.cmd.init(ctx, ss.cur)
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("session panic", zap.Uint32("conn", ss.id), zap.Any("panic", r),
@@ -167,76 +160,64 @@ var errQuit = errors.New("client quit")
 // meant for the client are written by the command itself.
 func (ss *session) dispatch(ctx context.Context, p []byte) error {
 	m := ss.srv.metrics
+	ss.c.SetSeq(1)
 	switch p[0] {
 	case mysql.COM_QUERY:
 		m.cmdQuery.Inc()
-		return ss.query(ctx, p)
+		return ss.query(p)
 	case mysql.COM_STMT_EXECUTE:
 		m.cmdExecute.Inc()
-		return ss.stmtExecute(ctx, p)
+		return ss.stmtExecute(p)
 	case mysql.COM_STMT_PREPARE:
 		m.cmdPrepare.Inc()
-		return ss.stmtPrepare(ctx, p)
+		return ss.stmtPrepare(p)
 	case mysql.COM_STMT_CLOSE:
 		ss.stmtClose(p)
 		return nil
 	case mysql.COM_STMT_SEND_LONG_DATA:
 		return ss.stmtLongData(p)
 	case mysql.COM_STMT_RESET:
-		return ss.stmtReset(ctx, p)
+		return ss.stmtReset(p)
 	case mysql.COM_STMT_FETCH:
-		return ss.stmtFetch(ctx, p)
+		return ss.stmtFetch(p)
 	case mysql.COM_QUIT:
 		return errQuit
+	}
+	m.cmdOther.Inc()
+	switch p[0] {
 	case mysql.COM_PING:
-		m.cmdOther.Inc()
 		return ss.writeOK(0, 0, 0)
 	case mysql.COM_INIT_DB:
-		m.cmdOther.Inc()
 		return ss.initDB(ctx, string(p[1:]))
 	case mysql.COM_FIELD_LIST:
-		m.cmdOther.Inc()
-		return ss.fieldList(ctx, p)
+		return ss.passthrough(p, true)
 	case mysql.COM_SET_OPTION:
-		m.cmdOther.Inc()
 		return ss.setOption(p)
 	case mysql.COM_RESET_CONNECTION:
-		m.cmdOther.Inc()
-		return ss.resetConnection(ctx)
+		return ss.resetConnection()
 	case mysql.COM_CHANGE_USER:
-		m.cmdOther.Inc()
 		return ss.changeUser(ctx, p)
 	case mysql.COM_STATISTICS:
-		m.cmdOther.Inc()
-		return ss.statistics(ctx, p)
+		return ss.passthrough(p, false)
 	case mysql.COM_PROCESS_KILL:
-		m.cmdOther.Inc()
 		if len(p) < 5 {
 			return ss.malformed()
 		}
 		id := uint64(p[1]) | uint64(p[2])<<8 | uint64(p[3])<<16 | uint64(p[4])<<24
-		_, err := ss.kill(ctx, []byte("KILL "+strconv.FormatUint(id, 10)))
+		_, err := ss.kill([]byte("KILL " + strconv.FormatUint(id, 10)))
 		return err
 	}
-	m.cmdOther.Inc()
 	return ss.writeErr(sqlerr.New(sqlerr.ErrUnknownCommand, "Unknown command %d: Courier does not support it", p[0]))
 }
 
-// close gives back any backend connection, cleaning what the session
-// left on it.
+// close gives back every backend connection, cleaning what the session
+// left on them (a client that disconnects inside a transaction has it
+// rolled back).
 func (ss *session) close() {
-	ss.dropOthers()
-	if bc := ss.bc; bc != nil {
-		ss.bc = nil
-		if ss.pinned || ss.status&wire.StatusInTrans != 0 {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			if err := bc.Reset(ctx); err != nil {
-				bc.MarkBroken()
-			}
-			cancel()
-		}
-		bc.Pool().Put(bc)
+	if ss.cur != nil {
+		ss.cur.releaseAll()
 	}
+	ss.cmd.stop()
 	ss.nc.Close()
 }
 
@@ -249,17 +230,8 @@ func (ss *session) writeFlush(p []byte) error {
 
 // writeOK sends an OK packet with the session's status flags.
 func (ss *session) writeOK(affected, insertID uint64, warnings uint16) error {
-	ss.scratch = wire.AppendOK(ss.scratch[:0], affected, insertID, ss.localStatus(), warnings)
+	ss.scratch = wire.AppendOK(ss.scratch[:0], affected, insertID, ss.clientStatus(), warnings)
 	return ss.writeFlush(ss.scratch)
-}
-
-// localStatus is the status to report in replies Courier makes itself.
-func (ss *session) localStatus() uint16 {
-	st := ss.status &^ (wire.StatusMoreResults | wire.StatusCursorExists | wire.StatusLastRowSent)
-	if ss.bc == nil {
-		st &^= wire.StatusInTrans | wire.StatusInTransReadonly
-	}
-	return st
 }
 
 // errMalformed ends a connection that sent a malformed packet.
@@ -272,8 +244,10 @@ func (ss *session) malformed() error {
 	return errMalformed
 }
 
-// writeErr sends a coded error to the client; uncoded errors become 1105
-// and are logged as bugs.
+// writeErr sends an error to the client: the one place where errors
+// become packets. A coded error (Courier's own, or a backend's passed on
+// unchanged) keeps its number, SQLSTATE and message; an uncoded one
+// becomes 1105 and is logged as a bug.
 func (ss *session) writeErr(err error) error {
 	se, coded := sqlerr.From(err)
 	if !coded {
@@ -284,51 +258,53 @@ func (ss *session) writeErr(err error) error {
 	return ss.writeFlush(ss.scratch)
 }
 
-// acquire returns a primary connection for the session (see acquireOn).
-func (ss *session) acquire(ctx context.Context) (*backend.Conn, error) {
-	return ss.acquireOn(ctx, ss.srv.primary)
-}
-
-// acquireOn returns a connection to p brought to the session's state:
-// the one the session holds when it is on p, else a pooled one (giving
-// back one held elsewhere).
-func (ss *session) acquireOn(ctx context.Context, p *backend.Pool) (*backend.Conn, error) {
-	bc := ss.bc
-	if bc != nil && bc.Pool() != p {
-		ss.bc, ss.heldReplica = nil, nil
-		bc.Pool().Put(bc)
-		bc = nil
+// passthrough sends a command to the default cluster's primary and
+// relays its reply: one packet (COM_STATISTICS), or column definitions up
+// to EOF or an ERR (COM_FIELD_LIST, when list is set).
+func (ss *session) passthrough(p []byte, list bool) error {
+	cu := ss.cur
+	ctx := ss.cmd.start(ss.srv.queryTimeout())
+	defer ss.cmd.end()
+	cu.begin(current{info: parser.Info{Kind: parser.KindOther}})
+	defer cu.finish(false)
+	bc, _, err := cu.acquire(ctx, 0, false)
+	if err != nil {
+		return ss.writeErr(err)
 	}
-	if bc == nil {
-		var err error
-		if bc, err = p.Get(ctx, ss.flavour); err != nil {
-			return nil, err
+	if err := bc.WriteCommand(p); err != nil {
+		_, err := cu.backendFailed(bc, err)
+		return ss.answerErr(err)
+	}
+	for {
+		prefix, n, err := cu.forward(bc, &ss.w, false)
+		if err != nil {
+			_, err := cu.backendFailed(bc, err)
+			return ss.answerErr(err)
 		}
-		ss.bc = bc
+		if !list || wire.IsEOF(prefix, n) || (n > 0 && prefix[0] == wire.ErrHeader) {
+			break
+		}
 	}
-	if err := bc.Sync(ctx, ss.state); err != nil {
-		ss.releaseIdle()
-		return nil, err
-	}
-	return bc, nil
+	return ss.c.Flush()
 }
 
-// releaseIdle gives the backend connection back unless something on it
-// belongs to the session.
-func (ss *session) releaseIdle() {
-	bc := ss.bc
-	if bc == nil {
-		return
+// answerErr writes an error a statement ended with; it ends the session
+// (after the client got the error) when the error says its transaction
+// or state was lost, or when the client itself failed.
+func (ss *session) answerErr(err error) error {
+	if isWriteErr(err) {
+		return err
 	}
-	if bc.Broken() {
-		ss.bc, ss.heldReplica = nil, nil
-		ss.status &^= wire.StatusInTrans | wire.StatusInTransReadonly
-		bc.Pool().Put(bc)
-		return
+	var lost *lostError
+	if errors.As(err, &lost) {
+		_ = ss.writeErr(lost.err)
+		return errSessionLost
 	}
-	if ss.pinned || ss.status&(wire.StatusInTrans|wire.StatusCursorExists) != 0 {
-		return
-	}
-	ss.bc, ss.heldReplica = nil, nil
-	bc.Pool().Put(bc)
+	return ss.writeErr(err)
+}
+
+// autocommitOff reports whether the session set autocommit=0.
+func (ss *session) autocommitOff() bool {
+	v, ok := ss.state.Var("autocommit")
+	return ok && (v == "0" || v == "'OFF'")
 }

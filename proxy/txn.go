@@ -2,131 +2,226 @@ package proxy
 
 import (
 	"context"
-	"time"
+	"fmt"
+	"strings"
 
 	"github.com/courier-proxy/courier/parser"
-	"github.com/courier-proxy/courier/proxy/backend"
 	"github.com/courier-proxy/courier/proxy/wire"
+	"github.com/courier-proxy/courier/router/engine"
 	"github.com/courier-proxy/courier/sqlerr"
 )
 
-// Multi-shard transactions (sharding.multi_shard_transactions:
-// best_effort). The session's connection (ss.bc) is the transaction's
-// connection on the shard the last statement ran on; its connections on
-// the other shards it reached wait in ss.others. COMMIT and ROLLBACK run
-// on each of them in turn, then on ss.bc, whose reply the client gets.
-// There is no two-phase commit: if a commit fails part-way, the shards
-// that committed stay committed and the client gets error 1180 naming
-// them.
-
-// bestEffort reports whether the session's transaction may reach another
-// shard.
-func (ss *session) bestEffort() bool {
-	return ss.srv.cfg.Sharding != nil && ss.srv.cfg.Sharding.MultiShardTransactions == "best_effort" &&
-		(ss.status&wire.StatusInTrans != 0 || ss.autocommitOff()) &&
-		!ss.pinned && ss.status&wire.StatusCursorExists == 0
+// txn is the session's transaction as Courier carries it across clusters.
+// A transaction has a branch on each cluster it reached: a connection to
+// that cluster's primary, held by the session, opened by the first
+// statement that executes there (never by BEGIN or PREPARE alone) with
+// the statement that began the transaction. COMMIT and ROLLBACK end every
+// branch. With sharding.multi_shard_transactions: reject, a second branch
+// is refused; with best_effort, the branches commit one after another and
+// a failure part-way is reported with what committed.
+type txn struct {
+	open  bool   // BEGIN (or START TRANSACTION) seen and not ended
+	begin string // the statement that began it, run on each branch
+	// next is a SET TRANSACTION for the next transaction, run on each of
+	// its branches before its begin.
+	next string
+	// savepoints are the transaction's SAVEPOINT statements in order; a
+	// branch opened later gets them too, so that rolling back to one
+	// undoes what the branch did since (everything).
+	savepoints []string
+	branches   int
 }
 
-// moveTo makes the transaction's connection to pool the session's
-// connection, parking the current one; a shard the transaction has not
-// reached yet gets a connection (and the transaction's BEGIN) when the
-// statement runs.
-func (ss *session) moveTo(pool *backend.Pool) {
-	cur := ss.bc
-	if ss.others == nil {
-		ss.others = map[*backend.Pool]*backend.Conn{}
-	}
-	if cur != nil {
-		ss.others[cur.Pool()] = cur
-	}
-	ss.bc, ss.heldReplica = ss.others[pool], nil
-	delete(ss.others, pool)
-	if ss.bc == nil && ss.beginText != "" {
-		ss.pendingBegin = ss.beginText
-	}
-}
+// active reports whether statements now belong to a transaction: one was
+// begun, or autocommit is off (every statement then does).
+func (t *txn) active(ss *session) bool { return t.open || ss.autocommitOff() }
 
-// txnConn returns the transaction's connection to pool for one part of a
-// multi-shard statement, opening it (with the transaction's BEGIN) on
-// first use. It stays with the session.
-func (ss *session) txnConn(ctx context.Context, pool *backend.Pool) (*backend.Conn, error) {
-	if ss.bc != nil && ss.bc.Pool() == pool {
-		return ss.bc, nil
+// openBranch opens the transaction's branch on cluster cl: on the
+// session's pinned connection there, or a pooled primary connection.
+func (cu *cursor) openBranch(ctx context.Context, cl int) error {
+	if cu.tx.branches > 0 && !cu.srv.bestEffort() {
+		return sqlerr.NotSupported("a transaction that spans shards",
+			"keep each transaction on one shard (every statement in it must name the same sharding key's shard), or set sharding.multi_shard_transactions: best_effort")
 	}
-	if bc := ss.others[pool]; bc != nil {
-		return bc, nil
-	}
-	bc, err := ss.borrow(ctx, pool)
-	if err != nil {
-		return nil, err
-	}
-	if ss.beginText != "" {
-		if err := bc.Exec(ctx, ss.beginText); err != nil {
+	h := &cu.conns[cl]
+	if h.bc == nil {
+		pool := cu.srv.clusterList[cl].Primary
+		bc, err := pool.Get(ctx, cu.ss.flavour)
+		if err != nil {
+			return err
+		}
+		if err := cu.ready(ctx, bc); err != nil {
 			pool.Put(bc)
-			return nil, err
+			return err
+		}
+		h.bc = bc
+	}
+	for _, q := range cu.tx.opening() {
+		if err := h.bc.Exec(ctx, q); err != nil {
+			if !h.pinned {
+				h.bc.Pool().Put(h.bc)
+				h.bc = nil
+			}
+			return err
 		}
 	}
-	if ss.bc == nil {
-		ss.bc = bc
-		ss.pendingBegin = ""
-		return bc, nil
-	}
-	if ss.others == nil {
-		ss.others = map[*backend.Pool]*backend.Conn{}
-	}
-	ss.others[pool] = bc
-	return bc, nil
+	h.branch = true
+	cu.tx.branches++
+	cu.info.Held = append(cu.info.Held, cl)
+	return nil
 }
 
-// endOthers runs COMMIT or ROLLBACK (the client's statement q) on the
-// transaction's parked connections and gives them back. It returns an
-// error for the client when a commit failed; the remaining shards are
-// rolled back.
-func (ss *session) endOthers(ctx context.Context, commit bool, q string) error {
-	if len(ss.others) == 0 {
-		return nil
+// opening lists the statements a new branch runs before its first.
+func (t *txn) opening() []string {
+	var qs []string
+	if t.next != "" {
+		qs = append(qs, t.next)
 	}
+	if t.open && t.begin != "" {
+		qs = append(qs, t.begin)
+	}
+	return append(qs, t.savepoints...)
+}
+
+// endTxn ends the transaction on every branch with stmt (the client's
+// COMMIT or ROLLBACK, or COMMIT for an implicit commit) and gives the
+// branches' connections back. A COMMIT that fails on one branch rolls
+// back the branches not yet committed and reports how many committed.
+func (cu *cursor) endTxn(ctx context.Context, commit bool, stmt string) (engine.Result, error) {
+	var res engine.Result
 	var failed error
 	committed := 0
-	for pool, bc := range ss.others {
-		delete(ss.others, pool)
-		stmt := q
-		if !commit || failed != nil {
-			stmt = "ROLLBACK"
+	for cl := range cu.conns {
+		h := &cu.conns[cl]
+		if !h.branch {
+			continue
 		}
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := bc.Exec(cctx, stmt)
-		cancel()
+		q := stmt
+		if !commit || failed != nil {
+			q = "ROLLBACK"
+		}
+		ok, err := h.bc.ExecOK(ctx, q)
 		switch {
 		case err != nil && commit && failed == nil:
-			failed = sqlerr.Wrap(err, 1180, "Got error during COMMIT on shard backend %s: %v; %d other shard(s) of this transaction committed, the rest were rolled back (multi_shard_transactions: best_effort)",
-				bc.Addr(), err, committed)
-			bc.MarkBroken()
+			failed = cu.commitFailed(cl, err, committed)
 		case err != nil:
-			bc.MarkBroken()
+			h.bc.MarkBroken()
 		case commit && failed == nil:
 			committed++
+			res.Warnings += ok.Warnings
+			cu.noteGTID(ctx, h.bc, cl)
 		}
-		pool.Put(bc)
+		cu.endBranch(cl)
 	}
-	return failed
+	cu.tx = txn{}
+	return res, failed
 }
 
-// settleOthers ends the parked connections' transactions when the
-// session's transaction ended without COMMIT or ROLLBACK reaching them:
-// an implicit commit (DDL, BEGIN, SET autocommit=1) commits them too.
-func (ss *session) settleOthers(ctx context.Context, info parser.Info) {
-	if len(ss.others) == 0 || ss.status&wire.StatusInTrans != 0 || ss.autocommitOff() {
+// commitFailed is the error for a COMMIT that failed on branch cl after
+// committed others committed.
+func (cu *cursor) commitFailed(cl int, err error, committed int) error {
+	h := cu.conns[cl]
+	se, coded := sqlerr.From(err)
+	if !coded {
+		h.bc.MarkBroken()
+	}
+	if cu.tx.branches == 1 {
+		if coded {
+			return se
+		}
+		return sqlerr.Wrap(err, sqlerr.ErrBackendUnavailable, "Lost connection to backend %s during COMMIT; the transaction may or may not have committed", h.bc.Addr())
+	}
+	return sqlerr.Wrap(err, 1180, "Got error %d during COMMIT on shard %s: %s; %d other shard(s) of this transaction committed, the rest were rolled back (multi_shard_transactions: best_effort)",
+		se.Num, cu.srv.clusterList[cl].Name, se.Message, committed)
+}
+
+// endBranch gives back branch cl's connection (a pinned one stays).
+func (cu *cursor) endBranch(cl int) {
+	h := &cu.conns[cl]
+	h.branch = false
+	if h.pinned && !h.bc.Broken() {
 		return
 	}
-	_ = ss.endOthers(ctx, info.Kind != parser.KindRollback, "COMMIT")
+	h.bc.Pool().Put(h.bc)
+	*h = held{}
 }
 
-// dropOthers closes the parked connections (closing rolls back).
-func (ss *session) dropOthers() {
-	for pool, bc := range ss.others {
-		delete(ss.others, pool)
-		bc.MarkBroken()
-		pool.Put(bc)
+// rollbackAll ends the transaction on every branch after one of them lost
+// it (a deadlock rolls the whole transaction back, as MySQL does).
+func (cu *cursor) rollbackAll(ctx context.Context) {
+	if cu.tx.branches > 0 {
+		_, _ = cu.endTxn(ctx, false, "ROLLBACK")
 	}
+	cu.tx = txn{}
 }
+
+// savepoint runs SAVEPOINT, ROLLBACK TO SAVEPOINT or RELEASE SAVEPOINT on
+// every branch and remembers the savepoints for branches opened later.
+func (cu *cursor) savepoint(ctx context.Context, stmt string) error {
+	name, op := savepointOf(stmt)
+	for cl := range cu.conns {
+		if h := cu.conns[cl]; h.branch {
+			if err := h.bc.Exec(ctx, stmt); err != nil {
+				return err
+			}
+		}
+	}
+	at := -1
+	for i, sp := range cu.tx.savepoints {
+		if n, _ := savepointOf(sp); strings.EqualFold(n, name) {
+			at = i
+		}
+	}
+	switch op {
+	case "savepoint":
+		if at >= 0 { // a savepoint of the same name replaces the old one
+			cu.tx.savepoints = append(cu.tx.savepoints[:at], cu.tx.savepoints[at+1:]...)
+		}
+		cu.tx.savepoints = append(cu.tx.savepoints, stmt)
+	case "rollback":
+		if at < 0 && cu.tx.branches == 0 {
+			return sqlerr.New(1305, "SAVEPOINT %s does not exist", name)
+		}
+		if at >= 0 { // later savepoints go; this one stays
+			cu.tx.savepoints = cu.tx.savepoints[:at+1]
+		}
+	case "release":
+		if at < 0 && cu.tx.branches == 0 {
+			return sqlerr.New(1305, "SAVEPOINT %s does not exist", name)
+		}
+		if at >= 0 {
+			cu.tx.savepoints = cu.tx.savepoints[:at]
+		}
+	}
+	return nil
+}
+
+// savepointOf reads a savepoint statement's name and operation
+// (savepoint, rollback, release).
+func savepointOf(stmt string) (name, op string) {
+	f := strings.Fields(strings.TrimRight(strings.TrimSpace(stmt), ";"))
+	if len(f) == 0 {
+		return "", ""
+	}
+	op = strings.ToLower(f[0])
+	name = strings.Trim(f[len(f)-1], "`")
+	return name, op
+}
+
+// clientStatus is the server status Courier reports for the session:
+// autocommit as the session set it, in a transaction while one is open.
+func (ss *session) clientStatus() uint16 {
+	var st uint16
+	if !ss.autocommitOff() {
+		st |= wire.StatusAutocommit
+	}
+	if ss.cur.tx.open || (ss.autocommitOff() && ss.cur.tx.branches > 0) {
+		st |= wire.StatusInTrans
+	}
+	if ss.mode.Has(parser.NoBackslashEscapes) {
+		st |= wire.StatusNoBackslashEsc
+	}
+	return st
+}
+
+var _ = fmt.Sprint

@@ -2,8 +2,10 @@ package router
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/courier-proxy/courier/router/engine"
 	"github.com/courier-proxy/courier/router/topo"
 	"github.com/courier-proxy/courier/router/vindex"
 )
@@ -55,24 +57,44 @@ func (t *Table) group() string {
 	return fmt.Sprintf("%s/%d", t.Func.Name(), t.KeyType)
 }
 
-// Schema is the layout planning works from: logical tables and the shards.
-// It is immutable once built and shared by every session.
+func (t *Table) vindex() engine.Vindex { return engine.Vindex{Func: t.Func, Type: t.KeyType} }
+
+// Schema is the layout planning works from: the clusters, the shards and
+// the logical tables. It is immutable once built and shared by every
+// session.
 type Schema struct {
 	tables map[string]*Table
-	Topo   *topo.Topology
+	// Topo is the shards (nil when nothing is sharded).
+	Topo *topo.Topology
+	// Clusters names the clusters statements go to; Clusters[0] is the
+	// default cluster, where unsharded tables live.
+	Clusters []string
+	// ScatterWrites lets UPDATE and DELETE without the sharding key run
+	// on every shard.
+	ScatterWrites bool
+
+	keyspace *engine.Keyspace
+	catalog  *engine.Catalog
 }
 
 // NewSchema builds a schema; tables not listed are unsharded. The index
 // table of every global index is registered too (see GlobalIndex).
-func NewSchema(tables []Table, t *topo.Topology) (*Schema, error) {
-	s := &Schema{tables: make(map[string]*Table, len(tables)), Topo: t}
+// clusters names the clusters, the default one first; nil takes the
+// shards' clusters in key order.
+func NewSchema(tables []Table, t *topo.Topology, clusters []string) (*Schema, error) {
+	s := &Schema{tables: make(map[string]*Table, len(tables)), Topo: t, Clusters: clusters}
+	if err := s.addTopology(); err != nil {
+		return nil, err
+	}
 	for i := range tables {
 		tb := tables[i]
 		tb.Name, tb.Key = strings.ToLower(tb.Name), strings.ToLower(tb.Key)
-		if tb.Kind == Sharded && (tb.Key == "" || tb.Func == nil) {
+		switch {
+		case tb.Kind == Sharded && (tb.Key == "" || tb.Func == nil):
 			return nil, fmt.Errorf("table %s: a sharded table needs a key column and a sharding function", tb.Name)
-		}
-		if tb.IndexOf != nil {
+		case tb.Kind != Unsharded && t == nil:
+			return nil, fmt.Errorf("table %s: sharded and reference tables need shards", tb.Name)
+		case tb.IndexOf != nil:
 			return nil, fmt.Errorf("table %s: index tables are registered from their source table's Indexes", tb.Name)
 		}
 		if _, dup := s.tables[tb.Name]; dup {
@@ -90,6 +112,39 @@ func NewSchema(tables []Table, t *topo.Topology) (*Schema, error) {
 	return s, nil
 }
 
+// addTopology checks the clusters against the shards and builds the
+// keyspace primitives route over.
+func (s *Schema) addTopology() error {
+	if s.Topo == nil {
+		if len(s.Clusters) == 0 {
+			s.Clusters = []string{"default"}
+		}
+		return nil
+	}
+	shards := s.Topo.Shards()
+	if s.Clusters == nil {
+		for _, sh := range shards {
+			if !slices.Contains(s.Clusters, sh.Cluster) {
+				s.Clusters = append(s.Clusters, sh.Cluster)
+			}
+		}
+	}
+	ks := &engine.Keyspace{Topo: s.Topo}
+	for _, sh := range shards {
+		i := slices.Index(s.Clusters, sh.Cluster)
+		switch {
+		case i < 0:
+			return fmt.Errorf("shard %s: cluster %q is not one of %v", sh.Name, sh.Cluster, s.Clusters)
+		case slices.Contains(ks.Clusters, i):
+			return fmt.Errorf("shard %s: cluster %s holds another shard too; every shard needs a cluster of its own", sh.Name, sh.Cluster)
+		}
+		ks.Clusters = append(ks.Clusters, i)
+	}
+	s.keyspace = ks
+	s.catalog = &engine.Catalog{Cluster: ks.Clusters[0]}
+	return nil
+}
+
 // IndexTable returns the layout of ix's index table: sharded by ix.Column
 // with the hash function, or unsharded.
 func (s *Schema) IndexTable(ix *GlobalIndex) *Table { return s.Table(ix.Table) }
@@ -101,3 +156,17 @@ func (s *Schema) Table(name string) *Table {
 	}
 	return &Table{Name: strings.ToLower(name), Kind: Unsharded}
 }
+
+// Sharded reports whether any table is sharded or a reference table.
+func (s *Schema) Sharded() bool { return s.keyspace != nil && len(s.tables) > 0 }
+
+// Keyspace returns the shards as primitives route over (nil when nothing
+// is sharded).
+func (s *Schema) Keyspace() *engine.Keyspace { return s.keyspace }
+
+// Catalog returns the catalog cache merges compare columns by; DDL
+// through Courier clears it.
+func (s *Schema) Catalog() *engine.Catalog { return s.catalog }
+
+// ShardCluster returns the cluster index of shard i (in key order).
+func (s *Schema) ShardCluster(i int) int { return s.keyspace.Clusters[i] }

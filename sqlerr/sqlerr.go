@@ -3,6 +3,8 @@ package sqlerr
 import (
 	"errors"
 	"fmt"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
 )
 
 // MySQL error numbers Courier produces itself.
@@ -32,24 +34,6 @@ const (
 	ErrDupEntry           = 1062 // 23000
 )
 
-var defaultState = map[uint16]string{
-	ErrAccessDenied:       "28000",
-	ErrDBAccessDenied:     "42000",
-	ErrBadDB:              "42000",
-	ErrTooManyConnections: "08004",
-	ErrHandshake:          "08S01",
-	ErrUnknownCommand:     "08S01",
-	ErrNoDB:               "3D000",
-	ErrParse:              "42000",
-	ErrNetPacketTooLarge:  "08S01",
-	ErrNetReadError:       "08S01",
-	ErrNotSupported:       "42000",
-	ErrQueryInterrupted:   "70100",
-	ErrTooManyStatements:  "42000",
-	ErrWrongValueForVar:   "42000",
-	ErrDupEntry:           "23000",
-}
-
 // Error is a MySQL error with its number, SQLSTATE and message.
 type Error struct {
 	Num     uint16
@@ -72,9 +56,10 @@ func Wrap(cause error, num uint16, format string, args ...any) *Error {
 	return e
 }
 
-// StateOf returns the SQLSTATE MySQL uses for num.
+// StateOf returns the SQLSTATE MySQL uses for num, from go-mysql's copy
+// of the server's table (HY000 for numbers without a specific state).
 func StateOf(num uint16) string {
-	if s, ok := defaultState[num]; ok {
+	if s, ok := mysql.MySQLState[num]; ok {
 		return s
 	}
 	return "HY000"

@@ -12,7 +12,7 @@ import (
 	_ "github.com/go-sql-driver/mysql"
 
 	"github.com/courier-proxy/courier/config"
-	"github.com/courier-proxy/courier/router"
+	"github.com/courier-proxy/courier/layout"
 	"github.com/courier-proxy/courier/router/vindex"
 	"github.com/courier-proxy/courier/testbed"
 )
@@ -40,7 +40,7 @@ sharding:
 	if err != nil {
 		t.Fatal(err)
 	}
-	schema, err := router.SchemaFromConfig(cfg.Sharding)
+	schema, err := layout.Schema(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -215,7 +215,22 @@ func (c *Conn) ExecOK(ctx context.Context, sql string) (wire.OK, error) {
 	c.deadline(ctx)
 	defer c.SetDeadline(time.Time{})
 	buf := make([]byte, 0, 1+len(sql))
-	if err := c.WriteCommand(append(append(buf, mysql.COM_QUERY), sql...)); err != nil {
+	return c.execOK(append(append(buf, mysql.COM_QUERY), sql...))
+}
+
+// ExecPacket sends a command packet (COM_QUERY or COM_STMT_EXECUTE) of a
+// statement that answers with OK packets and returns the last OK, bounded
+// by ctx's deadline only (none when ctx has none: DDL may run long).
+func (c *Conn) ExecPacket(ctx context.Context, pkt []byte) (wire.OK, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		c.SetDeadline(dl)
+		defer c.SetDeadline(time.Time{})
+	}
+	return c.execOK(pkt)
+}
+
+func (c *Conn) execOK(pkt []byte) (wire.OK, error) {
+	if err := c.WriteCommand(pkt); err != nil {
 		return wire.OK{}, err
 	}
 	var ok wire.OK

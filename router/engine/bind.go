@@ -16,6 +16,10 @@ import (
 type Bind struct {
 	Vals  []sqltypes.Value
 	arena []byte // text of values made during the execution
+
+	// Scratch space for one execution, reused from one to the next.
+	targets []Target
+	shards  []int
 }
 
 // Reset empties b for an execution with n slots, keeping its storage.

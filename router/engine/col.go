@@ -22,6 +22,7 @@ func (c Col) Index(total, hidden int) int {
 	return total - hidden + int(-c-1)
 }
 
+// String prints a position as is and hidden column k as hk.
 func (c Col) String() string {
 	if c >= 0 {
 		return fmt.Sprint(int(c))
@@ -35,6 +36,7 @@ type SortKey struct {
 	Desc bool
 }
 
+// String prints the term as plans do: the column, then desc if so.
 func (k SortKey) String() string {
 	if k.Desc {
 		return k.Col.String() + " desc"
@@ -59,6 +61,7 @@ type Count struct {
 // Const is a constant Count.
 func Const(n int64) Count { return Count{Slot: -1, Value: n} }
 
+// String prints a constant as is and a bind slot as :N.
 func (n Count) String() string {
 	if n.Slot >= 0 {
 		return fmt.Sprintf(":%d", n.Slot)

@@ -102,4 +102,27 @@ type Session struct {
 	Budget *RowBudget
 	// GroupConcatMaxLen is the session's group_concat_max_len.
 	GroupConcatMaxLen int
+	// Statement is the client's statement as it came (the prepared
+	// statement's text for an execution), for column names taken from it.
+	Statement []byte
+	// Held are the clusters where the session holds a connection (its
+	// transaction's branches, a pinned connection): a statement any shard
+	// can answer goes to one of them.
+	Held []int
+	// Stats is what the execution did, filled in by primitives, for
+	// metrics.
+	Stats Stats
+}
+
+// Stats describe one execution for metrics.
+type Stats struct {
+	// Route is how a statement on sharded tables found its shards: "key",
+	// "lookup" (a global index) or "scatter"; "" for others.
+	Route string
+	// Shards is how many shards it reached.
+	Shards int
+	// Index is the global index read (table.column), LookupKeys the
+	// sharding keys the read returned.
+	Index      string
+	LookupKeys int
 }

@@ -18,6 +18,15 @@ type ResultWriter interface {
 	OK(r Result) error
 }
 
+// Passthrough is implemented by writers that change nothing but column
+// names: when every target runs the client's statement as it came (whose
+// columns the server names as the client wrote them), the cursor may
+// write to Passthrough() instead and relay the reply as it comes.
+type Passthrough interface {
+	ResultWriter
+	Passthrough() ResultWriter
+}
+
 // Row is one text-protocol row: a value per column, nil for NULL.
 type Row [][]byte
 
@@ -84,4 +93,48 @@ func readLenEncString(b []byte) (s []byte, size int, err error) {
 		return nil, 0, errors.New("truncated string")
 	}
 	return b[size : size+int(n)], size + int(n), nil
+}
+
+// WithName returns c named name, its definition packet rewritten to say
+// so.
+func (c Column) WithName(name string) Column {
+	if c.Packet == nil {
+		c.Name = name
+		return c
+	}
+	var strs [6][]byte
+	rest := c.Packet
+	for i := range strs {
+		s, n, err := readLenEncString(rest)
+		if err != nil {
+			c.Name = name
+			return c
+		}
+		strs[i], rest = s, rest[n:]
+	}
+	strs[4] = []byte(name)
+	p := make([]byte, 0, len(c.Packet)+len(name))
+	for _, s := range strs {
+		p = appendLenEncString(p, s)
+	}
+	c.Packet = append(p, rest...)
+	c.Name = name
+	return c
+}
+
+func appendLenEncString(b, s []byte) []byte {
+	switch n := len(s); {
+	case n < 0xfb:
+		b = append(b, byte(n))
+	case n < 1<<16:
+		b = append(b, 0xfc, byte(n), byte(n>>8))
+	case n < 1<<24:
+		b = append(b, 0xfd, byte(n), byte(n>>8), byte(n>>16))
+	default:
+		b = append(b, 0xfe)
+		for i := range 8 {
+			b = append(b, byte(uint64(n)>>(8*i)))
+		}
+	}
+	return append(b, s...)
 }

@@ -38,6 +38,14 @@ func NewSQL(parts []string, holes []Hole) *SQL {
 // Text returns s as plain text (no holes).
 func Text(s string) *SQL { return &SQL{parts: []string{s}} }
 
+// WithPrefix returns s with text put before it (a MariaDB statement
+// prefix such as SET STATEMENT ... FOR).
+func (s *SQL) WithPrefix(text string) *SQL {
+	parts := append([]string(nil), s.parts...)
+	parts[0] = text + parts[0]
+	return &SQL{parts: parts, holes: s.holes}
+}
+
 // Holes returns the template's holes.
 func (s *SQL) Holes() []Hole { return s.holes }
 

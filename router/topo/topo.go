@@ -142,12 +142,15 @@ func Even(n int) []KeyRange {
 func (t *Topology) Shards() []Shard { return t.shards }
 
 // Shard returns the shard that owns id.
-func (t *Topology) Shard(id vindex.KeyspaceID) *Shard {
+func (t *Topology) Shard(id vindex.KeyspaceID) *Shard { return &t.shards[t.Index(id)] }
+
+// Index returns the position (in Shards) of the shard that owns id.
+func (t *Topology) Index(id vindex.KeyspaceID) int {
 	i, _ := slices.BinarySearchFunc(t.shards, id, func(s Shard, id vindex.KeyspaceID) int {
 		if s.Range.Start <= id {
 			return -1
 		}
 		return 1
 	})
-	return &t.shards[i-1]
+	return i - 1
 }

@@ -1,0 +1,267 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/courier-proxy/courier/parser"
+	"github.com/courier-proxy/courier/router"
+	"github.com/courier-proxy/courier/sqlerr"
+)
+
+// statement is one statement to run: a piece of a COM_QUERY, or a
+// prepared statement's execution.
+type statement struct {
+	text   []byte
+	packet []byte // the client's COM_QUERY packet, when it held just this statement
+	info   parser.Info
+	stmt   *clientStmt // a prepared execution
+	exec   []byte      // its COM_STMT_EXECUTE packet
+	// batch: a statement of a multi-statement batch; more: statements
+	// follow it.
+	batch, more bool
+}
+
+// errDeadlock is MySQL's error for a transaction rolled back by a
+// deadlock.
+const errDeadlock = 1213
+
+// run runs one statement and answers it. It reports whether the
+// statement succeeded (a batch stops at the first that fails); a returned
+// error ends the connection.
+func (ss *session) run(st *statement) (bool, error) {
+	start := time.Now()
+	cu := ss.cur
+	ss.w.reset(st.stmt != nil, st.batch, st.more)
+	if st.info.Flags&parser.FlagDiagnostics == 0 && cu.last != nil {
+		cu.last.Pool().Put(cu.last)
+		cu.last, cu.lastCluster = nil, -1
+	}
+	ctx := ss.cmd.start(ss.srv.queryTimeout())
+	defer ss.cmd.end()
+	err := ss.dispatchStatement(ctx, st)
+	ok := err == nil && !ss.w.failed
+	if errors.Is(err, errQuit) {
+		return false, err
+	}
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.Is(err, errKilled) {
+			err = ss.interrupted(err)
+		}
+		if se, coded := sqlerr.From(err); coded && se.Num == errDeadlock {
+			cu.rollbackAll(ctx)
+		}
+		if werr := ss.answerErr(err); werr != nil {
+			cu.finish(false)
+			return false, werr
+		}
+	} else if ss.w.failed && ss.w.errNum == errDeadlock && cu.tx.branches > 0 {
+		cu.rollbackAll(ctx) // the server rolled back its branch: the others go too
+	}
+	if ss.w.insertID != 0 {
+		ss.lastInsertID = ss.w.insertID
+	}
+	cu.finish(ok && keepForNext(st.info, ss.w.warnings))
+	ss.srv.metrics.statement(start, st, ss, &cu.info.Stats)
+	return ok, nil
+}
+
+// interrupted is the error for a statement stopped by its deadline or by
+// KILL QUERY.
+func (ss *session) interrupted(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		ss.srv.metrics.timeouts.Inc()
+		return sqlerr.New(sqlerr.ErrQueryInterrupted, "Query execution was interrupted: the statement ran longer than its time limit (limits.query_timeout, limits.ddl_timeout for DDL)")
+	}
+	return sqlerr.New(sqlerr.ErrQueryInterrupted, "Query execution was interrupted")
+}
+
+// keepForNext reports whether the next statement may need what this one
+// left on its connection (row count, warnings, FOUND_ROWS).
+func keepForNext(info parser.Info, warnings uint16) bool {
+	switch info.Kind {
+	case parser.KindInsert, parser.KindUpdate, parser.KindDelete, parser.KindReplace:
+		return true
+	}
+	return warnings > 0 || info.Flags&parser.FlagCalcFoundRows != 0
+}
+
+// dispatchStatement runs a statement by kind: what concerns the session
+// itself (transactions, SET, USE, KILL, diagnostics) here, everything
+// else through its plan.
+func (ss *session) dispatchStatement(ctx context.Context, st *statement) error {
+	cu := ss.cur
+	switch st.info.Kind {
+	case parser.KindEmpty:
+		if !st.batch { // the server says what an empty (or comment-only) query is
+			return ss.direct(ctx, st, 0)
+		}
+		return sqlerr.New(1065, "Query was empty")
+	case parser.KindBegin, parser.KindCommit, parser.KindRollback, parser.KindSavepoint, parser.KindSetTransaction:
+		return ss.transaction(ctx, st)
+	case parser.KindSet:
+		return ss.set(ctx, st)
+	case parser.KindUse:
+		return ss.use(ctx, st)
+	case parser.KindKill:
+		if handled, err := ss.killStatement(st.text); handled {
+			return err
+		}
+	}
+	if st.info.Flags&parser.FlagDiagnostics != 0 {
+		cl := 0
+		if cu.last != nil {
+			cl = cu.lastCluster
+		}
+		return ss.direct(ctx, st, cl)
+	}
+	return ss.planned(ctx, st)
+}
+
+// direct runs the client's statement on cluster cl as it came.
+func (ss *session) direct(ctx context.Context, st *statement, cl int) error {
+	cu := ss.cur
+	cu.begin(currentOf(st, sticky(st.info)))
+	return cu.streamOne(ctx, targetOf(cl), st.info.Kind == parser.KindSelect, &ss.w)
+}
+
+// planned runs a statement through its plan: authorised against the
+// account's grants, bound to its values, executed by the engine.
+func (ss *session) planned(ctx context.Context, st *statement) error {
+	if st.info.Kind == parser.KindLoad && ss.caps&clientLocalFiles == 0 && containsWord(st.text, "local") {
+		// Backends accept LOAD DATA LOCAL; a client that did not ask for
+		// local files must not be sent the server's request for one.
+		return sqlerr.New(4166, "The used command is not allowed because the client has disabled the local infile capability")
+	}
+	p, args := ss.plan(st)
+	if p.Err != nil {
+		return ss.planError(st, p.Err)
+	}
+	if err := ss.authorize(p, st.info); err != nil {
+		return err
+	}
+	cu := ss.cur
+	if (p.DDL || st.info.Kind == parser.KindLock) && cu.tx.active(ss) && cu.tx.branches > 0 {
+		if _, err := cu.endTxn(ctx, true, "COMMIT"); err != nil { // the implicit commit MySQL does first
+			return err
+		}
+	}
+	if p.DDL {
+		ss.cmd.extend(ss.srv.ddlTimeout())
+	}
+	if err := ss.bindValues(st, p, args); err != nil {
+		return err
+	}
+	cu.begin(currentOf(st, sticky(st.info)))
+	err := p.Root.Execute(ctx, cu, &ss.bind, &ss.w)
+	if p.DDL {
+		ss.srv.plans.Flush()
+		if cat := ss.srv.schema.Catalog(); cat != nil {
+			cat.Clear()
+		}
+	}
+	return err
+}
+
+// planError is the client's error for a statement without a plan: an
+// unparsable statement on an unsharded layout runs as it is on the
+// default cluster (the server judges it).
+func (ss *session) planError(st *statement, err error) error {
+	var pe *router.ParseError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	if !ss.srv.schema.Sharded() || !routedKind(st.info.Kind) {
+		if err := ss.authorizeUnparsed(st.text); err != nil {
+			return err
+		}
+		return ss.direct(ss.cmdCtx(), st, 0)
+	}
+	return sqlerr.NotSupported("a statement the sharding planner cannot parse ("+short(pe.Err.Error())+")",
+		"use MySQL syntax for statements on sharded tables")
+}
+
+func (ss *session) cmdCtx() context.Context { return &ss.cmd }
+
+// routedKind reports whether statements of kind k can touch sharded
+// tables, so that one the planner cannot read must be refused.
+func routedKind(k parser.Kind) bool {
+	switch k {
+	case parser.KindSelect, parser.KindInsert, parser.KindUpdate, parser.KindDelete, parser.KindReplace, parser.KindDDL:
+		return true
+	}
+	return false
+}
+
+// plan returns the plan of a statement and the values of its shape: the
+// cached plan of its shape when it normalizes, else a plan of its own
+// text (with no values).
+func (ss *session) plan(st *statement) (*router.Plan, []parser.Arg) {
+	plans := ss.srv.plans
+	o := router.Options{Mode: ss.mode}
+	if ss.mode.Has(parser.MultibyteEscapes) {
+		o.Charset = ss.charset()
+	}
+	if cs := st.stmt; cs != nil {
+		if cs.shape != nil {
+			return plans.Shape(cs.shape, len(cs.args), o), cs.args
+		}
+		return plans.Text([]byte(cs.sql), o), nil
+	}
+	if normalizable(st.info.Kind) && ss.shape.Normalize(st.text, ss.mode) {
+		return plans.Shape(ss.shape.Text, len(ss.shape.Args), o), ss.shape.Args
+	}
+	return plans.Text(st.text, o), nil
+}
+
+// normalizable reports whether statements of kind k are planned by their
+// shape (their values as bind values).
+func normalizable(k parser.Kind) bool {
+	switch k {
+	case parser.KindSelect, parser.KindInsert, parser.KindUpdate, parser.KindDelete, parser.KindReplace:
+		return true
+	}
+	return false
+}
+
+// bindValues puts the statement's values in the session's bind slots:
+// the shape's literals, and for a prepared execution its parameters.
+func (ss *session) bindValues(st *statement, p *router.Plan, args []parser.Arg) error {
+	bv := &ss.bind
+	bv.Reset(len(args))
+	var params []paramValue
+	if st.stmt != nil {
+		var err error
+		if params, err = st.stmt.decode(st.exec); err != nil {
+			return err
+		}
+	}
+	if args == nil && st.stmt != nil { // planned from its text: the client's ?s, in order
+		bv.Reset(len(params))
+		for i, pv := range params {
+			bv.Vals[i] = pv.v
+		}
+	}
+	for i, a := range args {
+		if a.Param < 0 {
+			bv.Vals[i] = a.Val
+			continue
+		}
+		if a.Param >= len(params) {
+			return sqlerr.New(sqlerr.ErrWrongArguments, "Incorrect arguments to mysqld_stmt_execute")
+		}
+		bv.Vals[i] = params[a.Param].v
+	}
+	p.Prepare(bv)
+	return nil
+}
+
+// currentOf is the cursor's view of a statement as the client sent it.
+func currentOf(st *statement, sticky bool) current {
+	return current{info: st.info, text: st.text, packet: st.packet, stmt: st.stmt, exec: st.exec, sticky: sticky}
+}
+
+var _ = zap.String

@@ -1,0 +1,118 @@
+package router
+
+import (
+	"hash/maphash"
+	"sync/atomic"
+
+	"vitess.io/vitess/go/cache/theine"
+	"vitess.io/vitess/go/vt/sqlparser"
+
+	"github.com/courier-proxy/courier/parser"
+)
+
+// Plans plans statements and keeps the plans of statement shapes (a
+// statement with its values replaced by ?, see parser.Shape), so that
+// every execution of a shape, as text or prepared, reuses one plan. The
+// cache is bounded in bytes (a TinyLFU store, which also keeps one-off
+// shapes from pushing out the hot ones); shapes longer than MaxShape are
+// planned every time instead.
+type Plans struct {
+	pl     *Planner
+	parser *sqlparser.Parser
+	store  *theine.Store[planKey, *cached]
+	epoch  atomic.Uint32
+	seeds  [2]maphash.Seed
+}
+
+// MaxShape is the longest shape whose plan is cached.
+const MaxShape = 64 << 10
+
+// NewPlans returns a planner with a plan cache of at most maxBytes.
+func NewPlans(pl *Planner, p *sqlparser.Parser, maxBytes int64) *Plans {
+	c := &Plans{pl: pl, parser: p, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
+	c.store = theine.NewStore[planKey, *cached](maxBytes, true)
+	c.epoch.Store(1)
+	return c
+}
+
+// Planner returns the planner behind the cache.
+func (c *Plans) Planner() *Planner { return c.pl }
+
+// planKey is a shape's 128-bit hash; the cached entry keeps the shape
+// itself, so that a collision is a miss, never a wrong plan.
+type planKey struct{ h0, h1 uint64 }
+
+func (k planKey) Hash() uint64            { return k.h0 }
+func (k planKey) Hash2() (uint64, uint64) { return k.h0, k.h1 }
+
+// cached is a plan with the shape and options it was made for.
+type cached struct {
+	shape string
+	opts  Options
+	plan  *Plan
+}
+
+func (e *cached) CachedSize(bool) int64 { return 64 + int64(len(e.shape)) + e.plan.CachedSize(true) }
+
+// Shape returns the plan of a normalized statement whose nargs values are
+// its ?s, planning it on first use.
+func (c *Plans) Shape(shape []byte, nargs int, o Options) *Plan {
+	if len(shape) > MaxShape {
+		return c.plan(shape, nargs, o)
+	}
+	k := c.key(shape, o)
+	epoch := c.epoch.Load()
+	if e, ok := c.store.Get(k, epoch); ok && e.opts == o && e.shape == string(shape) {
+		return e.plan
+	}
+	p := c.plan(shape, nargs, o)
+	c.store.Set(k, &cached{shape: string(shape), opts: o, plan: p}, 0, epoch)
+	return p
+}
+
+// Text plans a statement that could not be normalized, from its own text
+// (read under o.Mode), without caching it.
+func (c *Plans) Text(sql []byte, o Options) *Plan {
+	var text []byte
+	if o.Mode&(parser.NoBackslashEscapes|parser.AnsiQuotes) != 0 {
+		text = parser.ForParse(nil, sql, o.Mode)
+	} else {
+		text = sql
+	}
+	return c.plan(text, 0, o)
+}
+
+// plan parses and plans one statement text.
+func (c *Plans) plan(text []byte, nargs int, o Options) *Plan {
+	stmt, vars, err := c.parser.Parse2(string(text))
+	if err != nil {
+		return &Plan{Err: &ParseError{Err: err}}
+	}
+	return c.pl.Plan(stmt, max(nargs, len(vars)), o)
+}
+
+func (c *Plans) key(shape []byte, o Options) planKey {
+	var h [2]maphash.Hash
+	for i := range h {
+		h[i].SetSeed(c.seeds[i])
+		_ = h[i].WriteByte(byte(o.Mode))
+		_, _ = h[i].WriteString(o.Charset)
+		_, _ = h[i].Write(shape)
+	}
+	return planKey{h[0].Sum64(), h[1].Sum64()}
+}
+
+// Flush forgets every plan (after DDL, whose tables' columns the plans'
+// merges may compare).
+func (c *Plans) Flush() { c.epoch.Add(1) }
+
+// Close stops the cache's maintenance goroutine.
+func (c *Plans) Close() { c.store.Close() }
+
+// ParseError reports a statement the parser does not understand.
+type ParseError struct{ Err error }
+
+func (e *ParseError) Error() string {
+	return "statement not understood by the planner: " + e.Err.Error()
+}
+func (e *ParseError) Unwrap() error { return e.Err }

@@ -90,39 +90,7 @@ func (x *Index) Repair(ctx context.Context, opt Options) (*RepairResult, error) 
 		if err := sleepUntil(ctx, firstLook.Add(opt.Grace)); err != nil {
 			return res, err
 		}
-		var deleted, kept atomic.Int64
-		var clusters []string
-		for _, c := range x.indexClusters {
-			if len(candidates[c]) > 0 {
-				clusters = append(clusters, c)
-			}
-		}
-		err = eachCluster(ctx, clusters, func(ctx context.Context, ic string) error {
-			pr := Progress{Phase: "recheck", Cluster: ic}
-			err := batches(candidates[ic], opt.Batch, func(es []Entry) error {
-				still, err := x.orphansAmong(ctx, ic, es, opt.Batch)
-				if err != nil {
-					return err
-				}
-				kept.Add(int64(len(es) - len(still)))
-				if len(still) > 0 {
-					n, err := x.deleteEntries(ctx, ic, still)
-					deleted.Add(n)
-					if err != nil {
-						return err
-					}
-				}
-				pr.Rows += int64(len(es))
-				pr.Chunks++
-				opt.Progress(pr)
-				return nil
-			})
-			pr.Done = true
-			opt.Progress(pr)
-			return err
-		})
-		res.Deleted, res.Kept = deleted.Load(), kept.Load()
-		if err != nil {
+		if err := x.deleteOrphans(ctx, opt, candidates, res); err != nil {
 			return res, err
 		}
 	}
@@ -132,6 +100,44 @@ func (x *Index) Repair(ctx context.Context, opt Options) (*RepairResult, error) 
 	err = x.retryConflicts(ctx, conflicts, opt, &res.Added, left)
 	res.Conflicts, res.ConflictSamples = left.count, left.list
 	return res, err
+}
+
+// deleteOrphans looks again at the entries found orphaned, after the
+// grace period, and deletes those still orphaned.
+func (x *Index) deleteOrphans(ctx context.Context, opt Options, candidates map[string][]Entry, res *RepairResult) error {
+	var deleted, kept atomic.Int64
+	var clusters []string
+	for _, c := range x.indexClusters {
+		if len(candidates[c]) > 0 {
+			clusters = append(clusters, c)
+		}
+	}
+	err := eachCluster(ctx, clusters, func(ctx context.Context, ic string) error {
+		pr := Progress{Phase: "recheck", Cluster: ic}
+		err := batches(candidates[ic], opt.Batch, func(es []Entry) error {
+			still, err := x.orphansAmong(ctx, ic, es, opt.Batch)
+			if err != nil {
+				return err
+			}
+			kept.Add(int64(len(es) - len(still)))
+			if len(still) > 0 {
+				n, err := x.deleteEntries(ctx, ic, still)
+				deleted.Add(n)
+				if err != nil {
+					return err
+				}
+			}
+			pr.Rows += int64(len(es))
+			pr.Chunks++
+			opt.Progress(pr)
+			return nil
+		})
+		pr.Done = true
+		opt.Progress(pr)
+		return err
+	})
+	res.Deleted, res.Kept = deleted.Load(), kept.Load()
+	return err
 }
 
 // retryConflicts indexes again the rows of a unique index whose value's

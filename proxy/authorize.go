@@ -16,18 +16,18 @@ var systemSchemas = map[string]bool{"mysql": true, "performance_schema": true, "
 // schemas it may use (every table the statement names, in whatever
 // database), and Courier's and the servers' own tables, which only
 // accounts that administer may reach.
-func (ss *session) authorize(p *router.Plan, info parser.Info) error {
-	a := ss.user
+// The session's database is db; internal reports Courier's own tables.
+func (a *account) authorize(p *router.Plan, info parser.Info, session string, internal func(string) bool) error {
 	if classOf(p.Class, info.Kind) == router.ClassAdmin && !a.admin {
-		return ss.mayAdminister(strings.ToUpper(info.Kind.String()) + " statements")
+		return a.mayAdminister(strings.ToUpper(info.Kind.String()) + " statements")
 	}
 	for _, t := range p.Access {
 		db := t.DB
 		if db == "" {
-			db = ss.state.Schema
+			db = session
 		}
 		ldb := strings.ToLower(db)
-		internal := systemSchemas[ldb] || ss.srv.internalTable(t.Table)
+		internal := systemSchemas[ldb] || internal(t.Table)
 		if (internal && !a.admin) || (!a.mayUse(db) && ldb != "information_schema") {
 			cmd := "SELECT"
 			if t.Write {
@@ -73,9 +73,11 @@ var adminDDL = map[string]bool{"user": true, "role": true, "server": true, "data
 
 // administers reports whether a statement the planner could not read
 // administers the server, from its first words.
-func administers(text []byte) bool {
-	w := parser.FirstWords(text, 3)
+func administers(text []byte, mode parser.Mode) bool {
+	w, ok := parser.FirstWords(text, 3, mode)
 	switch {
+	case !ok:
+		return true // read otherwise by the server than by Courier: only for accounts that administer
 	case len(w) == 0:
 		return false
 	case adminWords[w[0]] && !(w[0] == "start" && len(w) > 1 && w[1] == "transaction") && !(w[0] == "load" && len(w) > 1 && w[1] == "data"):
@@ -94,23 +96,22 @@ func administers(text []byte) bool {
 // authorizeUnparsed checks a statement the planner could not read: only
 // accounts that administer, or whose schemas are not restricted and whose
 // statement is not an administrative one, may run it.
-func (ss *session) authorizeUnparsed(text []byte) error {
-	a := ss.user
+func (a *account) authorizeUnparsed(text []byte, mode parser.Mode) error {
 	if a.admin {
 		return nil
 	}
 	if a.schemas != nil {
 		return sqlerr.New(1142, "command denied to user '%s'@'%%': Courier cannot tell which tables this statement uses, and the account may use only some schemas", a.name)
 	}
-	if administers(text) {
-		return ss.mayAdminister("statements that administer the server")
+	if administers(text, mode) {
+		return a.mayAdminister("statements that administer the server")
 	}
 	return nil
 }
 
 // mayAdminister refuses what needs an administering account.
-func (ss *session) mayAdminister(what string) error {
-	if ss.user.admin {
+func (a *account) mayAdminister(what string) error {
+	if a.admin {
 		return nil
 	}
 	return sqlerr.New(1227, "Access denied; you need (at least one of) the SUPER privilege(s) for this operation (%s need an account with admin: true)", what)

@@ -24,14 +24,14 @@ func sticky(info parser.Info) bool {
 	return info.Flags&stateFlags != 0
 }
 
-// routing is the session's state on cluster cl as the router sees it.
-func (cu *cursor) routing(ci *clusterInfo, cl int) router.Session {
+// routing is a session's state on one cluster as the router sees it.
+func routing(ci *clusterInfo, ss *session, h held) router.Session {
 	return router.Session{
 		ReplicaReads:  ci.replicaReads,
-		InTransaction: cu.tx.active(cu.ss),
-		Pinned:        cu.conns[cl].pinned,
-		Consistency:   cu.ss.consistency,
-		AllowHints:    cu.ss.user.allowHints,
+		InTransaction: ss.cur.tx.active(ss),
+		Pinned:        h.pinned,
+		Consistency:   ss.consistency,
+		AllowHints:    ss.user.allowHints,
 	}
 }
 
@@ -69,7 +69,7 @@ func (cu *cursor) acquire(ctx context.Context, cl int, read bool) (*backend.Conn
 	}
 	ci := cu.srv.clusterList[cl]
 	if read && !cu.cur.sticky {
-		if target, cons := router.Decide(cu.cur.info, cu.routing(ci, cl)); target == router.Replica {
+		if target, cons := router.Decide(cu.cur.info, routing(ci, cu.ss, cu.conns[cl])); target == router.Replica {
 			if bc, r, err := cu.replicaConn(ctx, ci, cl, cons == router.Causal, nil); bc != nil || err != nil {
 				return bc, r, err
 			}

@@ -41,7 +41,6 @@ type cursor struct {
 	streams []*shardStream // streams the statement opened
 	run     running
 	pkt     []byte
-	prefix  []byte // a relayed packet's head, as the backend sent it
 }
 
 var _ engine.Cursor = (*cursor)(nil)
@@ -94,11 +93,11 @@ func (cu *cursor) begin(c current) {
 	ss := cu.ss
 	cu.info = engine.Session{
 		Mode:              ss.mode,
-		Charset:           ss.charset(),
+		Charset:           charsetOf(ss.state),
 		DB:                ss.state.Schema,
 		MaxRows:           cu.srv.maxMergeRows(),
 		Budget:            cu.srv.budget,
-		GroupConcatMaxLen: ss.groupConcatMaxLen(),
+		GroupConcatMaxLen: groupConcatMaxLen(ss.state),
 		Statement:         c.text,
 		Held:              cu.info.Held[:0],
 	}

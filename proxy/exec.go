@@ -213,7 +213,7 @@ func (cu *cursor) Internal(ctx context.Context, cl int, sql string) ([]engine.Ro
 		return nil, err
 	}
 	defer pool.Put(bc)
-	if err := bc.Sync(ctx, cu.ss.internalState()); err != nil {
+	if err := bc.Sync(ctx, internalState(cu.ss.state, &cu.ss.internal)); err != nil {
 		bc.MarkBroken()
 		return nil, err
 	}
@@ -255,7 +255,7 @@ func (cu *cursor) packet(ctx context.Context, bc *backend.Conn, sql string) ([]b
 		return cu.pkt, nil
 	}
 	cs := c.stmt
-	bst, err := cu.ss.backendStmt(ctx, bc, cs)
+	bst, err := cu.backendStmt(ctx, bc, cs)
 	if err != nil {
 		return nil, err
 	}

@@ -37,7 +37,7 @@ func (cu *cursor) gather(ctx context.Context, targets []engine.Target, read bool
 	var warnings uint16
 	w.started = true
 	for i, p := range parts {
-		n, err := cu.gatherOne(p.bc, p.sent, i == 0)
+		n, err := w.gatherOne(p.bc, p.sent, i == 0)
 		cu.run.remove(p.bc)
 		if err != nil {
 			cu.abandon(parts[i+1:])
@@ -69,8 +69,9 @@ func (cu *cursor) abandon(parts []gatherPart) {
 // count. An ERR from the target ends the client's reply as an error
 // (ERR packets may end a result at any point, so the client stays in
 // step).
-func (cu *cursor) gatherOne(bc *backend.Conn, sent error, first bool) (uint16, error) {
-	src, dst := bc.Wire(), cu.ss.c
+func (w *clientWriter) gatherOne(bc *backend.Conn, sent error, first bool) (uint16, error) {
+	cu := w.ss.cur
+	src, dst := bc.Wire(), w.ss.c
 	if sent != nil {
 		return 0, cu.shardFailed(bc, sent)
 	}

@@ -178,8 +178,8 @@ func parseHandshakeResponse(p []byte) (handshakeResponse, error) {
 	return hr, nil
 }
 
-func (ss *session) accessDenied(user string) error {
-	host, _, _ := net.SplitHostPort(ss.nc.RemoteAddr().String())
+func accessDenied(nc net.Conn, user string) error {
+	host, _, _ := net.SplitHostPort(nc.RemoteAddr().String())
 	return sqlerr.New(sqlerr.ErrAccessDenied, "Access denied for user '%s'@'%s' (using password: YES)", user, host)
 }
 
@@ -188,7 +188,7 @@ func (ss *session) accessDenied(user string) error {
 func (ss *session) authenticate(hr handshakeResponse, salt []byte) error {
 	acct := ss.srv.users[hr.user]
 	if acct == nil {
-		return ss.accessDenied(hr.user)
+		return accessDenied(ss.nc, hr.user)
 	}
 	ss.user = acct
 	switch hr.plugin {
@@ -196,11 +196,11 @@ func (ss *session) authenticate(hr handshakeResponse, salt []byte) error {
 		if acct.checkNative(salt, hr.auth) {
 			return nil
 		}
-		return ss.accessDenied(hr.user)
+		return accessDenied(ss.nc, hr.user)
 	case mysql.AUTH_CACHING_SHA2_PASSWORD:
 		if acct.password != nil {
 			if !acct.checkSha2(salt, hr.auth) {
-				return ss.accessDenied(hr.user)
+				return accessDenied(ss.nc, hr.user)
 			}
 			return ss.writeFlush([]byte{0x01, 0x03}) // fast authentication succeeded
 		}
@@ -217,7 +217,7 @@ func (ss *session) authenticate(hr handshakeResponse, salt []byte) error {
 		return err
 	}
 	if !acct.checkNative(salt, reply) {
-		return ss.accessDenied(hr.user)
+		return accessDenied(ss.nc, hr.user)
 	}
 	return nil
 }
@@ -245,13 +245,13 @@ func (ss *session) fullAuth(acct *account, salt []byte) error {
 			return err
 		}
 		if pw, err = decryptPassword(ss.srv.rsaKey, salt, enc); err != nil {
-			return ss.accessDenied(acct.name)
+			return accessDenied(ss.nc, acct.name)
 		}
 	default:
-		return ss.accessDenied(acct.name)
+		return accessDenied(ss.nc, acct.name)
 	}
 	if !acct.checkClear(pw) {
-		return ss.accessDenied(acct.name)
+		return accessDenied(ss.nc, acct.name)
 	}
 	return nil
 }
@@ -277,14 +277,14 @@ func (ss *session) startSession(ctx context.Context, hr handshakeResponse) error
 	}
 	if hr.db != "" {
 		if !ss.user.mayUse(hr.db) {
-			return ss.dbDenied(hr.db)
+			return ss.user.dbDenied(hr.db)
 		}
 		ss.state = ss.state.WithSchema(hr.db)
 		if err := ss.checkSchema(ctx); err != nil {
 			return err
 		}
 	}
-	ss.refreshMode()
+	ss.mode = modeOf(ss.state)
 	return nil
 }
 
@@ -302,7 +302,7 @@ func (ss *session) changeUser(ctx context.Context, p []byte) error {
 	ss.cur.releaseAll()
 	ss.cur = newCursor(ss)
 	ss.cmd.cu = ss.cur
-	ss.stmts, ss.lastInsertID = nil, 0
+	ss.stmts, ss.lastInsertID = stmtTable{}, 0
 	if err := ss.authenticate(hr, ss.salt); err != nil {
 		_ = ss.writeErr(err)
 		return err
@@ -363,8 +363,9 @@ func (ss *session) checkSchema(ctx context.Context) error {
 	return err
 }
 
-func (ss *session) dbDenied(db string) error {
-	return sqlerr.New(sqlerr.ErrDBAccessDenied, "Access denied for user '%s'@'%%' to database '%s'", ss.user.name, db)
+// dbDenied is the error for a schema the account may not use.
+func (a *account) dbDenied(db string) error {
+	return sqlerr.New(sqlerr.ErrDBAccessDenied, "Access denied for user '%s'@'%%' to database '%s'", a.name, db)
 }
 
 // charsetVars are the session variables that SET NAMES col sets.

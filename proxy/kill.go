@@ -15,7 +15,7 @@ import (
 // that name no Courier session (they go to the backend, for accounts that
 // may administer it); self reports a session that killed its own
 // connection.
-func (ss *session) killTarget(q []byte) (handled, self bool, err error) {
+func (s *Server) killTarget(by *session, q []byte) (handled, self bool, err error) {
 	f := strings.Fields(strings.TrimRight(strings.TrimSpace(string(q)), ";"))
 	if len(f) < 2 || len(f) > 4 {
 		return false, false, nil
@@ -34,11 +34,11 @@ func (ss *session) killTarget(q []byte) (handled, self bool, err error) {
 	if perr != nil {
 		return false, false, nil
 	}
-	target := ss.srv.session(uint32(id))
+	target := s.session(uint32(id))
 	switch {
 	case target == nil:
 		return true, false, sqlerr.New(1094, "Unknown thread id: %d", id)
-	case target.user != ss.user && !ss.user.admin:
+	case target.user != by.user && !by.user.admin:
 		return true, false, sqlerr.New(1095, "You are not owner of thread %d", id)
 	}
 	if onlyQuery {
@@ -48,14 +48,16 @@ func (ss *session) killTarget(q []byte) (handled, self bool, err error) {
 	target.killed.Store(true)
 	target.cmd.cancel(errKilled)
 	target.nc.Close()
-	return true, target == ss, nil
+	return true, target == by, nil
 }
 
 // killStatement runs a KILL statement; handled is false when it names no
 // Courier session.
 func (ss *session) killStatement(q []byte) (bool, error) {
-	handled, self, err := ss.killTarget(q)
+	handled, self, err := ss.srv.killTarget(ss, q)
 	switch {
+	case !handled && !ss.user.admin: // a backend's thread: not the account's to see
+		return true, sqlerr.New(1094, "Unknown thread id: %s", strings.TrimSpace(strings.TrimPrefix(strings.ToUpper(string(q)), "KILL")))
 	case !handled:
 		return false, nil
 	case err != nil:
@@ -64,18 +66,4 @@ func (ss *session) killStatement(q []byte) (bool, error) {
 		return true, errQuit
 	}
 	return true, ss.w.OK(engine.Result{})
-}
-
-// kill runs COM_PROCESS_KILL.
-func (ss *session) kill(q []byte) (bool, error) {
-	handled, self, err := ss.killTarget(q)
-	switch {
-	case !handled:
-		return true, ss.writeErr(sqlerr.New(1094, "Unknown thread id: %s", strings.TrimPrefix(string(q), "KILL ")))
-	case err != nil:
-		return true, ss.writeErr(err)
-	case self:
-		return true, errQuit
-	}
-	return true, ss.writeOK(0, 0, 0)
 }

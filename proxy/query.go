@@ -7,6 +7,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/courier-proxy/courier/parser"
+	"github.com/courier-proxy/courier/proxy/wire"
 	"github.com/courier-proxy/courier/router/engine"
 	"github.com/courier-proxy/courier/sqlerr"
 )
@@ -24,21 +25,21 @@ func (ss *session) query(p []byte) error {
 	info := parser.ClassifyMode(q, ss.mode)
 	if info.Flags&parser.FlagMulti == 0 {
 		_, err := ss.run(&statement{text: q, packet: p, info: info})
-		return ss.flush(err)
+		return flush(ss.c, err)
 	}
 	if ss.state.NoMultiStatements { // the server answers with its syntax error
 		_, err := ss.runWhole(q, p, info, false)
-		return ss.flush(err)
+		return flush(ss.c, err)
 	}
 	pieces, ok := parser.Split(ss.pieces[:0], q, ss.mode)
 	ss.pieces = pieces[:0]
 	if !ok {
 		if ss.srv.schema.Sharded() {
-			return ss.flush(ss.writeErr(sqlerr.NotSupported("a multi-statement batch whose statements Courier cannot tell apart with certainty",
+			return flush(ss.c, ss.writeErr(sqlerr.NotSupported("a multi-statement batch whose statements Courier cannot tell apart with certainty",
 				"send its statements one at a time")))
 		}
 		_, err := ss.runWhole(q, p, info, true)
-		return ss.flush(err)
+		return flush(ss.c, err)
 	}
 	for i, piece := range pieces {
 		st := statement{text: piece.Text, info: piece.Info, batch: true, more: i < len(pieces)-1}
@@ -50,7 +51,7 @@ func (ss *session) query(p []byte) error {
 			break
 		}
 	}
-	return ss.flush(nil)
+	return flush(ss.c, nil)
 }
 
 // runWhole sends a query as it came to the default cluster's primary,
@@ -72,12 +73,13 @@ func (ss *session) runWhole(q, p []byte, info parser.Info, sticky bool) (bool, e
 	return err == nil, err
 }
 
-// flush sends what the command wrote, unless the connection is done for.
-func (ss *session) flush(err error) error {
+// flush sends what a command wrote to c, unless the connection is done
+// for (err).
+func flush(c *wire.Conn, err error) error {
 	if err != nil {
 		return err
 	}
-	return ss.c.Flush()
+	return c.Flush()
 }
 
 // targetOf is the target running the client's statement on cluster cl.

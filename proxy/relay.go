@@ -49,7 +49,7 @@ func (cu *cursor) execute(ctx context.Context, bc *backend.Conn, p []byte, retry
 		}
 		return cu.backendFailed(bc, err)
 	}
-	res, err := cu.relay(bc, retryable, w)
+	res, err := w.relay(bc, retryable)
 	if res.backendErr {
 		pool.Errors.Add(1)
 	}
@@ -60,10 +60,11 @@ func (cu *cursor) execute(ctx context.Context, bc *backend.Conn, p []byte, retry
 // when the server says more follow) from bc to the client, packet by
 // packet and unchanged (but for sequence numbers and the more-results
 // flag, in a batch).
-func (cu *cursor) relay(bc *backend.Conn, retryable bool, w *clientWriter) (result, error) {
+func (w *clientWriter) relay(bc *backend.Conn, retryable bool) (result, error) {
+	cu := w.ss.cur
 	var res result
 	for first := true; ; first = false {
-		prefix, n, err := cu.forward(bc, w, true)
+		prefix, n, err := w.forward(bc, true)
 		if err != nil {
 			if first && retryable && !isWriteErr(err) {
 				bc.MarkBroken()
@@ -93,7 +94,7 @@ func (cu *cursor) relay(bc *backend.Conn, retryable bool, w *clientWriter) (resu
 			// LOAD DATA LOCAL: the request went to the client (which
 			// asked for local files, or the session refused the
 			// statement); its file follows, then the server's reply.
-			if err := cu.relayLocalFile(bc); err != nil {
+			if err := w.relayLocalFile(bc); err != nil {
 				return cu.backendFailed(bc, err)
 			}
 			more = true
@@ -102,7 +103,7 @@ func (cu *cursor) relay(bc *backend.Conn, retryable bool, w *clientWriter) (resu
 			if err != nil {
 				return cu.backendFailed(bc, err)
 			}
-			if more, err = cu.relayResultSet(bc, int(cols), &res, w); err != nil {
+			if more, err = w.relayResultSet(bc, int(cols), &res); err != nil {
 				return res, err
 			}
 		}
@@ -118,8 +119,8 @@ func (cu *cursor) relay(bc *backend.Conn, retryable bool, w *clientWriter) (resu
 
 // relayLocalFile copies the file a client sends for LOAD DATA LOCAL to the
 // backend, packet by packet, up to the empty packet that ends it.
-func (cu *cursor) relayLocalFile(bc *backend.Conn) error {
-	c := cu.ss.c
+func (w *clientWriter) relayLocalFile(bc *backend.Conn) error {
+	c := w.ss.c
 	if err := c.Flush(); err != nil {
 		return &wire.WriteError{Err: err}
 	}
@@ -139,22 +140,24 @@ func (cu *cursor) relayLocalFile(bc *backend.Conn) error {
 
 // relayResultSet streams column definitions and rows after the column
 // count, up to and including the closing EOF (or ERR).
-func (cu *cursor) relayResultSet(bc *backend.Conn, columns int, res *result, w *clientWriter) (more bool, err error) {
+func (w *clientWriter) relayResultSet(bc *backend.Conn, columns int, res *result) (more bool, err error) {
+	cu := w.ss.cur
 	for range columns + 1 { // definitions and their EOF
-		if _, _, err := cu.forward(bc, w, false); err != nil {
+		if _, _, err := w.forward(bc, false); err != nil {
 			_, err = cu.backendFailed(bc, err)
 			res.failed = true
 			return false, err
 		}
 	}
-	return cu.relayRows(bc, res, w)
+	return w.relayRows(bc, res)
 }
 
 // relayRows streams row packets up to the EOF or ERR that ends them.
-func (cu *cursor) relayRows(bc *backend.Conn, res *result, w *clientWriter) (more bool, err error) {
+func (w *clientWriter) relayRows(bc *backend.Conn, res *result) (more bool, err error) {
+	cu := w.ss.cur
 	continuation := false
 	for {
-		prefix, n, err := cu.forward(bc, w, !continuation)
+		prefix, n, err := w.forward(bc, !continuation)
 		if err != nil {
 			_, err = cu.backendFailed(bc, err)
 			res.failed = true
@@ -183,8 +186,8 @@ func (cu *cursor) relayRows(bc *backend.Conn, res *result, w *clientWriter) (mor
 // it renumbers it into the client's reply and, when the packet may end
 // the statement's answer (terminal) and more statements follow, sets the
 // more-results flag in its status.
-func (cu *cursor) forward(bc *backend.Conn, w *clientWriter, terminal bool) ([]byte, int, error) {
-	src, dst := bc.Wire(), cu.ss.c
+func (w *clientWriter) forward(bc *backend.Conn, terminal bool) ([]byte, int, error) {
+	src, dst := bc.Wire(), w.ss.c
 	if !w.batch {
 		prefix, n, err := src.ForwardPacket(dst, prefixLen)
 		if err == nil && n == 0 {
@@ -198,7 +201,7 @@ func (cu *cursor) forward(bc *backend.Conn, w *clientWriter, terminal bool) ([]b
 			return nil, 0, err
 		}
 		if isStatusPacket(head.Payload, head.Length) {
-			return cu.forwardPatched(bc)
+			return w.forwardPatched(bc)
 		}
 	}
 	prefix, n, err := src.ForwardPacketRenumbered(dst, prefixLen)
@@ -217,12 +220,12 @@ func isStatusPacket(p []byte, n int) bool {
 // forwardPatched copies an OK or EOF packet with the more-results flag
 // set, so the client reads on past it to the next statement's answer. The
 // prefix it returns is the packet as the backend sent it.
-func (cu *cursor) forwardPatched(bc *backend.Conn) ([]byte, int, error) {
+func (w *clientWriter) forwardPatched(bc *backend.Conn) ([]byte, int, error) {
 	p, err := bc.Wire().ReadPacket(1 << 20)
 	if err != nil {
 		return nil, 0, err
 	}
-	cu.prefix = append(cu.prefix[:0], p[:min(len(p), prefixLen)]...)
+	w.prefix = append(w.prefix[:0], p[:min(len(p), prefixLen)]...)
 	var at int
 	if p[0] == wire.OKHeader {
 		at = 1
@@ -239,10 +242,10 @@ func (cu *cursor) forwardPatched(bc *backend.Conn) ([]byte, int, error) {
 	if at+2 <= len(p) {
 		p[at] |= byte(wire.StatusMoreResults)
 	}
-	if err := cu.ss.c.WritePacket(p); err != nil {
+	if err := w.ss.c.WritePacket(p); err != nil {
 		return nil, 0, &wire.WriteError{Err: err}
 	}
-	return cu.prefix, len(p), nil
+	return w.prefix, len(p), nil
 }
 
 func isWriteErr(err error) bool {
@@ -278,15 +281,15 @@ func (cu *cursor) backendFailed(bc *backend.Conn, err error) (result, error) {
 		e = sqlerr.Wrap(err, sqlerr.ErrBackendUnavailable,
 			"Lost connection to backend %s during query; the statement may or may not have run", bc.Addr())
 	}
-	if cu.holds(bc) {
+	if holds(cu.conns, bc) {
 		return res, &lostError{e}
 	}
 	return res, e
 }
 
 // holds reports whether bc is a connection the session keeps.
-func (cu *cursor) holds(bc *backend.Conn) bool {
-	for _, h := range cu.conns {
+func holds(conns []held, bc *backend.Conn) bool {
+	for _, h := range conns {
 		if h.bc == bc {
 			return true
 		}

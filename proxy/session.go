@@ -53,12 +53,11 @@ type session struct {
 	// killed is set by KILL CONNECTION from another session.
 	killed atomic.Bool
 
-	stmts    map[uint32]*clientStmt
-	nextStmt uint32
-	shape    parser.Shape
-	bind     engine.Bind
-	pieces   []parser.Statement
-	scratch  []byte
+	stmts   stmtTable
+	shape   parser.Shape
+	bind    engine.Bind
+	pieces  []parser.Statement
+	scratch []byte
 }
 
 // serveConn runs one client from greeting to goodbye.
@@ -204,8 +203,9 @@ func (ss *session) dispatch(ctx context.Context, p []byte) error {
 			return ss.malformed()
 		}
 		id := uint64(p[1]) | uint64(p[2])<<8 | uint64(p[3])<<16 | uint64(p[4])<<24
-		_, err := ss.kill([]byte("KILL " + strconv.FormatUint(id, 10)))
-		return err
+		q := []byte("KILL " + strconv.FormatUint(id, 10))
+		_, err := ss.run(&statement{text: q, info: parser.Info{Kind: parser.KindKill}})
+		return flush(ss.c, err)
 	}
 	return ss.writeErr(sqlerr.New(sqlerr.ErrUnknownCommand, "Unknown command %d: Courier does not support it", p[0]))
 }
@@ -276,7 +276,7 @@ func (ss *session) passthrough(p []byte, list bool) error {
 		return ss.answerErr(err)
 	}
 	for {
-		prefix, n, err := cu.forward(bc, &ss.w, false)
+		prefix, n, err := ss.w.forward(bc, false)
 		if err != nil {
 			_, err := cu.backendFailed(bc, err)
 			return ss.answerErr(err)
@@ -301,10 +301,4 @@ func (ss *session) answerErr(err error) error {
 		return errSessionLost
 	}
 	return ss.writeErr(err)
-}
-
-// autocommitOff reports whether the session set autocommit=0.
-func (ss *session) autocommitOff() bool {
-	v, ok := ss.state.Var("autocommit")
-	return ok && (v == "0" || v == "'OFF'")
 }

@@ -29,10 +29,15 @@ func (ss *session) set(ctx context.Context, st *statement) error {
 	}
 	eff, err := ss.srv.parser.ParseSet(string(parser.ForParse(nil, st.text, ss.mode)))
 	if err == nil && len(eff.Courier) > 0 {
-		return ss.setCourierVars(eff)
+		cons, err := courierVars(eff, ss.consistency)
+		if err != nil {
+			return err
+		}
+		ss.consistency = cons
+		return ss.w.OK(engine.Result{})
 	}
 	if err == nil && eff.Global {
-		if err := ss.mayAdminister("SET GLOBAL"); err != nil {
+		if err := ss.user.mayAdminister("SET GLOBAL"); err != nil {
 			return err
 		}
 	}
@@ -50,37 +55,38 @@ func (ss *session) set(ctx context.Context, st *statement) error {
 		return err
 	}
 	if !sticky && len(eff.Vars) > 0 && len(cu.used) > 0 {
-		if !ss.trackSet(ctx, cu.used[len(cu.used)-1].bc, eff.Vars) {
+		st, ok := trackSet(ctx, cu.used[len(cu.used)-1].bc, ss.state, eff.Vars)
+		if !ok {
 			cu.cur.sticky = true // cannot replay it: keep this connection
 		}
+		ss.state = st
 	}
-	ss.refreshMode()
-	if !ss.autocommitOff() && !cu.tx.open && cu.tx.branches > 0 { // autocommit=1 commits
+	ss.mode = modeOf(ss.state)
+	if !autocommitOff(ss.state) && !cu.tx.open && cu.tx.branches > 0 { // autocommit=1 commits
 		_, err := cu.endTxn(ctx, true, "COMMIT")
 		return err
 	}
 	return nil
 }
 
-// setCourierVars runs a SET of Courier's own session variables.
-func (ss *session) setCourierVars(eff parser.SetEffect) error {
+// courierVars reads a SET of Courier's own session variables: the read
+// consistency it sets (cons when it sets none).
+func courierVars(eff parser.SetEffect, cons router.Consistency) (router.Consistency, error) {
 	if len(eff.Vars) > 0 || eff.Global || eff.Sticky {
-		return sqlerr.NotSupported("mixing courier_* variables with server variables in one SET",
+		return cons, sqlerr.NotSupported("mixing courier_* variables with server variables in one SET",
 			"set courier_* variables in a SET statement of their own")
 	}
-	cons := ss.consistency
 	for _, a := range eff.Courier {
 		if a.Name != "courier_consistency" {
-			return sqlerr.New(sqlerr.ErrUnknownSystemVar, "Unknown system variable '%s'", a.Name)
+			return cons, sqlerr.New(sqlerr.ErrUnknownSystemVar, "Unknown system variable '%s'", a.Name)
 		}
 		c, ok := router.ParseConsistency(strings.ToLower(a.Value))
 		if !a.Valid || !ok || a.Value == "" {
-			return sqlerr.New(sqlerr.ErrWrongValueForVar, "Variable 'courier_consistency' can't be set to the value of '%s'; use eventual, causal or primary", a.Value)
+			return cons, sqlerr.New(sqlerr.ErrWrongValueForVar, "Variable 'courier_consistency' can't be set to the value of '%s'; use eventual, causal or primary", a.Value)
 		}
 		cons = c
 	}
-	ss.consistency = cons
-	return ss.w.OK(engine.Result{})
+	return cons, nil
 }
 
 // varAliases are the other names of variables that MySQL and MariaDB
@@ -90,11 +96,12 @@ var varAliases = map[string]string{
 	"transaction_read_only": "tx_read_only", "tx_read_only": "transaction_read_only",
 }
 
-// trackSet reads back the session variables a SET changed, so they can
-// be replayed on other connections exactly as the server evaluated them.
-func (ss *session) trackSet(ctx context.Context, bc *backend.Conn, names []string) bool {
-	if ss.readBack(ctx, bc, names) {
-		return true
+// trackSet reads back the session variables a SET changed on bc, so they
+// can be replayed on other connections exactly as the server evaluated
+// them: it returns st with their values, and false when that failed.
+func trackSet(ctx context.Context, bc *backend.Conn, st *backend.State, names []string) (*backend.State, bool) {
+	if next, ok := readBack(ctx, bc, st, names); ok {
+		return next, true
 	}
 	aliased := make([]string, len(names))
 	changed := false
@@ -104,12 +111,15 @@ func (ss *session) trackSet(ctx context.Context, bc *backend.Conn, names []strin
 			aliased[i], changed = a, true
 		}
 	}
-	return changed && ss.readBack(ctx, bc, aliased)
+	if !changed {
+		return st, false
+	}
+	return readBack(ctx, bc, st, aliased)
 }
 
-// readBack reads the current values of names and records them as the
-// session's; it reports whether that worked.
-func (ss *session) readBack(ctx context.Context, bc *backend.Conn, names []string) bool {
+// readBack reads the current values of names on bc and returns st with
+// them; it reports whether that worked.
+func readBack(ctx context.Context, bc *backend.Conn, st *backend.State, names []string) (*backend.State, bool) {
 	var b strings.Builder
 	b.WriteString("SELECT ")
 	for i, n := range names {
@@ -121,37 +131,37 @@ func (ss *session) readBack(ctx context.Context, bc *backend.Conn, names []strin
 	}
 	rows, err := bc.Query(ctx, b.String())
 	if err != nil || len(rows) != 1 || len(rows[0]) != len(names) {
-		return false
+		return st, false
 	}
 	vars := make([]backend.Var, len(names))
 	for i, n := range names {
 		vars[i] = backend.Var{Name: n, Value: rows[0][i].SQL()}
 	}
-	ss.state = ss.state.WithVars(vars...)
-	bc.SetApplied(ss.state)
-	return true
+	st = st.WithVars(vars...)
+	bc.SetApplied(st)
+	return st, true
 }
 
-// refreshMode reads the session's Mode from its sql_mode and character
-// set, after a SET may have changed them.
-func (ss *session) refreshMode() {
-	mode, _ := ss.state.Var("sql_mode")
-	cs, _ := ss.state.Var("character_set_client")
-	ss.mode = parser.ModeOf(mode, cs)
+// modeOf reads how a session's server reads SQL from its sql_mode and
+// character set.
+func modeOf(st *backend.State) parser.Mode {
+	mode, _ := st.Var("sql_mode")
+	cs, _ := st.Var("character_set_client")
+	return parser.ModeOf(mode, cs)
 }
 
-// charset is the session's client character set name.
-func (ss *session) charset() string {
-	cs, ok := ss.state.Var("character_set_client")
+// charsetOf is a session's client character set name.
+func charsetOf(st *backend.State) string {
+	cs, ok := st.Var("character_set_client")
 	if !ok {
 		return "utf8mb4"
 	}
 	return strings.Trim(cs, "'")
 }
 
-// groupConcatMaxLen is the session's group_concat_max_len.
-func (ss *session) groupConcatMaxLen() int {
-	if v, ok := ss.state.Var("group_concat_max_len"); ok {
+// groupConcatMaxLen is a session's group_concat_max_len.
+func groupConcatMaxLen(st *backend.State) int {
+	if v, ok := st.Var("group_concat_max_len"); ok {
 		if n, err := strconv.Atoi(strings.Trim(v, "'")); err == nil {
 			return n
 		}
@@ -159,21 +169,28 @@ func (ss *session) groupConcatMaxLen() int {
 	return 1 << 20 // MariaDB 10.11's default
 }
 
+// autocommitOff reports whether a session set autocommit=0.
+func autocommitOff(st *backend.State) bool {
+	v, ok := st.Var("autocommit")
+	return ok && (v == "0" || v == "'OFF'")
+}
+
 // internalState is the state Courier's own statements run in on a
-// connection: the session's database and character set, nothing else
-// (not its sql_mode: Courier writes them in the default one).
-func (ss *session) internalState() *backend.State {
-	if st := ss.internal; st != nil && st.Schema == ss.state.Schema {
-		return st
+// connection for a session in state st: its database and character set,
+// nothing else (not its sql_mode: Courier writes them in the default
+// one). *cache keeps the last one made.
+func internalState(st *backend.State, cache **backend.State) *backend.State {
+	if in := *cache; in != nil && in.Schema == st.Schema {
+		return in
 	}
-	st := &backend.State{Schema: ss.state.Schema}
+	in := &backend.State{Schema: st.Schema}
 	for _, name := range []string{"character_set_client", "character_set_connection", "collation_connection"} {
-		if v, ok := ss.state.Var(name); ok {
-			st = st.WithVars(backend.Var{Name: name, Value: v})
+		if v, ok := st.Var(name); ok {
+			in = in.WithVars(backend.Var{Name: name, Value: v})
 		}
 	}
-	ss.internal = st
-	return st
+	*cache = in
+	return in
 }
 
 // use runs USE db: the server checks the database exists; the session's
@@ -185,7 +202,7 @@ func (ss *session) use(ctx context.Context, st *statement) error {
 	}
 	db, perr := ss.srv.parser.ParseUse(string(parser.ForParse(nil, text, ss.mode)))
 	if perr == nil && !ss.user.mayUse(db) {
-		return ss.dbDenied(db)
+		return ss.user.dbDenied(db)
 	}
 	cu := ss.cur
 	cu.begin(currentOf(st, perr != nil))
@@ -202,7 +219,7 @@ func (ss *session) use(ctx context.Context, st *statement) error {
 // initDB runs COM_INIT_DB.
 func (ss *session) initDB(ctx context.Context, db string) error {
 	if !ss.user.mayUse(db) {
-		return ss.writeErr(ss.dbDenied(db))
+		return ss.writeErr(ss.user.dbDenied(db))
 	}
 	old := ss.state
 	ss.state = ss.state.WithSchema(db)
@@ -227,19 +244,19 @@ func (ss *session) setOption(p []byte) error {
 // but keeps its user, schema and handshake charset.
 func (ss *session) resetConnection() error {
 	ss.cur.releaseAll()
-	ss.state = ss.initial().WithSchema(ss.state.Schema)
-	ss.refreshMode()
+	ss.state = initialState(ss.state, ss.charsetVars).WithSchema(ss.state.Schema)
+	ss.mode = modeOf(ss.state)
 	ss.lastInsertID = 0
-	ss.stmts = nil
+	ss.stmts = stmtTable{}
 	return ss.writeOK(0, 0, 0)
 }
 
-// initial is the state a session had right after the handshake, minus
-// the schema.
-func (ss *session) initial() *backend.State {
-	st := &backend.State{NoMultiStatements: ss.state.NoMultiStatements}
-	if len(ss.charsetVars) > 0 {
-		st = st.WithVars(ss.charsetVars...)
+// initialState is the state a session had right after the handshake
+// (its handshake character set), minus the schema.
+func initialState(st *backend.State, charsetVars []backend.Var) *backend.State {
+	in := &backend.State{NoMultiStatements: st.NoMultiStatements}
+	if len(charsetVars) > 0 {
+		in = in.WithVars(charsetVars...)
 	}
-	return st
+	return in
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/courier-proxy/courier/parser"
 	"github.com/courier-proxy/courier/router"
+	"github.com/courier-proxy/courier/router/engine"
 	"github.com/courier-proxy/courier/sqlerr"
 )
 
@@ -49,7 +50,7 @@ func (ss *session) run(st *statement) (bool, error) {
 	}
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.Is(err, errKilled) {
-			err = ss.interrupted(err)
+			err = interrupted(err, ss.srv.metrics)
 		}
 		if se, coded := sqlerr.From(err); coded && se.Num == errDeadlock {
 			cu.rollbackAll(ctx)
@@ -71,9 +72,9 @@ func (ss *session) run(st *statement) (bool, error) {
 
 // interrupted is the error for a statement stopped by its deadline or by
 // KILL QUERY.
-func (ss *session) interrupted(err error) error {
+func interrupted(err error, m *Metrics) error {
 	if errors.Is(err, context.DeadlineExceeded) {
-		ss.srv.metrics.timeouts.Inc()
+		m.timeouts.Inc()
 		return sqlerr.New(sqlerr.ErrQueryInterrupted, "Query execution was interrupted: the statement ran longer than its time limit (limits.query_timeout, limits.ddl_timeout for DDL)")
 	}
 	return sqlerr.New(sqlerr.ErrQueryInterrupted, "Query execution was interrupted")
@@ -96,10 +97,11 @@ func (ss *session) dispatchStatement(ctx context.Context, st *statement) error {
 	cu := ss.cur
 	switch st.info.Kind {
 	case parser.KindEmpty:
-		if !st.batch { // the server says what an empty (or comment-only) query is
+		if !st.batch || !st.more { // the server says what an empty or comment-only query is
 			return ss.direct(ctx, st, 0)
 		}
-		return sqlerr.New(1065, "Query was empty")
+		// An empty statement inside a batch is a syntax error there.
+		return sqlerr.New(sqlerr.ErrParse, "You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use near ';' at line 1")
 	case parser.KindBegin, parser.KindCommit, parser.KindRollback, parser.KindSavepoint, parser.KindSetTransaction:
 		return ss.transaction(ctx, st)
 	case parser.KindSet:
@@ -137,10 +139,13 @@ func (ss *session) planned(ctx context.Context, st *statement) error {
 		return sqlerr.New(4166, "The used command is not allowed because the client has disabled the local infile capability")
 	}
 	p, args := ss.plan(st)
+	if st.stmt == nil && len(args) > 0 && ss.shape.Params > 0 {
+		return ss.direct(ctx, st, 0) // a ? in a text statement: the server's syntax error
+	}
 	if p.Err != nil {
 		return ss.planError(st, p.Err)
 	}
-	if err := ss.authorize(p, st.info); err != nil {
+	if err := ss.user.authorize(p, st.info, ss.state.Schema, ss.srv.internalTable); err != nil {
 		return err
 	}
 	cu := ss.cur
@@ -152,7 +157,7 @@ func (ss *session) planned(ctx context.Context, st *statement) error {
 	if p.DDL {
 		ss.cmd.extend(ss.srv.ddlTimeout())
 	}
-	if err := ss.bindValues(st, p, args); err != nil {
+	if err := bindValues(&ss.bind, st, p, args); err != nil {
 		return err
 	}
 	cu.begin(currentOf(st, sticky(st.info)))
@@ -175,16 +180,14 @@ func (ss *session) planError(st *statement, err error) error {
 		return err
 	}
 	if !ss.srv.schema.Sharded() || !routedKind(st.info.Kind) {
-		if err := ss.authorizeUnparsed(st.text); err != nil {
+		if err := ss.user.authorizeUnparsed(st.text, ss.mode); err != nil {
 			return err
 		}
-		return ss.direct(ss.cmdCtx(), st, 0)
+		return ss.direct(&ss.cmd, st, 0)
 	}
 	return sqlerr.NotSupported("a statement the sharding planner cannot parse ("+short(pe.Err.Error())+")",
 		"use MySQL syntax for statements on sharded tables")
 }
-
-func (ss *session) cmdCtx() context.Context { return &ss.cmd }
 
 // routedKind reports whether statements of kind k can touch sharded
 // tables, so that one the planner cannot read must be refused.
@@ -203,7 +206,7 @@ func (ss *session) plan(st *statement) (*router.Plan, []parser.Arg) {
 	plans := ss.srv.plans
 	o := router.Options{Mode: ss.mode}
 	if ss.mode.Has(parser.MultibyteEscapes) {
-		o.Charset = ss.charset()
+		o.Charset = charsetOf(ss.state)
 	}
 	if cs := st.stmt; cs != nil {
 		if cs.shape != nil {
@@ -229,8 +232,7 @@ func normalizable(k parser.Kind) bool {
 
 // bindValues puts the statement's values in the session's bind slots:
 // the shape's literals, and for a prepared execution its parameters.
-func (ss *session) bindValues(st *statement, p *router.Plan, args []parser.Arg) error {
-	bv := &ss.bind
+func bindValues(bv *engine.Bind, st *statement, p *router.Plan, args []parser.Arg) error {
 	bv.Reset(len(args))
 	var params []paramValue
 	if st.stmt != nil {

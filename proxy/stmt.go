@@ -51,13 +51,45 @@ type clientStmt struct {
 
 func stmtKey(schema, sql string) string { return schema + "\x00" + sql }
 
-// newClientStmt prepares Courier's side of a statement: its kind, and
-// its shape for the plan cache.
-func (ss *session) newClientStmt(sql []byte) *clientStmt {
-	cs := &clientStmt{id: ss.nextStmtID(), sql: string(sql), schema: ss.state.Schema, info: parser.ClassifyMode(sql, ss.mode)}
+// stmtTable is a session's prepared statements, by Courier's ids.
+type stmtTable struct {
+	m    map[uint32]*clientStmt
+	next uint32
+}
+
+// newStmt makes Courier's side of a statement prepared in session ss:
+// its id, its kind, and its shape for the plan cache.
+func (t *stmtTable) newStmt(ss *session, sql []byte) *clientStmt {
+	for {
+		t.next++
+		if _, used := t.m[t.next]; !used && t.next != 0 {
+			break
+		}
+	}
+	cs := &clientStmt{id: t.next, sql: string(sql), schema: ss.state.Schema, info: parser.ClassifyMode(sql, ss.mode)}
 	cs.key = stmtKey(cs.schema, cs.sql)
 	cs.normalize(ss)
 	return cs
+}
+
+// add keeps a prepared statement.
+func (t *stmtTable) add(cs *clientStmt) {
+	if t.m == nil {
+		t.m = make(map[uint32]*clientStmt)
+	}
+	t.m[cs.id] = cs
+}
+
+// lookup finds the statement a COM_STMT_* packet names.
+func (t *stmtTable) lookup(p []byte, cmd string) (*clientStmt, error) {
+	if len(p) < 5 {
+		return nil, errMalformed
+	}
+	id := binary.LittleEndian.Uint32(p[1:])
+	if cs := t.m[id]; cs != nil {
+		return cs, nil
+	}
+	return nil, sqlerr.New(sqlerr.ErrUnknownStmtHandler, "Unknown prepared statement handler (%d) given to %s", id, cmd)
 }
 
 // normalize takes the statement's shape under the session's mode.
@@ -82,11 +114,11 @@ func (cs *clientStmt) normalize(ss *session) {
 // reply with Courier's statement id in it.
 func (ss *session) stmtPrepare(p []byte) error {
 	limit := ss.srv.cfg.Limits.MaxPreparedStatements
-	if len(ss.stmts) >= limit {
+	if len(ss.stmts.m) >= limit {
 		return ss.writeErr(sqlerr.New(sqlerr.ErrTooManyStatements,
 			"Can't create more than max_prepared_stmt_count statements (current value: %d); close statements you no longer use", limit))
 	}
-	cs := ss.newClientStmt(p[1:])
+	cs := ss.stmts.newStmt(ss, p[1:])
 	plan, _ := ss.plan(&statement{stmt: cs, info: cs.info})
 	var pe *router.ParseError
 	if plan.Err != nil && !errors.As(plan.Err, &pe) {
@@ -120,17 +152,14 @@ func (ss *session) stmtPrepare(p []byte) error {
 	}
 	cs.params, cs.columns = bst.Params, bst.Columns
 	bc.AddStmt(cs.key, bst, maxStmtsPerBackendConn)
-	if ss.stmts == nil {
-		ss.stmts = make(map[uint32]*clientStmt)
-	}
-	ss.stmts[cs.id] = cs
+	ss.stmts.add(cs)
 	binary.LittleEndian.PutUint32(first[1:], cs.id)
 	if err := ss.c.WritePacket(first); err != nil {
 		return err
 	}
 	for _, n := range []uint16{bst.Params, bst.Columns} {
 		for range int(n) + min(int(n), 1) { // the definitions and their EOF
-			if _, _, err := cu.forward(bc, &ss.w, false); err != nil {
+			if _, _, err := ss.w.forward(bc, false); err != nil {
 				_, err := cu.backendFailed(bc, err)
 				return ss.answerErr(err)
 			}
@@ -150,27 +179,6 @@ func (cu *cursor) prepareConn(ctx context.Context, cl int) (*backend.Conn, error
 	return bc, err
 }
 
-func (ss *session) nextStmtID() uint32 {
-	for {
-		ss.nextStmt++
-		if _, used := ss.stmts[ss.nextStmt]; !used && ss.nextStmt != 0 {
-			return ss.nextStmt
-		}
-	}
-}
-
-// lookupStmt finds the statement a COM_STMT_* packet names.
-func (ss *session) lookupStmt(p []byte, cmd string) (*clientStmt, error) {
-	if len(p) < 5 {
-		return nil, errMalformed
-	}
-	id := binary.LittleEndian.Uint32(p[1:])
-	if cs := ss.stmts[id]; cs != nil {
-		return cs, nil
-	}
-	return nil, sqlerr.New(sqlerr.ErrUnknownStmtHandler, "Unknown prepared statement handler (%d) given to %s", id, cmd)
-}
-
 // stmtErr answers a failed statement look-up.
 func (ss *session) stmtErr(err error) error {
 	if errors.Is(err, errMalformed) {
@@ -181,7 +189,8 @@ func (ss *session) stmtErr(err error) error {
 
 // backendStmt returns the statement prepared on bc for cs, preparing it
 // there first if needed (under the schema it was prepared in).
-func (ss *session) backendStmt(ctx context.Context, bc *backend.Conn, cs *clientStmt) (*backend.Stmt, error) {
+func (cu *cursor) backendStmt(ctx context.Context, bc *backend.Conn, cs *clientStmt) (*backend.Stmt, error) {
+	ss := cu.ss
 	if st := bc.Stmt(cs.key); st != nil {
 		return st, nil
 	}
@@ -206,7 +215,7 @@ func (ss *session) backendStmt(ctx context.Context, bc *backend.Conn, cs *client
 
 // stmtExecute runs COM_STMT_EXECUTE through the statement's plan.
 func (ss *session) stmtExecute(p []byte) error {
-	cs, err := ss.lookupStmt(p, "mysqld_stmt_execute")
+	cs, err := ss.stmts.lookup(p, "mysqld_stmt_execute")
 	if err != nil {
 		return ss.stmtErr(err)
 	}
@@ -243,13 +252,13 @@ func (ss *session) stmtExecute(p []byte) error {
 		st.info.Flags |= parser.FlagUserVar
 	}
 	_, err = ss.run(&st)
-	return ss.flush(err)
+	return flush(ss.c, err)
 }
 
 // stmtLongData buffers COM_STMT_SEND_LONG_DATA until the execute, which
 // may run on another backend connection. There is no reply.
 func (ss *session) stmtLongData(p []byte) error {
-	cs, err := ss.lookupStmt(p, "mysqld_stmt_send_long_data")
+	cs, err := ss.stmts.lookup(p, "mysqld_stmt_send_long_data")
 	if errors.Is(err, errMalformed) || len(p) < 7 {
 		return ss.malformed()
 	}
@@ -266,7 +275,7 @@ func (ss *session) stmtLongData(p []byte) error {
 // stmtReset runs COM_STMT_RESET: it drops buffered long data (and an open
 // cursor, on a pinned connection).
 func (ss *session) stmtReset(p []byte) error {
-	cs, err := ss.lookupStmt(p, "mysqld_stmt_reset")
+	cs, err := ss.stmts.lookup(p, "mysqld_stmt_reset")
 	if err != nil {
 		return ss.stmtErr(err)
 	}
@@ -275,7 +284,13 @@ func (ss *session) stmtReset(p []byte) error {
 		var b [5]byte
 		b[0] = mysql.COM_STMT_RESET
 		binary.LittleEndian.PutUint32(b[1:], bst.ID)
-		return ss.relayCommand(bc, b[:])
+		ctx := ss.cmd.start(ss.srv.queryTimeout())
+		defer ss.cmd.end()
+		ss.w.reset(true, false, false)
+		if _, err := ss.cur.execute(ctx, bc, b[:], false, &ss.w); err != nil {
+			return ss.answerErr(err)
+		}
+		return ss.c.Flush()
 	}
 	return ss.writeOK(0, 0, 0)
 }
@@ -284,13 +299,13 @@ func (ss *session) stmtReset(p []byte) error {
 // prepared for other sessions; their number is bounded per connection.
 func (ss *session) stmtClose(p []byte) {
 	if len(p) >= 5 {
-		delete(ss.stmts, binary.LittleEndian.Uint32(p[1:]))
+		delete(ss.stmts.m, binary.LittleEndian.Uint32(p[1:]))
 	}
 }
 
 // stmtFetch runs COM_STMT_FETCH on the connection that holds the cursor.
 func (ss *session) stmtFetch(p []byte) error {
-	cs, err := ss.lookupStmt(p, "mysqld_stmt_fetch")
+	cs, err := ss.stmts.lookup(p, "mysqld_stmt_fetch")
 	if err != nil {
 		return ss.stmtErr(err)
 	}
@@ -312,14 +327,14 @@ func (ss *session) stmtFetch(p []byte) error {
 		return ss.answerErr(err)
 	}
 	// A fetch answers with rows and an EOF (no column definitions), or ERR.
-	prefix, n, err := cu.forward(bc, &ss.w, true)
+	prefix, n, err := ss.w.forward(bc, true)
 	if err != nil {
 		_, err := cu.backendFailed(bc, err)
 		return ss.answerErr(err)
 	}
 	if !(n > 0 && prefix[0] == wire.ErrHeader) && !wire.IsEOF(prefix, n) {
 		var res result
-		if _, err := cu.relayRows(bc, &res, &ss.w); err != nil {
+		if _, err := ss.w.relayRows(bc, &res); err != nil {
 			return ss.answerErr(err)
 		}
 	}
@@ -336,19 +351,6 @@ func (cu *cursor) cursorOf(cs *clientStmt) (*backend.Conn, *backend.Stmt) {
 		}
 	}
 	return nil, nil
-}
-
-// relayCommand sends a command on a held connection and relays its reply.
-func (ss *session) relayCommand(bc *backend.Conn, pkt []byte) error {
-	ctx := ss.cmd.start(ss.srv.queryTimeout())
-	defer ss.cmd.end()
-	_ = ctx
-	ss.w.reset(true, false, false)
-	_, err := ss.cur.execute(ctx, bc, pkt, false, &ss.w)
-	if err != nil {
-		return ss.answerErr(err)
-	}
-	return ss.c.Flush()
 }
 
 // cloneValue copies a value's bytes, so that it outlives the packet it

@@ -34,7 +34,7 @@ type txn struct {
 
 // active reports whether statements now belong to a transaction: one was
 // begun, or autocommit is off (every statement then does).
-func (t *txn) active(ss *session) bool { return t.open || ss.autocommitOff() }
+func (t *txn) active(ss *session) bool { return t.open || autocommitOff(ss.state) }
 
 // openBranch opens the transaction's branch on cluster cl: on the
 // session's pinned connection there, or a pooled primary connection.
@@ -212,10 +212,10 @@ func savepointOf(stmt string) (name, op string) {
 // autocommit as the session set it, in a transaction while one is open.
 func (ss *session) clientStatus() uint16 {
 	var st uint16
-	if !ss.autocommitOff() {
+	if !autocommitOff(ss.state) {
 		st |= wire.StatusAutocommit
 	}
-	if ss.cur.tx.open || (ss.autocommitOff() && ss.cur.tx.branches > 0) {
+	if ss.cur.tx.open || (autocommitOff(ss.state) && ss.cur.tx.branches > 0) {
 		st |= wire.StatusInTrans
 	}
 	if ss.mode.Has(parser.NoBackslashEscapes) {

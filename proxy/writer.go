@@ -26,13 +26,14 @@ type clientWriter struct {
 	warnings    uint16
 	failed      bool   // the answer was an error
 	errNum      uint16 // its number, when a backend sent it
+	prefix      []byte // a relayed packet's head, as the backend sent it
 }
 
 var _ engine.ResultWriter = (*clientWriter)(nil)
 
 // reset prepares w for the next statement's answer.
 func (w *clientWriter) reset(binary, batch, more bool) {
-	*w = clientWriter{ss: w.ss, binary: binary, batch: batch, more: more, cols: w.cols[:0]}
+	*w = clientWriter{ss: w.ss, binary: binary, batch: batch, more: more, cols: w.cols[:0], prefix: w.prefix[:0]}
 }
 
 // status is the server status the answer's last packet reports.

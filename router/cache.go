@@ -1,6 +1,8 @@
 package router
 
 import (
+	"errors"
+	"fmt"
 	"hash/maphash"
 	"sync/atomic"
 
@@ -73,17 +75,21 @@ func (c *Plans) Shape(shape []byte, nargs int, o Options) *Plan {
 // Text plans a statement that could not be normalized, from its own text
 // (read under o.Mode), without caching it.
 func (c *Plans) Text(sql []byte, o Options) *Plan {
-	var text []byte
-	if o.Mode&(parser.NoBackslashEscapes|parser.AnsiQuotes) != 0 {
-		text = parser.ForParse(nil, sql, o.Mode)
-	} else {
-		text = sql
+	text := parser.ForParse(nil, sql, o.Mode)
+	if len(text) == 0 {
+		return &Plan{Err: &ParseError{Err: errors.New("Courier cannot read this statement exactly as the server will")}}
 	}
 	return c.plan(text, 0, o)
 }
 
-// plan parses and plans one statement text.
-func (c *Plans) plan(text []byte, nargs int, o Options) *Plan {
+// plan parses and plans one statement text. A panic of the parser or
+// planner on odd input is an error for the statement, not a crash.
+func (c *Plans) plan(text []byte, nargs int, o Options) (p *Plan) {
+	defer func() {
+		if r := recover(); r != nil {
+			p = &Plan{Err: &ParseError{Err: fmt.Errorf("the planner failed on this statement: %v", r)}}
+		}
+	}()
 	stmt, vars, err := c.parser.Parse2(string(text))
 	if err != nil {
 		return &Plan{Err: &ParseError{Err: err}}

@@ -9,8 +9,18 @@ import (
 )
 
 // systemSchemas hold the servers' own data (users and their password
-// hashes, server state): only accounts that administer may reach them.
-var systemSchemas = map[string]bool{"mysql": true, "performance_schema": true, "sys": true, "courier_heartbeat": true}
+// hashes, server state) and Courier's heartbeat: only accounts that
+// administer may reach them.
+var systemSchemas = [...]string{"mysql", "performance_schema", "sys", "courier_heartbeat"}
+
+func systemSchema(db string) bool {
+	for _, s := range systemSchemas {
+		if strings.EqualFold(db, s) {
+			return true
+		}
+	}
+	return false
+}
 
 // authorize checks a planned statement against the account's grants: the
 // schemas it may use (every table the statement names, in whatever
@@ -26,9 +36,8 @@ func (a *account) authorize(p *router.Plan, info parser.Info, session string, in
 		if db == "" {
 			db = session
 		}
-		ldb := strings.ToLower(db)
-		internal := systemSchemas[ldb] || internal(t.Table)
-		if (internal && !a.admin) || (!a.mayUse(db) && ldb != "information_schema") {
+		internal := systemSchema(db) || internal(t.Table)
+		if (internal && !a.admin) || (!a.mayUse(db) && !strings.EqualFold(db, "information_schema")) {
 			cmd := "SELECT"
 			if t.Write {
 				cmd = "UPDATE"

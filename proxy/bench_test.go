@@ -2,36 +2,63 @@ package proxy_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/courier-proxy/courier/config"
 	"github.com/courier-proxy/courier/proxy/backend"
 	"github.com/courier-proxy/courier/proxy/wire"
+	"github.com/courier-proxy/courier/router/topo"
+	"github.com/courier-proxy/courier/testbed"
 )
 
 // BenchmarkPointSelect measures one primary-key select through an
-// in-process Courier against the real MariaDB. The client is Courier's
-// own packet client, which allocates nothing per query, so allocs/op are
-// Courier's own. Run it with:
+// in-process Courier against real MariaDB, as text and prepared: in front
+// of one server, and (sharded) over four shards with the table sharded
+// by id. The client is Courier's own packet client, which allocates
+// nothing per query, so allocs/op are Courier's own. Run it with:
 //
 //	go test ./proxy -run '^$' -bench PointSelect -benchmem
 func BenchmarkPointSelect(b *testing.B) {
 	e := newEnv(b)
 	mustExec(b, e.direct(""), "CREATE TABLE sb (id INT PRIMARY KEY, k INT, c CHAR(120), pad CHAR(60))")
 	mustExec(b, e.direct(""), "INSERT INTO sb SELECT seq, seq, REPEAT('c', 120), REPEAT('p', 60) FROM seq_1_to_1000")
+	benchPointSelect(b, "", e.courier.Addr, e.schema)
+
+	lc := testbed.ClusterT(b, b.TempDir(), 4, 0)
+	var clusters, shards strings.Builder
+	for i, r := range topo.Even(4) {
+		fmt.Fprintf(&clusters, "\n  - {name: s%d, user: %s, password: %s, primary: {address: %q}}", i, lc.Spec.User, lc.Spec.Password, lc.Primary(i).Addr)
+		fmt.Fprintf(&shards, "\n    - {range: %q, cluster: s%d}", r.String(), i)
+		mustExec(b, e.open(lc.DSN(lc.Primary(i), "")), "CREATE DATABASE sb")
+		db := e.open(lc.DSN(lc.Primary(i), "sb"))
+		mustExec(b, db, "CREATE TABLE sb (id INT PRIMARY KEY, k INT, c CHAR(120), pad CHAR(60))")
+		mustExec(b, db, "INSERT INTO sb SELECT seq, seq, REPEAT('c', 120), REPEAT('p', 60) FROM seq_1_to_1000")
+	}
+	cfg, err := config.Parse([]byte(fmt.Sprintf("listen: 127.0.0.1:0\nadmin: \"\"\nusers: [{name: app, password: app}]\nclusters:%s\ndefault_cluster: s0\nsharding:\n  shards:%s\n  tables: [{name: sb, key: id}]\n",
+		clusters.String(), shards.String())))
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchPointSelect(b, "sharded-", testbed.StartT(b, cfg).Addr, "sb")
+}
+
+func benchPointSelect(b *testing.B, prefix, addr, schema string) {
 	ctx := context.Background()
-	c, err := backend.Dial(ctx, backend.Options{Addr: e.courier.Addr, User: "app", Password: "app"}, backend.FlavourPlain)
+	c, err := backend.Dial(ctx, backend.Options{Addr: addr, User: "app", Password: "app"}, backend.FlavourPlain)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	if err := c.Exec(ctx, "USE "+e.schema); err != nil {
+	if err := c.Exec(ctx, "USE "+schema); err != nil {
 		b.Fatal(err)
 	}
 
-	b.Run("text", func(b *testing.B) {
+	b.Run(prefix+"text", func(b *testing.B) {
 		q := make([]byte, 0, 64)
 		b.ReportAllocs()
 		i := 0
@@ -46,7 +73,7 @@ func BenchmarkPointSelect(b *testing.B) {
 		}
 	})
 
-	b.Run("prepared", func(b *testing.B) {
+	b.Run(prefix+"prepared", func(b *testing.B) {
 		// Prepare through Courier, then execute with the id as parameter.
 		prep := append([]byte{mysql.COM_STMT_PREPARE}, "SELECT c FROM sb WHERE id=?"...)
 		if err := c.WriteCommand(prep); err != nil {

@@ -102,7 +102,7 @@ func (cu *cursor) begin(c current) {
 		Held:              cu.info.Held[:0],
 	}
 	if c.stmt != nil {
-		cu.info.Statement = []byte(c.stmt.sql)
+		cu.info.Statement = c.stmt.text
 	}
 	for i, h := range cu.conns {
 		if h.bc != nil {

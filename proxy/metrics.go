@@ -125,7 +125,7 @@ func (m *Metrics) statement(start time.Time, st *statement, ss *session, stats *
 		m.slow.Inc()
 		sql := st.text
 		if st.stmt != nil {
-			sql = []byte(st.stmt.sql)
+			sql = st.stmt.text
 		}
 		ss.logger().Warn("slow statement", zap.Duration("duration", d), zap.ByteString("sql", truncate(sql, 512)))
 	}

@@ -198,7 +198,7 @@ func internalState(st *backend.State, cache **backend.State) *backend.State {
 func (ss *session) use(ctx context.Context, st *statement) error {
 	text := st.text
 	if st.stmt != nil {
-		text = []byte(st.stmt.sql)
+		text = st.stmt.text
 	}
 	db, perr := ss.srv.parser.ParseUse(string(parser.ForParse(nil, text, ss.mode)))
 	if perr == nil && !ss.user.mayUse(db) {

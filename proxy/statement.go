@@ -212,7 +212,7 @@ func (ss *session) plan(st *statement) (*router.Plan, []parser.Arg) {
 		if cs.shape != nil {
 			return plans.Shape(cs.shape, len(cs.args), o), cs.args
 		}
-		return plans.Text([]byte(cs.sql), o), nil
+		return plans.Text(cs.text, o), nil
 	}
 	if normalizable(st.info.Kind) && ss.shape.Normalize(st.text, ss.mode) {
 		return plans.Shape(ss.shape.Text, len(ss.shape.Args), o), ss.shape.Args

@@ -29,6 +29,7 @@ const maxStmtsPerBackendConn = 64
 type clientStmt struct {
 	id      uint32
 	sql     string
+	text    []byte // sql, for the cursor
 	key     string
 	schema  string
 	info    parser.Info
@@ -66,7 +67,7 @@ func (t *stmtTable) newStmt(ss *session, sql []byte) *clientStmt {
 			break
 		}
 	}
-	cs := &clientStmt{id: t.next, sql: string(sql), schema: ss.state.Schema, info: parser.ClassifyMode(sql, ss.mode)}
+	cs := &clientStmt{id: t.next, sql: string(sql), text: bytes.Clone(sql), schema: ss.state.Schema, info: parser.ClassifyMode(sql, ss.mode)}
 	cs.key = stmtKey(cs.schema, cs.sql)
 	cs.normalize(ss)
 	return cs
@@ -95,7 +96,7 @@ func (t *stmtTable) lookup(p []byte, cmd string) (*clientStmt, error) {
 // normalize takes the statement's shape under the session's mode.
 func (cs *clientStmt) normalize(ss *session) {
 	cs.mode, cs.shape, cs.args = ss.mode, nil, nil
-	if !normalizable(cs.info.Kind) || !ss.shape.Normalize([]byte(cs.sql), ss.mode) {
+	if !normalizable(cs.info.Kind) || !ss.shape.Normalize(cs.text, ss.mode) {
 		return
 	}
 	cs.shape = bytes.Clone(ss.shape.Text)
@@ -247,7 +248,7 @@ func (ss *session) stmtExecute(p []byte) error {
 	if cs.mode != ss.mode {
 		cs.normalize(ss)
 	}
-	st := statement{text: []byte(cs.sql), info: cs.info, stmt: cs, exec: p}
+	st := statement{text: cs.text, info: cs.info, stmt: cs, exec: p}
 	if p[5]&0x07 != 0 { // a cursor lives on its connection
 		st.info.Flags |= parser.FlagUserVar
 	}

@@ -41,9 +41,13 @@ type handshakeResponse struct {
 }
 
 // handshake runs the connection phase. On success the session is
-// authenticated with its schema and charset set.
+// authenticated with its schema and charset set, holds a place under
+// limits.max_connections (given back by unregister), and its packets are
+// read under the idle and packet timeouts.
 func (ss *session) handshake(ctx context.Context) error {
 	srv := ss.srv
+	raw := ss.nc // what the door counts, whatever TLS makes of ss.nc
+	defer srv.door.leave(raw)
 	salt := make([]byte, 20)
 	if _, err := rand.Read(salt); err != nil {
 		return err
@@ -90,11 +94,11 @@ func (ss *session) handshake(ctx context.Context) error {
 		seq := ss.c.Seq()
 		// The client sends its TLS hello right after the request, without
 		// waiting: bytes already buffered are the start of it.
-		raw := ss.nc
+		under := ss.nc
 		if early := ss.c.TakeBuffered(); len(early) > 0 {
-			raw = &prefixedConn{Conn: ss.nc, r: io.MultiReader(bytes.NewReader(early), ss.nc)}
+			under = &prefixedConn{Conn: ss.nc, r: io.MultiReader(bytes.NewReader(early), ss.nc)}
 		}
-		tc := tls.Server(raw, srv.tlsConf)
+		tc := tls.Server(under, srv.tlsConf)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return err
 		}
@@ -118,7 +122,16 @@ func (ss *session) handshake(ctx context.Context) error {
 	if err := ss.authenticate(hr, salt); err != nil {
 		return err
 	}
-	return ss.startSession(ctx, hr)
+	srv.door.leave(raw)
+	if err := srv.startLogin(); err != nil {
+		return err
+	}
+	if err := ss.startSession(ctx, hr); err != nil {
+		srv.endLogin()
+		return err
+	}
+	ss.c.SetReadTimeouts(srv.cfg.Limits.IdleClientTimeout, srv.cfg.Limits.PacketTimeout)
+	return nil
 }
 
 // prefixedConn is a net.Conn whose first reads return bytes that were
@@ -177,17 +190,31 @@ func parseHandshakeResponse(p []byte) (handshakeResponse, error) {
 	return hr, nil
 }
 
-func (ss *session) accessDenied(user string) error {
-	host, _, _ := net.SplitHostPort(ss.nc.RemoteAddr().String())
-	return sqlerr.New(sqlerr.ErrAccessDenied, "Access denied for user '%s'@'%s' (using password: YES)", user, host)
+// accessDenied records a failed login (login_throttle) and returns the
+// error for it; withPassword says whether the client sent a password, which
+// the message tells as MySQL does.
+func (ss *session) accessDenied(user string, withPassword bool) error {
+	host := remoteHost(ss.nc)
+	ss.srv.throttle.fail(host, user, ss.srv.users[user] != nil)
+	using := "YES"
+	if !withPassword {
+		using = "NO"
+	}
+	return sqlerr.New(sqlerr.ErrAccessDenied, "Access denied for user '%s'@'%s' (using password: %s)", user, host, using)
 }
 
 // authenticate checks the client's credentials, switching plugin or
-// asking for full authentication when needed.
+// asking for full authentication when needed. A client address or user
+// blocked by login_throttle is refused without a look at the password.
 func (ss *session) authenticate(hr handshakeResponse, salt []byte) error {
+	if e := ss.srv.throttle.refusal(remoteHost(ss.nc), hr.user); e != nil {
+		ss.srv.metrics.loginsBlocked.Inc()
+		return e
+	}
+	withPassword := len(hr.auth) > 0
 	acct := ss.srv.users[hr.user]
 	if acct == nil {
-		return ss.accessDenied(hr.user)
+		return ss.accessDenied(hr.user, withPassword)
 	}
 	ss.user = acct
 	switch hr.plugin {
@@ -195,15 +222,15 @@ func (ss *session) authenticate(hr handshakeResponse, salt []byte) error {
 		if acct.checkNative(salt, hr.auth) {
 			return nil
 		}
-		return ss.accessDenied(hr.user)
+		return ss.accessDenied(hr.user, withPassword)
 	case mysql.AUTH_CACHING_SHA2_PASSWORD:
 		if acct.password != nil {
 			if !acct.checkSha2(salt, hr.auth) {
-				return ss.accessDenied(hr.user)
+				return ss.accessDenied(hr.user, withPassword)
 			}
 			return ss.writeFlush([]byte{0x01, 0x03}) // fast authentication succeeded
 		}
-		return ss.fullAuth(acct, salt)
+		return ss.fullAuth(acct, salt, withPassword)
 	}
 	// Any other plugin: ask the client to switch to mysql_native_password.
 	sw := append([]byte{wire.EOFHeader}, mysql.AUTH_NATIVE_PASSWORD...)
@@ -216,14 +243,14 @@ func (ss *session) authenticate(hr handshakeResponse, salt []byte) error {
 		return err
 	}
 	if !acct.checkNative(salt, reply) {
-		return ss.accessDenied(hr.user)
+		return ss.accessDenied(hr.user, len(reply) > 0)
 	}
 	return nil
 }
 
 // fullAuth is caching_sha2_password's full authentication: the password
 // in clear text over TLS, or RSA-encrypted with Courier's public key.
-func (ss *session) fullAuth(acct *account, salt []byte) error {
+func (ss *session) fullAuth(acct *account, salt []byte, withPassword bool) error {
 	if err := ss.writeFlush([]byte{0x01, 0x04}); err != nil {
 		return err
 	}
@@ -244,13 +271,13 @@ func (ss *session) fullAuth(acct *account, salt []byte) error {
 			return err
 		}
 		if pw, err = decryptPassword(ss.srv.rsaKey, salt, enc); err != nil {
-			return ss.accessDenied(acct.name)
+			return ss.accessDenied(acct.name, withPassword)
 		}
 	default:
-		return ss.accessDenied(acct.name)
+		return ss.accessDenied(acct.name, withPassword)
 	}
 	if !acct.checkClear(pw) {
-		return ss.accessDenied(acct.name)
+		return ss.accessDenied(acct.name, len(pw) > 0)
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/courier-proxy/courier/parser"
 	"github.com/courier-proxy/courier/proxy/backend"
 	"github.com/courier-proxy/courier/router"
+	"github.com/courier-proxy/courier/sqlerr"
 )
 
 // Server is a running Courier front end.
@@ -48,8 +49,11 @@ type Server struct {
 	serverVersion string
 	collations    *collations
 
+	door     *door     // sockets not logged in yet (limits.max_unauthenticated)
+	throttle *throttle // failed logins (login_throttle)
 	nextID   atomic.Uint32
 	clients  atomic.Int64 // connected clients, authenticated or not
+	loggedIn atomic.Int64 // sessions past login, bounded by limits.max_connections
 	mu       sync.Mutex
 	sessions map[uint32]*session
 	ln       net.Listener
@@ -66,6 +70,8 @@ func New(cfg *config.Config, log *zap.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, parser: p, sessions: make(map[uint32]*session),
 		collations: newCollations()}
 	s.metrics = newMetrics(s)
+	s.door = newDoor(cfg.Limits.MaxUnauthenticated, s.metrics.doorClosed.Inc)
+	s.throttle = newThrottle(cfg.LoginThrottle)
 	if s.users, err = loadAccounts(cfg.Users); err != nil {
 		return nil, err
 	}
@@ -206,6 +212,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			return err
 		}
 		tempDelay = 0
+		if !s.welcome(nc) { // a blocked client address: refused
+			continue
+		}
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
@@ -225,6 +234,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		ss.nc.Close()
 	}
 	s.mu.Unlock()
+	s.door.closeAll()
 
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
@@ -241,14 +251,28 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// admit counts a new client against limits.max_connections.
+// admit counts a new client. Every socket is admitted: those not logged in
+// yet are bounded by the door (limits.max_unauthenticated), and
+// limits.max_connections counts sessions from login on (startLogin).
 func (s *Server) admit() bool {
-	if s.clients.Add(1) > int64(s.cfg.Limits.MaxConnections) {
-		s.clients.Add(-1)
-		return false
-	}
+	s.clients.Add(1)
 	return true
 }
+
+// startLogin takes a place under limits.max_connections for a client that
+// has just authenticated; register's session gives it back in unregister,
+// and endLogin gives it back when the login fails after all.
+func (s *Server) startLogin() error {
+	if s.loggedIn.Add(1) > int64(s.cfg.Limits.MaxConnections) {
+		s.loggedIn.Add(-1)
+		s.metrics.refused.Inc()
+		return sqlerr.New(sqlerr.ErrTooManyConnections, "Too many connections (limits.max_connections = %d)",
+			s.cfg.Limits.MaxConnections)
+	}
+	return nil
+}
+
+func (s *Server) endLogin() { s.loggedIn.Add(-1) }
 
 // register makes an authenticated session visible to KILL and status.
 func (s *Server) register(ss *session) {
@@ -261,6 +285,7 @@ func (s *Server) unregister(ss *session) {
 	s.mu.Lock()
 	delete(s.sessions, ss.id)
 	s.mu.Unlock()
+	s.endLogin()
 }
 
 func (s *Server) session(id uint32) *session {

@@ -30,6 +30,9 @@ const (
 	ErrUnknownSystemVar   = 1193 // HY000
 	ErrWrongValueForVar   = 1231 // 42000
 	ErrDupEntry           = 1062 // 23000
+	ErrHostIsBlocked      = 1129 // HY000: too many failed logins from a client address
+	ErrNetReadInterrupted = 1159 // 08S01: timeout reading a client's packet
+	ErrUserIsBlocked      = 4150 // HY000: too many failed logins for a user (MariaDB)
 )
 
 var defaultState = map[uint16]string{
@@ -43,6 +46,7 @@ var defaultState = map[uint16]string{
 	ErrParse:              "42000",
 	ErrNetPacketTooLarge:  "08S01",
 	ErrNetReadError:       "08S01",
+	ErrNetReadInterrupted: "08S01",
 	ErrNotSupported:       "42000",
 	ErrQueryInterrupted:   "70100",
 	ErrTooManyStatements:  "42000",

@@ -89,8 +89,8 @@ func TestExampleFile(t *testing.T) {
 			IdleClientTimeout:     8 * time.Hour,
 		},
 		LoginThrottle: testThrottle,
-		Log:   Log{Level: "info", Format: "console", SlowQuery: time.Second},
-		Users: []User{{Name: "app", Password: "app", Schemas: []string{"delivery"}, AllowHints: true}},
+		Log:           Log{Level: "info", Format: "console", SlowQuery: time.Second},
+		Users:         []User{{Name: "app", Password: "app", Schemas: []string{"delivery"}, AllowHints: true}},
 		Clusters: []Cluster{{
 			Name:     "main",
 			User:     "courier",
@@ -177,8 +177,8 @@ func TestDefaults(t *testing.T) {
 			IdleClientTimeout:     8 * time.Hour,
 		},
 		LoginThrottle: testThrottle,
-		Log:   Log{Level: "info", Format: "json", SlowQuery: time.Second},
-		Users: []User{{Name: "app", Password: "app"}},
+		Log:           Log{Level: "info", Format: "json", SlowQuery: time.Second},
+		Users:         []User{{Name: "app", Password: "app"}},
 		Clusters: []Cluster{{
 			Name:     "main",
 			User:     "courier",

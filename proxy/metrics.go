@@ -17,10 +17,6 @@ type Metrics struct {
 	connections  prometheus.Gauge
 	refused      prometheus.Counter
 	authFailures prometheus.Counter
-	// loginsBlocked counts logins refused by login_throttle; doorClosed
-	// counts unauthenticated sockets closed at limits.max_unauthenticated.
-	loginsBlocked prometheus.Counter
-	doorClosed    prometheus.Counter
 	errors       prometheus.Counter
 	timeouts     prometheus.Counter
 	cmdQuery     prometheus.Counter
@@ -29,6 +25,11 @@ type Metrics struct {
 	cmdOther     prometheus.Counter
 	latency      prometheus.Histogram
 	slow         prometheus.Counter
+
+	// loginsBlocked counts logins refused by login_throttle; doorClosed
+	// counts unauthenticated sockets closed at limits.max_unauthenticated.
+	loginsBlocked prometheus.Counter
+	doorClosed    prometheus.Counter
 
 	routedPrimary  prometheus.Counter
 	routedReplica  prometheus.Counter

@@ -147,8 +147,16 @@ func (s *Server) newPool(cl *config.Cluster, b config.Backend, check bool) *back
 		Addr: b.Address, User: cl.User, Password: cl.Password, ConnectTimeout: cl.Pool.ConnectTimeout,
 	}, backend.PoolConfig{
 		MaxOpen: cl.Pool.MaxOpen, MaxIdle: cl.Pool.MaxIdle, IdleTimeout: cl.Pool.IdleTimeout,
-		WaitTimeout: cl.Pool.WaitTimeout, CheckInterval: interval,
+		WaitTimeout: cl.Pool.WaitTimeout, CheckInterval: interval, QueryTimeout: s.clusterQueryTimeout(cl),
 	}, s.log)
+}
+
+// clusterQueryTimeout is the statement time bound on cl's servers.
+func (s *Server) clusterQueryTimeout(cl *config.Cluster) time.Duration {
+	if cl.Pool.QueryTimeout > 0 {
+		return cl.Pool.QueryTimeout
+	}
+	return s.cfg.Limits.QueryTimeout
 }
 
 // queryTimeout is the statement time bound for the default cluster.

@@ -122,11 +122,29 @@ func (c *Conn) Ping(ctx context.Context) error {
 	return c.command(mysql.COM_PING, "")
 }
 
+// InternalTimeout bounds each of Courier's own round trips on a backend
+// connection (state sync, resets, pings, internal queries) whose context
+// has no deadline of its own.
+const InternalTimeout = 5 * time.Second
+
 func (c *Conn) deadline(ctx context.Context) {
 	if dl, ok := ctx.Deadline(); ok {
 		c.SetDeadline(dl)
 	} else {
-		c.SetDeadline(time.Now().Add(10 * time.Second))
+		c.SetDeadline(time.Now().Add(InternalTimeout))
+	}
+}
+
+// statementDeadline bounds a client's statement run through ExecOK: the
+// context's deadline, else the pool's statement timeout (none when 0).
+func (c *Conn) statementDeadline(ctx context.Context) {
+	switch dl, ok := ctx.Deadline(); {
+	case ok:
+		c.SetDeadline(dl)
+	case c.pool != nil && c.pool.cfg.QueryTimeout > 0:
+		c.SetDeadline(time.Now().Add(c.pool.cfg.QueryTimeout))
+	case c.pool == nil:
+		c.SetDeadline(time.Now().Add(InternalTimeout))
 	}
 }
 
@@ -210,9 +228,11 @@ func (c *Conn) QueryColumns(ctx context.Context, sql string) ([]string, [][]Valu
 }
 
 // ExecOK runs a statement that answers with OK packets (a write) and
-// returns the last OK; rows of any result set are read and dropped.
+// returns the last OK; rows of any result set are read and dropped. It
+// runs clients' statements, so without a deadline in ctx it is bounded by
+// the pool's statement timeout rather than InternalTimeout.
 func (c *Conn) ExecOK(ctx context.Context, sql string) (wire.OK, error) {
-	c.deadline(ctx)
+	c.statementDeadline(ctx)
 	defer c.SetDeadline(time.Time{})
 	buf := make([]byte, 0, 1+len(sql))
 	if err := c.WriteCommand(append(append(buf, mysql.COM_QUERY), sql...)); err != nil {

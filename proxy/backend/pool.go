@@ -20,6 +20,9 @@ type PoolConfig struct {
 	IdleTimeout   time.Duration
 	WaitTimeout   time.Duration // how long Get waits when MaxOpen are busy
 	CheckInterval time.Duration // health check period; 0 disables the checker
+	// QueryTimeout bounds a client's statement run by Conn.ExecOK without
+	// a deadline in its context; 0 means none.
+	QueryTimeout time.Duration
 }
 
 // Pool holds the connections of one server instance.

@@ -11,29 +11,39 @@ import (
 
 // door counts the sockets that have connected but not logged in yet and
 // keeps them under limits.max_unauthenticated. At the cap, a new socket
-// does not wait and is not refused: the oldest socket of the client address
-// that holds the most is closed instead. A flood of silent sockets thus
-// closes its own sockets, and a client that logs in within a moment is not
-// locked out by them; none of them counts against limits.max_connections,
+// does not wait and is not refused: another is closed instead, the oldest
+// of those that have not answered the greeting, from the client address
+// with the most of them (only when every socket has answered, the oldest
+// of the address with the most sockets). A flood of silent sockets thus
+// closes its own sockets, and a client that answers the greeting before
+// max_unauthenticated more sockets arrive from its own address is never
+// closed for them; none of them counts against limits.max_connections,
 // which counts sessions from login on. Safe for concurrent use.
 type door struct {
 	max int
 
 	mu     sync.Mutex
 	byConn map[net.Conn]*waiting
-	byAddr map[string][]*waiting // oldest first
-	closed func()                // called for each socket closed at the cap
+	byAddr map[string]*addrWaiting
+	closed func() // called for each socket closed at the cap
 }
 
 // waiting is one socket in its handshake.
 type waiting struct {
-	nc    net.Conn
-	addr  string
-	since time.Time
+	nc       net.Conn
+	addr     string
+	since    time.Time
+	answered bool // the client has sent its first packet
+}
+
+// addrWaiting is the sockets of one client address, oldest first.
+type addrWaiting struct {
+	list   []*waiting
+	silent int // how many have not answered
 }
 
 func newDoor(max int, closed func()) *door {
-	return &door{max: max, byConn: make(map[net.Conn]*waiting), byAddr: make(map[string][]*waiting), closed: closed}
+	return &door{max: max, byConn: make(map[net.Conn]*waiting), byAddr: make(map[string]*addrWaiting), closed: closed}
 }
 
 // enter counts nc, from client address addr, as unauthenticated, closing
@@ -46,7 +56,13 @@ func (d *door) enter(nc net.Conn, addr string) {
 		victim = d.evict()
 	}
 	d.byConn[nc] = w
-	d.byAddr[addr] = append(d.byAddr[addr], w)
+	a := d.byAddr[addr]
+	if a == nil {
+		a = &addrWaiting{}
+		d.byAddr[addr] = a
+	}
+	a.list = append(a.list, w)
+	a.silent++
 	d.mu.Unlock()
 	if victim != nil {
 		// Its session goroutine sees the socket fail and ends; it was
@@ -56,18 +72,48 @@ func (d *door) enter(nc net.Conn, addr string) {
 	}
 }
 
-// evict forgets the oldest socket of the address with the most (ties: the
-// one waiting longest) and returns it. d.mu is held.
+// answered records that nc's client sent its first packet.
+func (d *door) answered(nc net.Conn) {
+	d.mu.Lock()
+	if w := d.byConn[nc]; w != nil && !w.answered {
+		w.answered = true
+		d.byAddr[w.addr].silent--
+	}
+	d.mu.Unlock()
+}
+
+// evict forgets the socket to close at the cap and returns it. d.mu is
+// held and the door is not empty.
 func (d *door) evict() *waiting {
-	var list []*waiting
-	for _, l := range d.byAddr {
-		if len(l) > len(list) || len(l) == len(list) && l[0].since.Before(list[0].since) {
-			list = l
+	var pick *addrWaiting
+	for _, a := range d.byAddr {
+		if pick == nil || a.worse(pick) {
+			pick = a
 		}
 	}
-	w := list[0]
+	w := pick.list[0]
+	if pick.silent > 0 {
+		for _, x := range pick.list {
+			if !x.answered {
+				w = x
+				break
+			}
+		}
+	}
 	d.remove(w)
 	return w
+}
+
+// worse reports whether a's sockets should go before b's: more silent
+// sockets; with none silent, more sockets; then the one waiting longest.
+func (a *addrWaiting) worse(b *addrWaiting) bool {
+	switch {
+	case a.silent != b.silent:
+		return a.silent > b.silent
+	case a.silent == 0 && len(a.list) != len(b.list):
+		return len(a.list) > len(b.list)
+	}
+	return a.list[0].since.Before(b.list[0].since)
 }
 
 // leave forgets nc: it logged in, or its connection ended. Calling it
@@ -83,17 +129,18 @@ func (d *door) leave(nc net.Conn) {
 // remove forgets w. d.mu is held.
 func (d *door) remove(w *waiting) {
 	delete(d.byConn, w.nc)
-	l := d.byAddr[w.addr]
-	for i, x := range l {
+	a := d.byAddr[w.addr]
+	for i, x := range a.list {
 		if x == w {
-			l = append(l[:i], l[i+1:]...)
+			a.list = append(a.list[:i], a.list[i+1:]...)
 			break
 		}
 	}
-	if len(l) == 0 {
+	if !w.answered {
+		a.silent--
+	}
+	if len(a.list) == 0 {
 		delete(d.byAddr, w.addr)
-	} else {
-		d.byAddr[w.addr] = l
 	}
 }
 

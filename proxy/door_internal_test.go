@@ -43,7 +43,7 @@ func TestDoor(t *testing.T) {
 	wantClosed := func(want ...string) {
 		t.Helper()
 		var got []string
-		for _, n := range []string{"a1", "a2", "a3", "b1", "c1", "c2", "b2"} {
+		for _, n := range []string{"a1", "a2", "a3", "b1", "c1", "c2", "b2", "c3", "d1", "d2"} {
 			if c := conns[n]; c != nil && c.closed.Load() {
 				got = append(got, n)
 			}
@@ -63,8 +63,22 @@ func TestDoor(t *testing.T) {
 	}
 	enter("b2", "10.0.0.2")
 	wantClosed("a1", "a2")
+	// Sockets that answered the greeting go only when none is silent.
+	d.answered(conns["b1"])
+	d.answered(conns["b2"])
+	enter("c3", "10.0.0.3") // 10.0.0.2 has the most sockets, but they answered
+	wantClosed("a1", "a2", "c1")
+	d.answered(conns["c2"])
+	d.answered(conns["c3"])
+	// All four answered: the oldest of the addresses with the most goes.
+	enter("d1", "10.0.0.4")
+	wantClosed("a1", "a2", "b1", "c1")
+	// A silent socket goes before those that answered, even a new one.
+	enter("d2", "10.0.0.4")
+	wantClosed("a1", "a2", "b1", "c1", "d1")
+
 	d.closeAll()
-	for _, n := range []string{"b1", "c1", "c2", "b2"} {
+	for _, n := range []string{"c2", "b2", "c3", "d2"} {
 		if !conns[n].closed.Load() {
 			t.Fatalf("%s not closed at shutdown", n)
 		}

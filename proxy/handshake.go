@@ -87,6 +87,7 @@ func (ss *session) handshake(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	srv.door.answered(raw)
 	if len(p) >= 4 && binary.LittleEndian.Uint32(p)&mysql.CLIENT_SSL != 0 && len(p) == 32 {
 		if srv.tlsConf == nil {
 			return sqlerr.New(sqlerr.ErrHandshake, "TLS requested but Courier has no tls.cert configured")

@@ -398,18 +398,37 @@ func (ss *session) statistics(ctx context.Context, p []byte) error {
 }
 
 // checkSchema makes sure the session's schema exists, on the primary or,
-// when the primary cannot be reached, on a replica.
+// when the primary is known to be down or cannot be reached in time, on a
+// replica.
 func (ss *session) checkSchema(ctx context.Context) error {
-	_, err := ss.acquire(ctx)
-	var se *sqlerr.Error
-	if err != nil && errors.As(err, &se) && (se.Num == sqlerr.ErrCannotConnect || se.Num == sqlerr.ErrBackendUnavailable) {
-		if r := ss.srv.cluster.Pick(nil); r != nil {
-			pl := plan{ci: ss.srv.def, pool: r.Pool, replica: r}
-			_, err = ss.acquirePlan(ctx, &pl)
+	defer ss.releaseIdle()
+	if up, _ := ss.srv.primary.Healthy(); !up {
+		if ok, err := ss.checkSchemaOnReplica(ctx); ok {
+			return err
 		}
 	}
-	ss.releaseIdle()
+	_, err := ss.acquire(ctx)
+	var se *sqlerr.Error
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() ||
+		errors.As(err, &se) && (se.Num == sqlerr.ErrCannotConnect || se.Num == sqlerr.ErrBackendUnavailable) {
+		if ok, rerr := ss.checkSchemaOnReplica(ctx); ok {
+			return rerr
+		}
+	}
 	return err
+}
+
+// checkSchemaOnReplica is checkSchema on a replica in rotation; ok is
+// false when there is none.
+func (ss *session) checkSchemaOnReplica(ctx context.Context) (ok bool, err error) {
+	r := ss.srv.cluster.Pick(nil)
+	if r == nil {
+		return false, nil
+	}
+	pl := plan{ci: ss.srv.def, pool: r.Pool, replica: r}
+	_, err = ss.acquirePlan(ctx, &pl)
+	return true, err
 }
 
 func (ss *session) dbDenied(db string) error {

@@ -131,9 +131,9 @@ type Limits struct {
 	// refused with error 1040. Sockets still in the handshake do not
 	// count (MaxUnauthenticated bounds them). Default 4096.
 	MaxConnections int `mapstructure:"max_connections"`
-	// MaxUnauthenticated caps sockets that have connected but not logged
-	// in yet; when one more arrives, the oldest of the client address
-	// holding the most is closed. Default 256.
+	// MaxUnauthenticated caps sockets greeted and in their handshake at a
+	// time; more wait ungreeted for a place, and a greeted socket that
+	// stays silent gives way to them (see the proxy's door). Default 256.
 	MaxUnauthenticated int `mapstructure:"max_unauthenticated"`
 	// MaxPacketSize is the largest packet accepted from a client, in bytes.
 	// The file may also say "64MiB". Default 1 GiB, the MySQL maximum.

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"net"
 	"sync"
 	"time"
@@ -9,155 +10,285 @@ import (
 	"github.com/courier-proxy/courier/sqlerr"
 )
 
-// door counts the sockets that have connected but not logged in yet and
-// keeps them under limits.max_unauthenticated. At the cap, a new socket
-// does not wait and is not refused: another is closed instead, the oldest
-// of those that have not answered the greeting, from the client address
-// with the most of them (only when every socket has answered, the oldest
-// of the address with the most sockets). A flood of silent sockets thus
-// closes its own sockets, and a client that answers the greeting before
-// max_unauthenticated more sockets arrive from its own address is never
-// closed for them; none of them counts against limits.max_connections,
-// which counts sessions from login on. Safe for concurrent use.
-type door struct {
-	max int
+// Grace periods before a greeted socket may be closed to make room for
+// one that waits: one that has not answered the greeting after
+// greetingGrace, any after handshakeGrace (a legitimate client answers in
+// a round trip and logs in within a few).
+const (
+	greetingGrace  = time.Second
+	handshakeGrace = 3 * time.Second
+)
 
-	mu     sync.Mutex
-	byConn map[net.Conn]*waiting
-	byAddr map[string]*addrWaiting
-	closed func() // called for each socket closed at the cap
+// door admits the sockets that have connected but not logged in yet.
+//
+// At most max of them are greeted and in their handshake at a time
+// (limits.max_unauthenticated); sockets beyond that wait in the lobby,
+// accepted but not greeted (no goroutine, no buffers), for at most
+// lobbyWait, and at most maxLobby of them. A place that frees up goes to
+// the lobby's client addresses in turn, the newest socket of each first.
+// While sockets wait, a greeted socket silent for greetingGrace (or in its
+// handshake for handshakeGrace) is closed to make room, from the client
+// address with the most greeted sockets; a full lobby closes the oldest
+// socket of the address with the most waiting. So a burst of clients
+// queues rather than fails, a flood of silent sockets from some addresses
+// costs clients of other addresses a second at most, and sockets before
+// login never count against limits.max_connections, which counts sessions
+// from login on. Safe for concurrent use.
+type door struct {
+	max       int
+	maxLobby  int
+	lobbyWait time.Duration
+	now       func() time.Time
+	closed    func() // counts each socket closed to make room or after waiting too long
+
+	mu      sync.Mutex
+	greet   func(net.Conn) // starts an admitted socket's session; called with mu held, must not block
+	shut    bool
+	inside  map[net.Conn]*waiting // greeted
+	perAddr map[string]int        // greeted sockets per client address
+	lobby   map[string]*lobbyAddr // waiting sockets per client address
+	turns   []string              // addresses with waiting sockets, in turn, each once
+	queued  int
+	timer   *time.Timer
 }
 
-// waiting is one socket in its handshake.
+// lobbyAddr is the waiting sockets of one client address.
+type lobbyAddr struct {
+	list    []*waiting // oldest first
+	inTurns bool
+}
+
+// waiting is one socket not logged in yet.
 type waiting struct {
 	nc       net.Conn
 	addr     string
-	since    time.Time
-	answered bool // the client has sent its first packet
+	since    time.Time // accepted (in the lobby) or greeted
+	answered bool      // the client has sent its first packet
 }
 
-// addrWaiting is the sockets of one client address, oldest first.
-type addrWaiting struct {
-	list   []*waiting
-	silent int // how many have not answered
+func newDoor(max, maxLobby int, lobbyWait time.Duration, closed func()) *door {
+	return &door{max: max, maxLobby: maxLobby, lobbyWait: lobbyWait, now: time.Now, closed: closed,
+		inside: make(map[net.Conn]*waiting), perAddr: make(map[string]int), lobby: make(map[string]*lobbyAddr)}
 }
 
-func newDoor(max int, closed func()) *door {
-	return &door{max: max, byConn: make(map[net.Conn]*waiting), byAddr: make(map[string]*addrWaiting), closed: closed}
-}
-
-// enter counts nc, from client address addr, as unauthenticated, closing
-// another socket when the door is full.
-func (d *door) enter(nc net.Conn, addr string) {
-	w := &waiting{nc: nc, addr: addr, since: time.Now()}
+// open sets what starts an admitted socket's session.
+func (d *door) open(greet func(net.Conn)) {
 	d.mu.Lock()
-	var victim *waiting
-	if len(d.byConn) >= d.max {
-		victim = d.evict()
-	}
-	d.byConn[nc] = w
-	a := d.byAddr[addr]
-	if a == nil {
-		a = &addrWaiting{}
-		d.byAddr[addr] = a
-	}
-	a.list = append(a.list, w)
-	a.silent++
+	d.greet = greet
 	d.mu.Unlock()
-	if victim != nil {
-		// Its session goroutine sees the socket fail and ends; it was
-		// already forgotten here, so the count stays at the cap.
-		_ = victim.nc.Close()
-		d.closed()
+}
+
+// enter admits nc, from client address addr, or puts it in the lobby.
+func (d *door) enter(nc net.Conn, addr string) {
+	var drop []net.Conn
+	d.mu.Lock()
+	w := &waiting{nc: nc, addr: addr, since: d.now()}
+	switch {
+	case d.shut:
+		drop = append(drop, nc)
+	case len(d.inside) < d.max && d.queued == 0:
+		d.admit(w)
+	default:
+		if d.queued >= d.maxLobby {
+			drop = append(drop, d.unqueue(d.crowdedLobby(), true).nc)
+			d.closed()
+		}
+		a := d.lobby[addr]
+		if a == nil {
+			a = &lobbyAddr{}
+			d.lobby[addr] = a
+		}
+		if !a.inTurns {
+			a.inTurns = true
+			d.turns = append(d.turns, addr)
+		}
+		a.list = append(a.list, w)
+		d.queued++
+		d.fill(&drop)
 	}
+	d.mu.Unlock()
+	closeAll(drop)
 }
 
 // answered records that nc's client sent its first packet.
 func (d *door) answered(nc net.Conn) {
 	d.mu.Lock()
-	if w := d.byConn[nc]; w != nil && !w.answered {
+	if w := d.inside[nc]; w != nil {
 		w.answered = true
-		d.byAddr[w.addr].silent--
 	}
 	d.mu.Unlock()
-}
-
-// evict forgets the socket to close at the cap and returns it. d.mu is
-// held and the door is not empty.
-func (d *door) evict() *waiting {
-	var pick *addrWaiting
-	for _, a := range d.byAddr {
-		if pick == nil || a.worse(pick) {
-			pick = a
-		}
-	}
-	w := pick.list[0]
-	if pick.silent > 0 {
-		for _, x := range pick.list {
-			if !x.answered {
-				w = x
-				break
-			}
-		}
-	}
-	d.remove(w)
-	return w
-}
-
-// worse reports whether a's sockets should go before b's: more silent
-// sockets; with none silent, more sockets; then the one waiting longest.
-func (a *addrWaiting) worse(b *addrWaiting) bool {
-	switch {
-	case a.silent != b.silent:
-		return a.silent > b.silent
-	case a.silent == 0 && len(a.list) != len(b.list):
-		return len(a.list) > len(b.list)
-	}
-	return a.list[0].since.Before(b.list[0].since)
 }
 
 // leave forgets nc: it logged in, or its connection ended. Calling it
-// again, or for a socket already closed at the cap, does nothing.
+// again, or for a socket the door closed, does nothing.
 func (d *door) leave(nc net.Conn) {
+	var drop []net.Conn
 	d.mu.Lock()
-	if w := d.byConn[nc]; w != nil {
-		d.remove(w)
+	if w := d.inside[nc]; w != nil {
+		d.forget(w)
+		d.fill(&drop)
 	}
 	d.mu.Unlock()
+	closeAll(drop)
 }
 
-// remove forgets w. d.mu is held.
-func (d *door) remove(w *waiting) {
-	delete(d.byConn, w.nc)
-	a := d.byAddr[w.addr]
-	for i, x := range a.list {
-		if x == w {
-			a.list = append(a.list[:i], a.list[i+1:]...)
-			break
+// admit greets w. d.mu is held.
+func (d *door) admit(w *waiting) {
+	w.since = d.now()
+	d.inside[w.nc] = w
+	d.perAddr[w.addr]++
+	d.greet(w.nc)
+}
+
+// forget drops a greeted socket. d.mu is held.
+func (d *door) forget(w *waiting) {
+	delete(d.inside, w.nc)
+	if d.perAddr[w.addr]--; d.perAddr[w.addr] == 0 {
+		delete(d.perAddr, w.addr)
+	}
+}
+
+// fill admits waiting sockets while there is room or a greeted socket
+// may make way, adding the sockets it closes to drop, and keeps a timer
+// running while sockets wait. d.mu is held.
+func (d *door) fill(drop *[]net.Conn) {
+	for d.queued > 0 {
+		if len(d.inside) >= d.max {
+			v := d.makeWay()
+			if v == nil {
+				break
+			}
+			d.forget(v)
+			*drop = append(*drop, v.nc)
+			d.closed()
+		}
+		d.admit(d.next())
+	}
+	if d.queued > 0 && !d.shut {
+		if d.timer == nil {
+			d.timer = time.AfterFunc(100*time.Millisecond, d.tick)
+		} else {
+			d.timer.Reset(100 * time.Millisecond)
 		}
 	}
-	if !w.answered {
-		a.silent--
+}
+
+// makeWay picks the greeted socket to close for a waiting one, or nil
+// when none has used up its grace. d.mu is held.
+func (d *door) makeWay() *waiting {
+	now := d.now()
+	var pick *waiting
+	for _, w := range d.inside {
+		age := now.Sub(w.since)
+		if age < handshakeGrace && (w.answered || age < greetingGrace) {
+			continue
+		}
+		if pick == nil || d.perAddr[w.addr] > d.perAddr[pick.addr] ||
+			d.perAddr[w.addr] == d.perAddr[pick.addr] && w.since.Before(pick.since) {
+			pick = w
+		}
 	}
-	if len(a.list) == 0 {
-		delete(d.byAddr, w.addr)
+	return pick
+}
+
+// next takes the lobby's next socket: the newest of the address whose turn
+// it is. d.mu is held and the lobby is not empty.
+func (d *door) next() *waiting {
+	for {
+		addr := d.turns[0]
+		d.turns = d.turns[1:]
+		a := d.lobby[addr]
+		if len(a.list) == 0 { // emptied by closing its sockets
+			delete(d.lobby, addr)
+			continue
+		}
+		w := d.unqueue(addr, false)
+		if len(a.list) > 0 {
+			d.turns = append(d.turns, addr)
+		} else {
+			delete(d.lobby, addr)
+		}
+		return w
 	}
 }
 
-// closeAll closes every socket counted (at shutdown).
+// unqueue takes the oldest (or newest) waiting socket of addr out of the
+// lobby. d.mu is held and addr has one.
+func (d *door) unqueue(addr string, oldest bool) *waiting {
+	a := d.lobby[addr]
+	var w *waiting
+	if oldest {
+		w, a.list = a.list[0], a.list[1:]
+	} else {
+		w, a.list = a.list[len(a.list)-1], a.list[:len(a.list)-1]
+	}
+	d.queued--
+	return w
+}
+
+// crowdedLobby is the address with the most waiting sockets. d.mu is held
+// and the lobby is not empty.
+func (d *door) crowdedLobby() string {
+	best, most := "", 0
+	for addr, a := range d.lobby {
+		if len(a.list) > most {
+			best, most = addr, len(a.list)
+		}
+	}
+	return best
+}
+
+// tick closes sockets that waited too long and admits others.
+func (d *door) tick() {
+	var drop []net.Conn
+	d.mu.Lock()
+	if !d.shut {
+		cutoff := d.now().Add(-d.lobbyWait)
+		for addr, a := range d.lobby {
+			for len(a.list) > 0 && a.list[0].since.Before(cutoff) {
+				drop = append(drop, d.unqueue(addr, true).nc)
+				d.closed()
+			}
+		}
+		d.fill(&drop)
+	}
+	d.mu.Unlock()
+	closeAll(drop)
+}
+
+// closeAll closes every socket not logged in, and admits no more (at
+// shutdown).
 func (d *door) closeAll() {
+	var drop []net.Conn
+	d.mu.Lock()
+	d.shut = true
+	if d.timer != nil {
+		d.timer.Stop()
+	}
+	for nc := range d.inside {
+		drop = append(drop, nc)
+	}
+	for _, a := range d.lobby {
+		for _, w := range a.list {
+			drop = append(drop, w.nc)
+		}
+	}
+	d.lobby, d.turns, d.queued = map[string]*lobbyAddr{}, nil, 0
+	d.mu.Unlock()
+	closeAll(drop)
+}
+
+// count returns the greeted sockets and those waiting.
+func (d *door) count() (greeted, waiting int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for nc := range d.byConn {
+	return len(d.inside), d.queued
+}
+
+func closeAll(ncs []net.Conn) {
+	for _, nc := range ncs {
 		_ = nc.Close()
 	}
-}
-
-// count returns the sockets counted now.
-func (d *door) count() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return len(d.byConn)
 }
 
 // remoteHost is the client address of nc without its port.
@@ -172,11 +303,22 @@ func remoteHost(nc net.Conn) string {
 	return host
 }
 
-// welcome decides, right after accept, whether nc gets a greeting: a
-// client address blocked for failed logins is answered with the error
-// alone, before the greeting, as MySQL answers a blocked host, and the
-// socket is closed. Others are counted at the door.
-func (s *Server) welcome(nc net.Conn) bool {
+// openDoor makes the door start each admitted socket's session under ctx.
+func (s *Server) openDoor(ctx context.Context) {
+	s.door.open(func(nc net.Conn) {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.serveConn(ctx, nc)
+		}()
+	})
+}
+
+// welcome takes a socket just accepted: a client address blocked for
+// failed logins is answered with the error alone, before any greeting, as
+// MySQL answers a blocked host, and the socket is closed; others go
+// through the door.
+func (s *Server) welcome(nc net.Conn) {
 	host := remoteHost(nc)
 	if e := s.throttle.refusal(host, ""); e != nil {
 		s.metrics.loginsBlocked.Inc()
@@ -185,10 +327,9 @@ func (s *Server) welcome(nc net.Conn) bool {
 			defer s.wg.Done()
 			refuse(nc, e)
 		}()
-		return false
+		return
 	}
 	s.door.enter(nc, host)
-	return true
 }
 
 // refuse writes an error packet as a connection's first packet and closes

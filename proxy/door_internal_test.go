@@ -2,7 +2,10 @@ package proxy
 
 import (
 	"fmt"
+	"maps"
 	"net"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,69 +23,116 @@ type fakeConn struct {
 
 func (c *fakeConn) Close() error { c.closed.Store(true); return nil }
 
-// TestDoor: at the cap, the oldest socket of the address holding the most
-// is closed; sockets that leave free their place; leave is idempotent.
-func TestDoor(t *testing.T) {
-	var closedAtCap int
-	d := newDoor(4, func() { closedAtCap++ })
-	conns := map[string]*fakeConn{}
-	enter := func(name, addr string) {
-		c := &fakeConn{name: name}
-		conns[name] = c
-		d.enter(c, addr)
-		time.Sleep(time.Millisecond) // distinct arrival times
-	}
-	enter("a1", "10.0.0.1")
-	enter("b1", "10.0.0.2")
-	enter("a2", "10.0.0.1")
-	enter("a3", "10.0.0.1")
-	if d.count() != 4 || closedAtCap != 0 {
-		t.Fatalf("count %d, closed %d", d.count(), closedAtCap)
-	}
-	enter("c1", "10.0.0.3") // full: 10.0.0.1 holds the most; its oldest goes
-	wantClosed := func(want ...string) {
-		t.Helper()
-		var got []string
-		for _, n := range []string{"a1", "a2", "a3", "b1", "c1", "c2", "b2", "c3", "d1", "d2"} {
-			if c := conns[n]; c != nil && c.closed.Load() {
-				got = append(got, n)
-			}
-		}
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Fatalf("closed %v, want %v", got, want)
-		}
-	}
-	wantClosed("a1")
-	enter("c2", "10.0.0.3") // a2, a3 from 10.0.0.1 and c1, c2 from 10.0.0.3: a2 is older
-	wantClosed("a1", "a2")
-	d.leave(conns["a3"])
-	d.leave(conns["a3"])
-	d.leave(conns["a1"]) // already closed at the cap
-	if d.count() != 3 || closedAtCap != 2 {
-		t.Fatalf("count %d, closed %d after leaving", d.count(), closedAtCap)
-	}
-	enter("b2", "10.0.0.2")
-	wantClosed("a1", "a2")
-	// Sockets that answered the greeting go only when none is silent.
-	d.answered(conns["b1"])
-	d.answered(conns["b2"])
-	enter("c3", "10.0.0.3") // 10.0.0.2 has the most sockets, but they answered
-	wantClosed("a1", "a2", "c1")
-	d.answered(conns["c2"])
-	d.answered(conns["c3"])
-	// All four answered: the oldest of the addresses with the most goes.
-	enter("d1", "10.0.0.4")
-	wantClosed("a1", "a2", "b1", "c1")
-	// A silent socket goes before those that answered, even a new one.
-	enter("d2", "10.0.0.4")
-	wantClosed("a1", "a2", "b1", "c1", "d1")
+// doorTest drives a door with a fake clock and records what it does.
+type doorTest struct {
+	t       *testing.T
+	d       *door
+	now     time.Time
+	conns   map[string]*fakeConn
+	greeted []string
+	dropped int
+}
 
-	d.closeAll()
-	for _, n := range []string{"c2", "b2", "c3", "d2"} {
-		if !conns[n].closed.Load() {
-			t.Fatalf("%s not closed at shutdown", n)
+func newDoorTest(t *testing.T, max, maxLobby int) *doorTest {
+	dt := &doorTest{t: t, now: time.Unix(1000, 0), conns: map[string]*fakeConn{}}
+	dt.d = newDoor(max, maxLobby, 5*time.Second, func() { dt.dropped++ })
+	dt.d.now = func() time.Time { return dt.now }
+	dt.d.open(func(nc net.Conn) { dt.greeted = append(dt.greeted, nc.(*fakeConn).name) })
+	t.Cleanup(dt.d.closeAll)
+	return dt
+}
+
+func (dt *doorTest) enter(name, addr string) {
+	c := &fakeConn{name: name}
+	dt.conns[name] = c
+	dt.d.enter(c, addr)
+}
+
+func (dt *doorTest) nc(name string) net.Conn { return dt.conns[name] }
+
+func (dt *doorTest) wait(d time.Duration) {
+	dt.now = dt.now.Add(d)
+	dt.d.tick()
+}
+
+// want checks the sockets greeted and closed so far, in order of names.
+func (dt *doorTest) want(greeted string, closed string) {
+	dt.t.Helper()
+	var cl []string
+	for _, n := range slices.Sorted(maps.Keys(dt.conns)) {
+		if dt.conns[n].closed.Load() {
+			cl = append(cl, n)
 		}
 	}
+	if g := strings.Join(dt.greeted, " "); g != greeted {
+		dt.t.Fatalf("greeted %q, want %q", g, greeted)
+	}
+	if c := strings.Join(cl, " "); c != closed {
+		dt.t.Fatalf("closed %q, want %q", c, closed)
+	}
+}
+
+// TestDoorBurst: a burst beyond max_unauthenticated waits in the lobby
+// and is greeted as places free up; nothing is closed.
+func TestDoorBurst(t *testing.T) {
+	dt := newDoorTest(t, 2, 10)
+	for _, n := range []string{"a", "b", "c", "d"} {
+		dt.enter(n, "10.0.0.1")
+	}
+	dt.want("a b", "")
+	dt.d.answered(dt.nc("a"))
+	dt.wait(2 * time.Second) // b is silent past its grace, a answered: b makes way
+	dt.want("a b d", "b")
+	dt.d.leave(dt.nc("a")) // logged in
+	dt.want("a b d c", "b")
+	if g, w := dt.d.count(); g != 2 || w != 0 {
+		t.Fatalf("greeted %d, waiting %d", g, w)
+	}
+	dt.d.leave(dt.nc("a")) // again: nothing
+	dt.d.leave(dt.nc("b")) // closed by the door already: nothing
+	if g, _ := dt.d.count(); g != 2 {
+		t.Fatalf("greeted %d after leaving twice", g)
+	}
+}
+
+// TestDoorFlood: silent sockets from one address give way to another
+// address's client within the grace, in turn; a full lobby closes the
+// crowded address's oldest; sockets wait no longer than lobbyWait.
+func TestDoorFlood(t *testing.T) {
+	dt := newDoorTest(t, 2, 3)
+	dt.enter("a1", "10.0.0.1")
+	dt.enter("a2", "10.0.0.1")
+	dt.enter("a3", "10.0.0.1")
+	dt.enter("a4", "10.0.0.1")
+	dt.enter("b1", "10.0.0.2")
+	dt.want("a1 a2", "")
+	dt.enter("a5", "10.0.0.1") // the lobby is full: 10.0.0.1's oldest waiting goes
+	dt.want("a1 a2", "a3")
+	dt.wait(500 * time.Millisecond) // within the grace: nobody makes way
+	dt.want("a1 a2", "a3")
+	dt.wait(600 * time.Millisecond) // a1 and a2 silent for 1.1s: turns go 10.0.0.1 (newest first), 10.0.0.2
+	dt.want("a1 a2 a5 b1", "a1 a2 a3")
+	dt.wait(5 * time.Second) // a4 waited too long; a5 and b1 stay (greeted)
+	dt.want("a1 a2 a5 b1", "a1 a2 a3 a4")
+	if g, w := dt.d.count(); g != 2 || w != 0 || dt.dropped != 4 {
+		t.Fatalf("greeted %d, waiting %d, dropped %d", g, w, dt.dropped)
+	}
+	dt.d.closeAll()
+	dt.enter("late", "10.0.0.3")
+	dt.want("a1 a2 a5 b1", "a1 a2 a3 a4 a5 b1 late")
+}
+
+// TestDoorAnsweredGrace: a socket that answered the greeting keeps its
+// place for handshakeGrace, however many wait.
+func TestDoorAnsweredGrace(t *testing.T) {
+	dt := newDoorTest(t, 1, 10)
+	dt.enter("a", "10.0.0.1")
+	dt.d.answered(dt.nc("a"))
+	dt.enter("b", "10.0.0.2")
+	dt.wait(2 * time.Second)
+	dt.want("a", "")
+	dt.wait(2 * time.Second)
+	dt.want("a b", "a")
 }
 
 // TestThrottle: failures within the window block an address or a

@@ -70,7 +70,11 @@ func New(cfg *config.Config, log *zap.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, parser: p, sessions: make(map[uint32]*session),
 		collations: newCollations()}
 	s.metrics = newMetrics(s)
-	s.door = newDoor(cfg.Limits.MaxUnauthenticated, s.metrics.doorClosed.Inc)
+	// As many sockets may wait for a greeting as may log in (a burst that
+	// fits max_connections waits rather than fails), and no fewer than
+	// may be greeted.
+	lobby := max(cfg.Limits.MaxConnections, cfg.Limits.MaxUnauthenticated)
+	s.door = newDoor(cfg.Limits.MaxUnauthenticated, lobby, cfg.Limits.HandshakeTimeout, s.metrics.doorClosed.Inc)
 	s.throttle = newThrottle(cfg.LoginThrottle)
 	if s.users, err = loadAccounts(cfg.Users); err != nil {
 		return nil, err
@@ -203,6 +207,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.ln = ln
 	s.mu.Unlock()
 	go s.startCluster(ctx) // when Prepare could not (the primary was down)
+	s.openDoor(ctx)
 	s.log.Info("listening", zap.String("addr", ln.Addr().String()))
 	var tempDelay time.Duration
 	for {
@@ -220,14 +225,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			return err
 		}
 		tempDelay = 0
-		if !s.welcome(nc) { // a blocked client address: refused
-			continue
-		}
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.serveConn(ctx, nc)
-		}()
+		s.welcome(nc) // serveConn runs once the door admits it
 	}
 }
 

@@ -78,6 +78,9 @@ func (p *Pool) Name() string { return p.name }
 // Addr returns the instance address.
 func (p *Pool) Addr() string { return p.opts.Addr }
 
+// QueryTimeout returns the statement time bound on this server (0: none).
+func (p *Pool) QueryTimeout() time.Duration { return p.cfg.QueryTimeout }
+
 // MarkDown records that the backend failed (a dial or a statement's
 // I/O); the health checker marks it up again.
 func (p *Pool) MarkDown(err error) { p.markDown(err) }

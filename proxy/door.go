@@ -10,13 +10,13 @@ import (
 	"github.com/courier-proxy/courier/sqlerr"
 )
 
-// Grace periods before a greeted socket may be closed to make room for
-// one that waits: one that has not answered the greeting after
-// greetingGrace, any after handshakeGrace (a legitimate client answers in
-// a round trip and logs in within a few).
+// Grace periods before a greeted socket that has not answered its
+// greeting may be closed to make room for a waiting one: from another
+// client address after greetingGrace, from its own after sameAddrGrace (a
+// legitimate client answers within a round trip, even on a busy machine).
 const (
-	greetingGrace  = time.Second
-	handshakeGrace = 3 * time.Second
+	greetingGrace = time.Second
+	sameAddrGrace = 3 * time.Second
 )
 
 // door admits the sockets that have connected but not logged in yet.
@@ -26,14 +26,15 @@ const (
 // accepted but not greeted (no goroutine, no buffers), for at most
 // lobbyWait, and at most maxLobby of them. A place that frees up goes to
 // the lobby's client addresses in turn, the newest socket of each first.
-// While sockets wait, a greeted socket silent for greetingGrace (or in its
-// handshake for handshakeGrace) is closed to make room, from the client
-// address with the most greeted sockets; a full lobby closes the oldest
-// socket of the address with the most waiting. So a burst of clients
-// queues rather than fails, a flood of silent sockets from some addresses
-// costs clients of other addresses a second at most, and sockets before
-// login never count against limits.max_connections, which counts sessions
-// from login on. Safe for concurrent use.
+// While sockets wait, a greeted socket that has not answered its greeting
+// within greetingGrace is closed to make room for another address's
+// socket (sameAddrGrace for one of its own), from the address with the
+// most greeted sockets; a full lobby closes the oldest socket of the
+// address with the most waiting. So a burst of clients queues rather than
+// fails, a flood of silent sockets from some addresses costs clients of
+// other addresses a second or so, and sockets before login never count
+// against limits.max_connections, which counts sessions from login on.
+// Safe for concurrent use.
 type door struct {
 	max       int
 	maxLobby  int
@@ -153,16 +154,18 @@ func (d *door) forget(w *waiting) {
 // running while sockets wait. d.mu is held.
 func (d *door) fill(drop *[]net.Conn) {
 	for d.queued > 0 {
-		if len(d.inside) >= d.max {
-			v := d.makeWay()
-			if v == nil {
-				break
-			}
-			d.forget(v)
-			*drop = append(*drop, v.nc)
-			d.closed()
+		if len(d.inside) < d.max {
+			d.admit(d.next())
+			continue
 		}
-		d.admit(d.next())
+		w, v := d.makeWay()
+		if w == nil {
+			break
+		}
+		d.forget(v)
+		*drop = append(*drop, v.nc)
+		d.closed()
+		d.admit(w)
 	}
 	if d.queued > 0 && !d.shut {
 		if d.timer == nil {
@@ -173,22 +176,62 @@ func (d *door) fill(drop *[]net.Conn) {
 	}
 }
 
-// makeWay picks the greeted socket to close for a waiting one, or nil
-// when none has used up its grace. d.mu is held.
-func (d *door) makeWay() *waiting {
+// makeWay finds, with the door full, a waiting socket and a greeted one
+// to close for it: the first address in turn for which a greeted socket
+// has used up its grace, and that socket. It takes the waiting socket out
+// of the lobby; both are nil when no greeted socket may go yet. d.mu is
+// held.
+func (d *door) makeWay() (w, v *waiting) {
 	now := d.now()
-	var pick *waiting
-	for _, w := range d.inside {
-		age := now.Sub(w.since)
-		if age < handshakeGrace && (w.answered || age < greetingGrace) {
-			continue
-		}
-		if pick == nil || d.perAddr[w.addr] > d.perAddr[pick.addr] ||
-			d.perAddr[w.addr] == d.perAddr[pick.addr] && w.since.Before(pick.since) {
-			pick = w
+	// The greeted socket to close for another address, from the address
+	// with the most, the one silent longest; and the best from any other
+	// address, for a socket of best's own.
+	var best, other, own *waiting
+	better := func(a, b *waiting) bool {
+		return b == nil || d.perAddr[a.addr] > d.perAddr[b.addr] ||
+			d.perAddr[a.addr] == d.perAddr[b.addr] && a.since.Before(b.since)
+	}
+	for _, x := range d.inside {
+		if !x.answered && now.Sub(x.since) >= greetingGrace && better(x, best) {
+			best = x
 		}
 	}
-	return pick
+	if best == nil {
+		return nil, nil
+	}
+	for _, x := range d.inside {
+		switch {
+		case x.answered || now.Sub(x.since) < greetingGrace:
+		case x.addr != best.addr && better(x, other):
+			other = x
+		case x.addr == best.addr && now.Sub(x.since) >= sameAddrGrace && (own == nil || x.since.Before(own.since)):
+			own = x
+		}
+	}
+	for i, addr := range d.turns {
+		if len(d.lobby[addr].list) == 0 {
+			continue
+		}
+		switch {
+		case addr != best.addr:
+			v = best
+		case other != nil:
+			v = other
+		case own != nil:
+			v = own
+		default:
+			continue
+		}
+		d.turns = append(d.turns[:i:i], d.turns[i+1:]...)
+		w = d.unqueue(addr, false)
+		if len(d.lobby[addr].list) > 0 {
+			d.turns = append(d.turns, addr)
+		} else {
+			delete(d.lobby, addr)
+		}
+		return w, v
+	}
+	return nil, nil
 }
 
 // next takes the lobby's next socket: the newest of the address whose turn
@@ -250,6 +293,15 @@ func (d *door) tick() {
 				d.closed()
 			}
 		}
+		live := d.turns[:0] // forget addresses whose sockets all went
+		for _, addr := range d.turns {
+			if len(d.lobby[addr].list) > 0 {
+				live = append(live, addr)
+			} else {
+				delete(d.lobby, addr)
+			}
+		}
+		d.turns = live
 		d.fill(&drop)
 	}
 	d.mu.Unlock()

@@ -27,16 +27,17 @@ func (c *fakeConn) Close() error { c.closed.Store(true); return nil }
 type doorTest struct {
 	t       *testing.T
 	d       *door
-	now     time.Time
+	now     atomic.Int64 // fake clock, Unix nanoseconds (the door's timer reads it too)
 	conns   map[string]*fakeConn
 	greeted []string
 	dropped int
 }
 
 func newDoorTest(t *testing.T, max, maxLobby int) *doorTest {
-	dt := &doorTest{t: t, now: time.Unix(1000, 0), conns: map[string]*fakeConn{}}
+	dt := &doorTest{t: t, conns: map[string]*fakeConn{}}
+	dt.now.Store(time.Unix(1000, 0).UnixNano())
 	dt.d = newDoor(max, maxLobby, 5*time.Second, func() { dt.dropped++ })
-	dt.d.now = func() time.Time { return dt.now }
+	dt.d.now = func() time.Time { return time.Unix(0, dt.now.Load()) }
 	dt.d.open(func(nc net.Conn) { dt.greeted = append(dt.greeted, nc.(*fakeConn).name) })
 	t.Cleanup(dt.d.closeAll)
 	return dt
@@ -51,7 +52,7 @@ func (dt *doorTest) enter(name, addr string) {
 func (dt *doorTest) nc(name string) net.Conn { return dt.conns[name] }
 
 func (dt *doorTest) wait(d time.Duration) {
-	dt.now = dt.now.Add(d)
+	dt.now.Add(int64(d))
 	dt.d.tick()
 }
 
@@ -64,7 +65,10 @@ func (dt *doorTest) want(greeted string, closed string) {
 			cl = append(cl, n)
 		}
 	}
-	if g := strings.Join(dt.greeted, " "); g != greeted {
+	dt.d.mu.Lock() // the door's timer may be at work
+	g := strings.Join(dt.greeted, " ")
+	dt.d.mu.Unlock()
+	if g != greeted {
 		dt.t.Fatalf("greeted %q, want %q", g, greeted)
 	}
 	if c := strings.Join(cl, " "); c != closed {
@@ -72,8 +76,9 @@ func (dt *doorTest) want(greeted string, closed string) {
 	}
 }
 
-// TestDoorBurst: a burst beyond max_unauthenticated waits in the lobby
-// and is greeted as places free up; nothing is closed.
+// TestDoorBurst: a burst from one address beyond max_unauthenticated
+// waits in the lobby and is greeted as places free up; a socket of its own
+// address makes way only after sameAddrGrace.
 func TestDoorBurst(t *testing.T) {
 	dt := newDoorTest(t, 2, 10)
 	for _, n := range []string{"a", "b", "c", "d"} {
@@ -81,9 +86,11 @@ func TestDoorBurst(t *testing.T) {
 	}
 	dt.want("a b", "")
 	dt.d.answered(dt.nc("a"))
-	dt.wait(2 * time.Second) // b is silent past its grace, a answered: b makes way
-	dt.want("a b d", "b")
-	dt.d.leave(dt.nc("a")) // logged in
+	dt.wait(2 * time.Second) // b is silent, but only for another address yet
+	dt.want("a b", "")
+	dt.d.leave(dt.nc("a")) // logged in: the newest waiting goes in
+	dt.want("a b d", "")
+	dt.wait(time.Second + time.Millisecond) // b silent past sameAddrGrace
 	dt.want("a b d c", "b")
 	if g, w := dt.d.count(); g != 2 || w != 0 {
 		t.Fatalf("greeted %d, waiting %d", g, w)
@@ -96,8 +103,9 @@ func TestDoorBurst(t *testing.T) {
 }
 
 // TestDoorFlood: silent sockets from one address give way to another
-// address's client within the grace, in turn; a full lobby closes the
-// crowded address's oldest; sockets wait no longer than lobbyWait.
+// address's socket after greetingGrace, to their own only after
+// sameAddrGrace; a full lobby closes the crowded address's oldest;
+// sockets wait no longer than lobbyWait.
 func TestDoorFlood(t *testing.T) {
 	dt := newDoorTest(t, 2, 3)
 	dt.enter("a1", "10.0.0.1")
@@ -110,29 +118,35 @@ func TestDoorFlood(t *testing.T) {
 	dt.want("a1 a2", "a3")
 	dt.wait(500 * time.Millisecond) // within the grace: nobody makes way
 	dt.want("a1 a2", "a3")
-	dt.wait(600 * time.Millisecond) // a1 and a2 silent for 1.1s: turns go 10.0.0.1 (newest first), 10.0.0.2
-	dt.want("a1 a2 a5 b1", "a1 a2 a3")
-	dt.wait(5 * time.Second) // a4 waited too long; a5 and b1 stay (greeted)
-	dt.want("a1 a2 a5 b1", "a1 a2 a3 a4")
-	if g, w := dt.d.count(); g != 2 || w != 0 || dt.dropped != 4 {
-		t.Fatalf("greeted %d, waiting %d, dropped %d", g, w, dt.dropped)
+	dt.wait(600 * time.Millisecond) // a1 silent for 1.1s makes way for b1, not for a5
+	dt.want("a1 a2 b1", "a1 a3")
+	dt.d.answered(dt.nc("b1"))
+	dt.wait(2 * time.Second) // a2 silent for 3.1s makes way for a5, the newest of its own
+	dt.want("a1 a2 b1 a5", "a1 a2 a3")
+	dt.wait(2 * time.Second) // a4 waited more than 5s
+	dt.want("a1 a2 b1 a5", "a1 a2 a3 a4")
+	dt.d.mu.Lock()
+	dropped := dt.dropped
+	dt.d.mu.Unlock()
+	if g, w := dt.d.count(); g != 2 || w != 0 || dropped != 4 {
+		t.Fatalf("greeted %d, waiting %d, dropped %d", g, w, dropped)
 	}
 	dt.d.closeAll()
 	dt.enter("late", "10.0.0.3")
-	dt.want("a1 a2 a5 b1", "a1 a2 a3 a4 a5 b1 late")
+	dt.want("a1 a2 b1 a5", "a1 a2 a3 a4 a5 b1 late")
 }
 
-// TestDoorAnsweredGrace: a socket that answered the greeting keeps its
-// place for handshakeGrace, however many wait.
-func TestDoorAnsweredGrace(t *testing.T) {
+// TestDoorAnswered: a socket that answered its greeting keeps its place,
+// however many wait.
+func TestDoorAnswered(t *testing.T) {
 	dt := newDoorTest(t, 1, 10)
 	dt.enter("a", "10.0.0.1")
 	dt.d.answered(dt.nc("a"))
 	dt.enter("b", "10.0.0.2")
-	dt.wait(2 * time.Second)
+	dt.wait(4 * time.Second)
 	dt.want("a", "")
-	dt.wait(2 * time.Second)
-	dt.want("a b", "a")
+	dt.d.leave(dt.nc("a"))
+	dt.want("a b", "")
 }
 
 // TestThrottle: failures within the window block an address or a

@@ -71,10 +71,10 @@ func New(cfg *config.Config, log *zap.Logger) (*Server, error) {
 		collations: newCollations()}
 	s.metrics = newMetrics(s)
 	// As many sockets may wait for a greeting as may log in (a burst that
-	// fits max_connections waits rather than fails), and no fewer than
-	// may be greeted.
+	// fits max_connections waits rather than fails), no fewer than may be
+	// greeted, each for twice the handshake timeout at most.
 	lobby := max(cfg.Limits.MaxConnections, cfg.Limits.MaxUnauthenticated)
-	s.door = newDoor(cfg.Limits.MaxUnauthenticated, lobby, cfg.Limits.HandshakeTimeout, s.metrics.doorClosed.Inc)
+	s.door = newDoor(cfg.Limits.MaxUnauthenticated, lobby, 2*cfg.Limits.HandshakeTimeout, s.metrics.doorClosed.Inc)
 	s.throttle = newThrottle(cfg.LoginThrottle)
 	if s.users, err = loadAccounts(cfg.Users); err != nil {
 		return nil, err

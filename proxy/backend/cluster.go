@@ -127,8 +127,9 @@ func (c *Cluster) loop() {
 	}
 }
 
-// checkTimeout bounds the check of one backend.
-func (c *Cluster) checkTimeout() time.Duration { return max(c.cfg.CheckInterval, time.Second) }
+// checkTimeout bounds the check of one backend: two check intervals and
+// at least 2s, so that a busy server is not taken for a hung one.
+func (c *Cluster) checkTimeout() time.Duration { return max(2*c.cfg.CheckInterval, 2*time.Second) }
 
 // Pick chooses a replica for a read: smooth weighted round-robin over the
 // replicas in rotation, weights scaled down while a replica warms up,

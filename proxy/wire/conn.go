@@ -234,8 +234,23 @@ func (c *Conn) Flush() error { return c.w.Flush() }
 // ForwardPacket copies the next physical packet from c to dst unchanged
 // (dst's next sequence id follows it) and returns the payload length and
 // its first bytes (at most want, at most 64), valid until the next call
-// on c. Packets of any size stream through without being held whole.
+// on c. Packets of any size stream through without being held whole. With
+// a packet timeout set (SetReadTimeouts), the packet must arrive within it:
+// c is then a client in the middle of a statement (LOAD DATA LOCAL).
 func (c *Conn) ForwardPacket(dst *Conn, want int) (prefix []byte, length int, err error) {
+	if c.packetTimeout > 0 {
+		return c.forwardTimed(dst, want)
+	}
+	return c.forward(dst, want)
+}
+
+func (c *Conn) forwardTimed(dst *Conn, want int) (prefix []byte, length int, err error) {
+	_ = c.nc.SetReadDeadline(time.Now().Add(c.packetTimeout))
+	defer c.restoreIdle()
+	return c.forward(dst, want)
+}
+
+func (c *Conn) forward(dst *Conn, want int) (prefix []byte, length int, err error) {
 	hdr, err := c.r.Peek(4)
 	if err != nil {
 		return nil, 0, err

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"errors"
+	"io"
 	"net"
 	"testing"
 	"time"
@@ -106,5 +107,31 @@ func TestNoReadTimeouts(t *testing.T) {
 	_, err := r.ReadPacket(1 << 20)
 	if !isTimeout(err) || errors.Is(err, ErrPacketTimeout) || time.Since(start) > time.Second {
 		t.Fatalf("ReadPacket = %v after %s; want the caller's plain timeout", err, time.Since(start))
+	}
+}
+
+// TestForwardPacketTimeout: a client that stops in the middle of what it
+// streams through ForwardPacket (LOAD DATA LOCAL) is cut off by the packet
+// timeout, and the idle deadline is back afterwards.
+func TestForwardPacketTimeout(t *testing.T) {
+	a, b := net.Pipe()
+	t.Cleanup(func() { a.Close(); b.Close() })
+	src := NewConn(b, 4096, 4096)
+	src.SetReadTimeouts(5*time.Second, 150*time.Millisecond)
+	x, y := net.Pipe()
+	t.Cleanup(func() { x.Close(); y.Close() })
+	dst := NewConn(x, 4096, 4096)
+	go func() { _, _ = io.Copy(io.Discard, y) }()
+	go func() {
+		_, _ = a.Write(append(frame(2, 2), 'o', 'k'))
+		_, _ = a.Write(frame(10, 3)) // and no payload
+	}()
+	if _, n, err := src.ForwardPacket(dst, 0); err != nil || n != 2 {
+		t.Fatalf("first packet: %d bytes, %v", n, err)
+	}
+	start := time.Now()
+	_, _, err := src.ForwardPacket(dst, 0)
+	if !isTimeout(err) || time.Since(start) > time.Second {
+		t.Fatalf("truncated packet: %v after %s; want a timeout after the packet timeout", err, time.Since(start))
 	}
 }

@@ -47,6 +47,7 @@ func (dt *doorTest) enter(name, addr string) {
 	c := &fakeConn{name: name}
 	dt.conns[name] = c
 	dt.d.enter(c, addr)
+	dt.now.Add(int64(time.Millisecond)) // no two sockets arrive at once: ties would be decided by map order
 }
 
 func (dt *doorTest) nc(name string) net.Conn { return dt.conns[name] }

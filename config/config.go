@@ -29,9 +29,10 @@ type Config struct {
 	// Parse fills it in when there is exactly one cluster.
 	DefaultCluster string `mapstructure:"default_cluster"`
 
-	TLS    TLS    `mapstructure:"tls"`
-	Limits Limits `mapstructure:"limits"`
-	Log    Log    `mapstructure:"log"`
+	TLS           TLS           `mapstructure:"tls"`
+	Limits        Limits        `mapstructure:"limits"`
+	LoginThrottle LoginThrottle `mapstructure:"login_throttle"`
+	Log           Log           `mapstructure:"log"`
 
 	// Users are the accounts clients log in to Courier with; at least one.
 	Users []User `mapstructure:"users"`
@@ -126,18 +127,28 @@ type TLS struct {
 
 // Limits bounds what clients may use.
 type Limits struct {
-	// MaxConnections caps client connections; more are refused with error
-	// 1040. Default 4096.
+	// MaxConnections caps logged-in client sessions; a login past it is
+	// refused with error 1040. Sockets still in the handshake do not
+	// count (MaxUnauthenticated bounds them). Default 4096.
 	MaxConnections int `mapstructure:"max_connections"`
+	// MaxUnauthenticated caps sockets greeted and in their handshake at a
+	// time; more wait ungreeted for a place, and a greeted socket that
+	// stays silent gives way to them (see the proxy's door). Default 256.
+	MaxUnauthenticated int `mapstructure:"max_unauthenticated"`
 	// MaxPacketSize is the largest packet accepted from a client, in bytes.
 	// The file may also say "64MiB". Default 1 GiB, the MySQL maximum.
 	MaxPacketSize int `mapstructure:"max_packet_size"`
 	// MaxPreparedStatements caps prepared statements per client connection;
 	// 0 refuses them all. Default 1024.
 	MaxPreparedStatements int `mapstructure:"max_prepared_statements"`
-	// HandshakeTimeout bounds connect-to-authenticated. Default 10s; must be > 0.
+	// HandshakeTimeout bounds connect-to-authenticated. Default 5s; must be > 0.
 	HandshakeTimeout time.Duration `mapstructure:"handshake_timeout"`
-	// QueryTimeout bounds each statement; 0 (the default) means none.
+	// PacketTimeout bounds, after login, how long the rest of a packet
+	// may take once its first byte has arrived (each physical packet of
+	// at most 16 MiB); the connection is then closed. Default 30s; must
+	// be > 0.
+	PacketTimeout time.Duration `mapstructure:"packet_timeout"`
+	// QueryTimeout bounds each statement; 0 means none. Default 10m.
 	QueryTimeout time.Duration `mapstructure:"query_timeout"`
 	// DDLTimeout bounds each DDL statement (CREATE, ALTER, DROP, ...),
 	// which may run long on every shard at once; 0 means none. Default 24h.
@@ -153,6 +164,26 @@ type Limits struct {
 	// IdleClientTimeout closes clients idle between statements this long;
 	// 0 means never. Default 8h.
 	IdleClientTimeout time.Duration `mapstructure:"idle_client_timeout"`
+}
+
+// LoginThrottle refuses logins for a while from a client address, or for a
+// user name, that failed to log in too often: after AddressFailures (or
+// UserFailures) failed logins within Window of the first, further logins
+// are refused for Block without looking at the password.
+type LoginThrottle struct {
+	// AddressFailures is how many failed logins from one client address
+	// block it (error 1129); 0 turns address blocking off. Default 10.
+	AddressFailures int `mapstructure:"address_failures"`
+	// UserFailures is how many failed logins for one configured user
+	// name, from any address, block that user (error 4150); 0 turns user
+	// blocking off. Default 100.
+	UserFailures int `mapstructure:"user_failures"`
+	// Window is the time failures are counted over, from the first.
+	// Default 1m; must be > 0.
+	Window time.Duration `mapstructure:"window"`
+	// Block is how long a blocked address or user is refused. Default 1m;
+	// must be > 0.
+	Block time.Duration `mapstructure:"block"`
 }
 
 // Log configures the root logger built by cmd.

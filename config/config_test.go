@@ -80,16 +80,20 @@ func TestExampleFile(t *testing.T) {
 		DefaultCluster: "main",
 		Limits: Limits{
 			MaxConnections:        4096,
+			MaxUnauthenticated:    256,
 			MaxPacketSize:         64 << 20,
 			MaxPreparedStatements: 1024,
-			HandshakeTimeout:      10 * time.Second,
+			HandshakeTimeout:      5 * time.Second,
+			PacketTimeout:         30 * time.Second,
+			QueryTimeout:          10 * time.Minute,
 			DDLTimeout:            24 * time.Hour,
 			PlanCache:             64 << 20,
 			MergeMemory:           256 << 20,
 			IdleClientTimeout:     8 * time.Hour,
 		},
-		Log:   Log{Level: "info", Format: "console", SlowQuery: time.Second},
-		Users: []User{{Name: "app", Password: "app", Schemas: []string{"delivery"}, AllowHints: true}},
+		LoginThrottle: testThrottle,
+		Log:           Log{Level: "info", Format: "console", SlowQuery: time.Second},
+		Users:         []User{{Name: "app", Password: "app", Schemas: []string{"delivery"}, AllowHints: true}},
 		Clusters: []Cluster{{
 			Name:     "main",
 			User:     "courier",
@@ -167,17 +171,20 @@ func TestDefaults(t *testing.T) {
 		Consistency:    "causal",
 		Limits: Limits{
 			MaxConnections:        4096,
+			MaxUnauthenticated:    256,
 			MaxPacketSize:         1 << 30,
 			MaxPreparedStatements: 1024,
-			HandshakeTimeout:      10 * time.Second,
-			QueryTimeout:          0,
+			HandshakeTimeout:      5 * time.Second,
+			PacketTimeout:         30 * time.Second,
+			QueryTimeout:          10 * time.Minute,
 			DDLTimeout:            24 * time.Hour,
 			PlanCache:             64 << 20,
 			MergeMemory:           256 << 20,
 			IdleClientTimeout:     8 * time.Hour,
 		},
-		Log:   Log{Level: "info", Format: "json", SlowQuery: time.Second},
-		Users: []User{{Name: "app", Password: "app"}},
+		LoginThrottle: testThrottle,
+		Log:           Log{Level: "info", Format: "json", SlowQuery: time.Second},
+		Users:         []User{{Name: "app", Password: "app"}},
 		Clusters: []Cluster{{
 			Name:     "main",
 			User:     "courier",
@@ -221,6 +228,13 @@ func TestExplicitValues(t *testing.T) {
 		{"prepared statements zero", "limits: {max_prepared_statements: 0}", func(c *Config) any { return c.Limits.MaxPreparedStatements }, 0},
 		{"idle client timeout zero", "limits: {idle_client_timeout: 0s}", func(c *Config) any { return c.Limits.IdleClientTimeout }, time.Duration(0)},
 		{"query timeout", "limits: {query_timeout: 1m30s}", func(c *Config) any { return c.Limits.QueryTimeout }, 90 * time.Second},
+		{"query timeout zero means none", "limits: {query_timeout: 0s}", func(c *Config) any { return c.Limits.QueryTimeout }, time.Duration(0)},
+		{"unauthenticated", "limits: {max_unauthenticated: 16}", func(c *Config) any { return c.Limits.MaxUnauthenticated }, 16},
+		{"packet timeout", "limits: {packet_timeout: 5s}", func(c *Config) any { return c.Limits.PacketTimeout }, 5 * time.Second},
+		{"throttle off", "login_throttle: {address_failures: 0, user_failures: 0}", func(c *Config) any { return c.LoginThrottle },
+			LoginThrottle{Window: time.Minute, Block: time.Minute}},
+		{"throttle", "login_throttle: {address_failures: 3, user_failures: 20, window: 10s, block: 5m}", func(c *Config) any { return c.LoginThrottle },
+			LoginThrottle{AddressFailures: 3, UserFailures: 20, Window: 10 * time.Second, Block: 5 * time.Minute}},
 		{"server version", `server_version: "8.0.36-courier"`, func(c *Config) any { return c.ServerVersion }, "8.0.36-courier"},
 		{"tls", "tls: {cert: c.pem, key: k.pem, require: true}", func(c *Config) any { return c.TLS }, TLS{Cert: "c.pem", Key: "k.pem", Require: true}},
 	}
@@ -283,6 +297,8 @@ func TestLookup(t *testing.T) {
 	}
 }
 
+var testThrottle = LoginThrottle{AddressFailures: 10, UserFailures: 100, Window: time.Minute, Block: time.Minute}
+
 var testReplication = Replication{Reads: "replicas", MaxReplicaLag: 5 * time.Second, Fallback: "primary",
 	CheckInterval: time.Second, Warmup: 30 * time.Second, Heartbeat: true, CausalWait: 200 * time.Millisecond}
 
@@ -319,6 +335,12 @@ func TestValidate(t *testing.T) {
 		{"packet size large", func(c *Config) { c.Limits.MaxPacketSize = 2 << 30 }, []string{"limits.max_packet_size:"}},
 		{"prepared statements", func(c *Config) { c.Limits.MaxPreparedStatements = -1 }, []string{"limits.max_prepared_statements:"}},
 		{"handshake timeout zero", func(c *Config) { c.Limits.HandshakeTimeout = 0 }, []string{"limits.handshake_timeout:"}},
+		{"unauthenticated zero", func(c *Config) { c.Limits.MaxUnauthenticated = 0 }, []string{"limits.max_unauthenticated: 0; must be at least 1"}},
+		{"packet timeout zero", func(c *Config) { c.Limits.PacketTimeout = 0 }, []string{"limits.packet_timeout:"}},
+		{"address failures negative", func(c *Config) { c.LoginThrottle.AddressFailures = -1 }, []string{"login_throttle.address_failures: -1"}},
+		{"user failures negative", func(c *Config) { c.LoginThrottle.UserFailures = -1 }, []string{"login_throttle.user_failures: -1"}},
+		{"throttle window zero", func(c *Config) { c.LoginThrottle.Window = 0 }, []string{"login_throttle.window:"}},
+		{"throttle block zero", func(c *Config) { c.LoginThrottle.Block = 0 }, []string{"login_throttle.block:"}},
 		{"query timeout negative", func(c *Config) { c.Limits.QueryTimeout = -time.Second }, []string{"limits.query_timeout: -1s is negative"}},
 		{"idle client timeout negative", func(c *Config) { c.Limits.IdleClientTimeout = -1 }, []string{"limits.idle_client_timeout:"}},
 		{"log level", func(c *Config) { c.Log.Level = "verbose" }, []string{`log.level: "verbose" is not a level`}},

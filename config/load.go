@@ -19,7 +19,14 @@ const (
 	defaultMaxConnections        = 4096
 	defaultMaxPacketSize         = 1 << 30
 	defaultMaxPreparedStatements = 1024
-	defaultHandshakeTimeout      = 10 * time.Second
+	defaultMaxUnauthenticated    = 256
+	defaultHandshakeTimeout      = 5 * time.Second
+	defaultPacketTimeout         = 30 * time.Second
+	defaultQueryTimeout          = 10 * time.Minute
+	defaultAddressFailures       = 10
+	defaultUserFailures          = 100
+	defaultThrottleWindow        = time.Minute
+	defaultThrottleBlock         = time.Minute
 	defaultIdleClientTimeout     = 8 * time.Hour
 	defaultDDLTimeout            = 24 * time.Hour
 	defaultPlanCache             = 64 << 20
@@ -131,11 +138,19 @@ func (c *Config) applyDefaults(set map[string]bool) {
 	def(set, "limits.max_connections", &c.Limits.MaxConnections, defaultMaxConnections)
 	def(set, "limits.max_packet_size", &c.Limits.MaxPacketSize, defaultMaxPacketSize)
 	def(set, "limits.max_prepared_statements", &c.Limits.MaxPreparedStatements, defaultMaxPreparedStatements)
+	def(set, "limits.max_unauthenticated", &c.Limits.MaxUnauthenticated, defaultMaxUnauthenticated)
 	def(set, "limits.handshake_timeout", &c.Limits.HandshakeTimeout, defaultHandshakeTimeout)
+	def(set, "limits.packet_timeout", &c.Limits.PacketTimeout, defaultPacketTimeout)
+	def(set, "limits.query_timeout", &c.Limits.QueryTimeout, defaultQueryTimeout)
 	def(set, "limits.idle_client_timeout", &c.Limits.IdleClientTimeout, defaultIdleClientTimeout)
 	def(set, "limits.ddl_timeout", &c.Limits.DDLTimeout, defaultDDLTimeout)
 	def(set, "limits.plan_cache", &c.Limits.PlanCache, defaultPlanCache)
 	def(set, "limits.merge_memory", &c.Limits.MergeMemory, defaultMergeMemory)
+
+	def(set, "login_throttle.address_failures", &c.LoginThrottle.AddressFailures, defaultAddressFailures)
+	def(set, "login_throttle.user_failures", &c.LoginThrottle.UserFailures, defaultUserFailures)
+	def(set, "login_throttle.window", &c.LoginThrottle.Window, defaultThrottleWindow)
+	def(set, "login_throttle.block", &c.LoginThrottle.Block, defaultThrottleBlock)
 
 	def(set, "consistency", &c.Consistency, defaultConsistency)
 	def(set, "log.level", &c.Log.Level, defaultLogLevel)

@@ -69,6 +69,7 @@ func (c *Config) Validate() error {
 
 	c.TLS.validate(&p)
 	c.Limits.validate(&p)
+	c.LoginThrottle.validate(&p)
 	c.Log.validate(&p)
 	c.validateUsers(&p)
 	c.validateClusters(&p)
@@ -104,6 +105,9 @@ func (l *Limits) validate(p *problems) {
 	if l.MaxConnections < 1 {
 		p.add("limits.max_connections", "%d; must be at least 1", l.MaxConnections)
 	}
+	if l.MaxUnauthenticated < 1 {
+		p.add("limits.max_unauthenticated", "%d; must be at least 1", l.MaxUnauthenticated)
+	}
 	if l.MaxPacketSize < 1<<10 || l.MaxPacketSize > 1<<30 {
 		p.add("limits.max_packet_size", "%d bytes; must be from 1KiB to 1GiB (1024 to 1073741824), as in MySQL", l.MaxPacketSize)
 	}
@@ -111,6 +115,7 @@ func (l *Limits) validate(p *problems) {
 		p.add("limits.max_prepared_statements", "%d; must be 0 (refuse prepared statements) or more", l.MaxPreparedStatements)
 	}
 	positive(p, "limits.handshake_timeout", l.HandshakeTimeout)
+	positive(p, "limits.packet_timeout", l.PacketTimeout)
 	notNegative(p, "limits.query_timeout", l.QueryTimeout, "no timeout")
 	notNegative(p, "limits.idle_client_timeout", l.IdleClientTimeout, "never")
 	notNegative(p, "limits.ddl_timeout", l.DDLTimeout, "no timeout")
@@ -120,6 +125,17 @@ func (l *Limits) validate(p *problems) {
 	if l.MergeMemory < 1<<20 {
 		p.add("limits.merge_memory", "%d bytes; must be at least 1MiB", l.MergeMemory)
 	}
+}
+
+func (t *LoginThrottle) validate(p *problems) {
+	if t.AddressFailures < 0 {
+		p.add("login_throttle.address_failures", "%d; must be 0 (never block an address) or more", t.AddressFailures)
+	}
+	if t.UserFailures < 0 {
+		p.add("login_throttle.user_failures", "%d; must be 0 (never block a user) or more", t.UserFailures)
+	}
+	positive(p, "login_throttle.window", t.Window)
+	positive(p, "login_throttle.block", t.Block)
 }
 
 func (l *Log) validate(p *problems) {

@@ -44,14 +44,19 @@ type SessionStatus struct {
 
 // Status is the JSON document served at /status (read by courierctl).
 type Status struct {
-	Connections int             `json:"connections"`
-	Sessions    []SessionStatus `json:"sessions"`
-	Backends    []BackendStatus `json:"backends"`
+	Connections int `json:"connections"`
+	// Unauthenticated counts the connections in their handshake, Waiting
+	// those accepted but not greeted yet (see limits.max_unauthenticated).
+	Unauthenticated int             `json:"unauthenticated"`
+	Waiting         int             `json:"waiting"`
+	Sessions        []SessionStatus `json:"sessions"`
+	Backends        []BackendStatus `json:"backends"`
 }
 
 // Status reports the server's current state.
 func (s *Server) Status() Status {
 	st := Status{Connections: int(s.clients.Load())}
+	st.Unauthenticated, st.Waiting = s.door.count()
 	s.mu.Lock()
 	for _, ss := range s.sessions {
 		st.Sessions = append(st.Sessions, SessionStatus{ID: ss.id, User: ss.user.name, Busy: ss.cur.run.busy()})

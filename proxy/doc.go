@@ -7,6 +7,11 @@
 //   - Server (server.go) owns the listener, the backend pools and the
 //     registry of live sessions; Serve runs one goroutine per client and
 //     Shutdown closes the listener, then the sessions, then the pools.
+//   - door.go admits accepted sockets: at most limits.max_unauthenticated
+//     in their handshake, more waiting ungreeted, silent ones closed to
+//     make room; throttle.go refuses client addresses and users with too
+//     many failed logins (login_throttle). Both are shared by every
+//     connection and lock internally.
 //   - handshake.go and auth.go run the connection phase: greeting, optional
 //     TLS upgrade, mysql_native_password and caching_sha2_password (fast
 //     path, and full authentication over TLS or RSA), schema checks.

@@ -64,7 +64,9 @@ func (cu *cursor) streamOne(ctx context.Context, t engine.Target, read bool, w *
 				return ctx.Err()
 			}
 			cu.srv.metrics.retries.Inc()
-			cu.srv.clusterList[t.Cluster].Fail(rep, retry.cause)
+			if !bc.Reused() { // a fresh connection failed: the replica is in trouble
+				cu.srv.clusterList[t.Cluster].Fail(rep, retry.cause)
+			}
 			continue
 		}
 		if err != nil {

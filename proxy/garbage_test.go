@@ -26,6 +26,8 @@ func TestRandomCommandsAfterLogin(t *testing.T) {
 	core, logs := observer.New(zap.ErrorLevel)
 	cfg := testbed.Config(cluster)
 	cfg.Limits.MaxPacketSize = 1 << 20
+	cfg.LoginThrottle.AddressFailures = 0 // random COM_CHANGE_USERs fail to log in on purpose
+	cfg.LoginThrottle.UserFailures = 0
 	c, err := testbed.Start(cfg, zap.New(core))
 	if err != nil {
 		t.Fatal(err)

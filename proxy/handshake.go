@@ -42,9 +42,13 @@ type handshakeResponse struct {
 }
 
 // handshake runs the connection phase. On success the session is
-// authenticated with its schema and charset set.
+// authenticated with its schema and charset set, holds a place under
+// limits.max_connections (given back by unregister), and its packets are
+// read under the idle and packet timeouts.
 func (ss *session) handshake(ctx context.Context) error {
 	srv := ss.srv
+	raw := ss.nc // what the door counts, whatever TLS makes of ss.nc
+	defer srv.door.leave(raw)
 	salt := make([]byte, 20)
 	if _, err := rand.Read(salt); err != nil {
 		return err
@@ -84,6 +88,7 @@ func (ss *session) handshake(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	srv.door.answered(raw)
 	if len(p) >= 4 && binary.LittleEndian.Uint32(p)&mysql.CLIENT_SSL != 0 && len(p) == 32 {
 		if srv.tlsConf == nil {
 			return sqlerr.New(sqlerr.ErrHandshake, "TLS requested but Courier has no tls.cert configured")
@@ -91,11 +96,11 @@ func (ss *session) handshake(ctx context.Context) error {
 		seq := ss.c.Seq()
 		// The client sends its TLS hello right after the request, without
 		// waiting: bytes already buffered are the start of it.
-		raw := ss.nc
+		under := ss.nc
 		if early := ss.c.TakeBuffered(); len(early) > 0 {
-			raw = &prefixedConn{Conn: ss.nc, r: io.MultiReader(bytes.NewReader(early), ss.nc)}
+			under = &prefixedConn{Conn: ss.nc, r: io.MultiReader(bytes.NewReader(early), ss.nc)}
 		}
-		tc := tls.Server(raw, srv.tlsConf)
+		tc := tls.Server(under, srv.tlsConf)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return err
 		}
@@ -119,7 +124,16 @@ func (ss *session) handshake(ctx context.Context) error {
 	if err := ss.authenticate(hr, salt); err != nil {
 		return err
 	}
-	return ss.startSession(ctx, hr)
+	srv.door.leave(raw)
+	if err := srv.startLogin(); err != nil {
+		return err
+	}
+	if err := ss.startSession(ctx, hr); err != nil {
+		srv.endLogin()
+		return err
+	}
+	ss.c.SetReadTimeouts(srv.cfg.Limits.IdleClientTimeout, srv.cfg.Limits.PacketTimeout)
+	return nil
 }
 
 // prefixedConn is a net.Conn whose first reads return bytes that were
@@ -178,17 +192,31 @@ func parseHandshakeResponse(p []byte) (handshakeResponse, error) {
 	return hr, nil
 }
 
-func accessDenied(nc net.Conn, user string) error {
-	host, _, _ := net.SplitHostPort(nc.RemoteAddr().String())
-	return sqlerr.New(sqlerr.ErrAccessDenied, "Access denied for user '%s'@'%s' (using password: YES)", user, host)
+// accessDenied records a failed login (login_throttle) and returns the
+// error for it; withPassword says whether the client sent a password, which
+// the message tells as MySQL does.
+func (s *Server) accessDenied(nc net.Conn, user string, withPassword bool) error {
+	host := remoteHost(nc)
+	s.throttle.fail(host, user, s.users[user] != nil)
+	using := "YES"
+	if !withPassword {
+		using = "NO"
+	}
+	return sqlerr.New(sqlerr.ErrAccessDenied, "Access denied for user '%s'@'%s' (using password: %s)", user, host, using)
 }
 
 // authenticate checks the client's credentials, switching plugin or
-// asking for full authentication when needed.
+// asking for full authentication when needed. A client address or user
+// blocked by login_throttle is refused without a look at the password.
 func (ss *session) authenticate(hr handshakeResponse, salt []byte) error {
+	if e := ss.srv.throttle.refusal(remoteHost(ss.nc), hr.user); e != nil {
+		ss.srv.metrics.loginsBlocked.Inc()
+		return e
+	}
+	withPassword := len(hr.auth) > 0
 	acct := ss.srv.users[hr.user]
 	if acct == nil {
-		return accessDenied(ss.nc, hr.user)
+		return ss.srv.accessDenied(ss.nc, hr.user, withPassword)
 	}
 	ss.user = acct
 	switch hr.plugin {
@@ -196,15 +224,15 @@ func (ss *session) authenticate(hr handshakeResponse, salt []byte) error {
 		if acct.checkNative(salt, hr.auth) {
 			return nil
 		}
-		return accessDenied(ss.nc, hr.user)
+		return ss.srv.accessDenied(ss.nc, hr.user, withPassword)
 	case mysql.AUTH_CACHING_SHA2_PASSWORD:
 		if acct.password != nil {
 			if !acct.checkSha2(salt, hr.auth) {
-				return accessDenied(ss.nc, hr.user)
+				return ss.srv.accessDenied(ss.nc, hr.user, withPassword)
 			}
 			return ss.writeFlush([]byte{0x01, 0x03}) // fast authentication succeeded
 		}
-		return ss.fullAuth(acct, salt)
+		return ss.fullAuth(acct, salt, withPassword)
 	}
 	// Any other plugin: ask the client to switch to mysql_native_password.
 	sw := append([]byte{wire.EOFHeader}, mysql.AUTH_NATIVE_PASSWORD...)
@@ -217,14 +245,14 @@ func (ss *session) authenticate(hr handshakeResponse, salt []byte) error {
 		return err
 	}
 	if !acct.checkNative(salt, reply) {
-		return accessDenied(ss.nc, hr.user)
+		return ss.srv.accessDenied(ss.nc, hr.user, len(reply) > 0)
 	}
 	return nil
 }
 
 // fullAuth is caching_sha2_password's full authentication: the password
 // in clear text over TLS, or RSA-encrypted with Courier's public key.
-func (ss *session) fullAuth(acct *account, salt []byte) error {
+func (ss *session) fullAuth(acct *account, salt []byte, withPassword bool) error {
 	if err := ss.writeFlush([]byte{0x01, 0x04}); err != nil {
 		return err
 	}
@@ -245,13 +273,13 @@ func (ss *session) fullAuth(acct *account, salt []byte) error {
 			return err
 		}
 		if pw, err = decryptPassword(ss.srv.rsaKey, salt, enc); err != nil {
-			return accessDenied(ss.nc, acct.name)
+			return ss.srv.accessDenied(ss.nc, acct.name, withPassword)
 		}
 	default:
-		return accessDenied(ss.nc, acct.name)
+		return ss.srv.accessDenied(ss.nc, acct.name, withPassword)
 	}
 	if !acct.checkClear(pw) {
-		return accessDenied(ss.nc, acct.name)
+		return ss.srv.accessDenied(ss.nc, acct.name, len(pw) > 0)
 	}
 	return nil
 }
@@ -348,16 +376,28 @@ func parseChangeUser(p []byte, caps uint32) (handshakeResponse, error) {
 }
 
 // checkSchema makes sure the session's schema exists, on the default
-// cluster's primary or, when the primary cannot be reached, a replica.
+// cluster's primary or, when the primary is known to be down or cannot be
+// reached in time, on a replica.
 func (ss *session) checkSchema(ctx context.Context) error {
 	cu := ss.cur
 	cu.begin(current{info: parser.Info{Kind: parser.KindUse}})
 	defer cu.finish(false)
+	onReplica := func() (bool, error) {
+		bc, _, err := cu.replicaConn(ctx, ss.srv.def, 0, false, nil)
+		return bc != nil || err != nil, err
+	}
+	if up, _ := ss.srv.primary.Healthy(); !up {
+		if ok, err := onReplica(); ok {
+			return err
+		}
+	}
 	_, _, err := cu.acquire(ctx, 0, false)
 	var se *sqlerr.Error
-	if err != nil && errors.As(err, &se) && (se.Num == sqlerr.ErrCannotConnect || se.Num == sqlerr.ErrBackendUnavailable) {
-		if bc, _, rerr := cu.replicaConn(ctx, ss.srv.def, 0, false, nil); bc != nil {
-			err = rerr
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() ||
+		errors.As(err, &se) && (se.Num == sqlerr.ErrCannotConnect || se.Num == sqlerr.ErrBackendUnavailable) {
+		if ok, rerr := onReplica(); ok {
+			return rerr
 		}
 	}
 	return err

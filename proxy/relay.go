@@ -90,6 +90,9 @@ func (w *clientWriter) relay(bc *backend.Conn, retryable bool) (result, error) {
 			if n >= 3 {
 				res.errNum = uint16(prefix[1]) | uint16(prefix[2])<<8
 			}
+			if closesConnection(res.errNum) {
+				bc.MarkBroken() // the server closes it after this error
+			}
 		case wire.LocalInfile:
 			// LOAD DATA LOCAL: the request went to the client (which
 			// asked for local files, or the session refused the
@@ -246,6 +249,18 @@ func (w *clientWriter) forwardPatched(bc *backend.Conn) ([]byte, int, error) {
 		return nil, 0, &wire.WriteError{Err: err}
 	}
 	return w.prefix, len(p), nil
+}
+
+// closesConnection reports errors after which the server closes the
+// connection (a packet over its max_allowed_packet, a network error): the
+// connection must not go back to the pool, where its next user would take
+// the server for a dead one.
+func closesConnection(num uint16) bool {
+	switch num {
+	case sqlerr.ErrNetPacketTooLarge, sqlerr.ErrNetReadError, sqlerr.ErrNetReadInterrupted, 1156, 1157, 1160, 1161:
+		return true
+	}
+	return false
 }
 
 func isWriteErr(err error) bool {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/courier-proxy/courier/proxy/backend"
 	"github.com/courier-proxy/courier/router/engine"
@@ -77,7 +76,7 @@ func (s *Server) nextIDs(ctx context.Context, db string, t *engine.Sequence, n i
 // cluster's primary, creating the table on first use; a new sequence
 // starts after the largest key (from maxKey) the table already holds.
 func (s *Server) reserve(ctx context.Context, name string, size int64, ready bool, maxKey func() (int64, error)) (int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, backend.InternalTimeout)
 	defer cancel()
 	bc, err := s.primary.Get(ctx, backend.FlavourPlain)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/courier-proxy/courier/proxy/backend"
 	"github.com/courier-proxy/courier/router"
 	"github.com/courier-proxy/courier/router/engine"
+	"github.com/courier-proxy/courier/sqlerr"
 )
 
 // Server is a running Courier front end.
@@ -55,8 +56,11 @@ type Server struct {
 	serverVersion string
 	collations    *collations
 
+	door     *door     // sockets not logged in yet (limits.max_unauthenticated)
+	throttle *throttle // failed logins (login_throttle)
 	nextID   atomic.Uint32
 	clients  atomic.Int64 // connected clients, authenticated or not
+	loggedIn atomic.Int64 // sessions past login, bounded by limits.max_connections
 	mu       sync.Mutex
 	sessions map[uint32]*session
 	ln       net.Listener
@@ -73,6 +77,12 @@ func New(cfg *config.Config, log *zap.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, parser: p, sessions: make(map[uint32]*session),
 		collations: newCollations()}
 	s.metrics = newMetrics(s)
+	// As many sockets may wait for a greeting as may log in (a burst that
+	// fits max_connections waits rather than fails), no fewer than may be
+	// greeted, each for twice the handshake timeout at most.
+	lobby := max(cfg.Limits.MaxConnections, cfg.Limits.MaxUnauthenticated)
+	s.door = newDoor(cfg.Limits.MaxUnauthenticated, lobby, 2*cfg.Limits.HandshakeTimeout, s.metrics.doorClosed.Inc)
+	s.throttle = newThrottle(cfg.LoginThrottle)
 	if s.users, err = loadAccounts(cfg.Users); err != nil {
 		return nil, err
 	}
@@ -141,8 +151,16 @@ func (s *Server) newPool(cl *config.Cluster, b config.Backend, check bool) *back
 		Addr: b.Address, User: cl.User, Password: cl.Password, ConnectTimeout: cl.Pool.ConnectTimeout,
 	}, backend.PoolConfig{
 		MaxOpen: cl.Pool.MaxOpen, MaxIdle: cl.Pool.MaxIdle, IdleTimeout: cl.Pool.IdleTimeout,
-		WaitTimeout: cl.Pool.WaitTimeout, CheckInterval: interval,
+		WaitTimeout: cl.Pool.WaitTimeout, CheckInterval: interval, QueryTimeout: s.clusterQueryTimeout(cl),
 	}, s.log)
+}
+
+// clusterQueryTimeout is the statement time bound on cl's servers.
+func (s *Server) clusterQueryTimeout(cl *config.Cluster) time.Duration {
+	if cl.Pool.QueryTimeout > 0 {
+		return cl.Pool.QueryTimeout
+	}
+	return s.cfg.Limits.QueryTimeout
 }
 
 // queryTimeout is the statement time bound for the default cluster.
@@ -205,6 +223,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.ln = ln
 	s.mu.Unlock()
 	go s.startCluster(ctx) // when Prepare could not (the primary was down)
+	s.openDoor(ctx)
 	s.log.Info("listening", zap.String("addr", ln.Addr().String()))
 	var tempDelay time.Duration
 	for {
@@ -222,11 +241,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			return err
 		}
 		tempDelay = 0
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.serveConn(ctx, nc)
-		}()
+		s.welcome(nc) // serveConn runs once the door admits it
 	}
 }
 
@@ -242,6 +257,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		ss.nc.Close()
 	}
 	s.mu.Unlock()
+	s.door.closeAll()
 
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
@@ -259,14 +275,20 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// admit counts a new client against limits.max_connections.
-func (s *Server) admit() bool {
-	if s.clients.Add(1) > int64(s.cfg.Limits.MaxConnections) {
-		s.clients.Add(-1)
-		return false
+// startLogin takes a place under limits.max_connections for a client that
+// has just authenticated; register's session gives it back in unregister,
+// and endLogin gives it back when the login fails after all.
+func (s *Server) startLogin() error {
+	if s.loggedIn.Add(1) > int64(s.cfg.Limits.MaxConnections) {
+		s.loggedIn.Add(-1)
+		s.metrics.refused.Inc()
+		return sqlerr.New(sqlerr.ErrTooManyConnections, "Too many connections (limits.max_connections = %d)",
+			s.cfg.Limits.MaxConnections)
 	}
-	return true
+	return nil
 }
+
+func (s *Server) endLogin() { s.loggedIn.Add(-1) }
 
 // register makes an authenticated session visible to KILL and status.
 func (s *Server) register(ss *session) {
@@ -279,6 +301,7 @@ func (s *Server) unregister(ss *session) {
 	s.mu.Lock()
 	delete(s.sessions, ss.id)
 	s.mu.Unlock()
+	s.endLogin()
 }
 
 func (s *Server) session(id uint32) *session {

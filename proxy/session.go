@@ -76,14 +76,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		}
 		ss.close()
 	}()
-	if !s.admit() {
-		s.metrics.refused.Inc()
-		e := sqlerr.New(sqlerr.ErrTooManyConnections, "Too many connections (limits.max_connections = %d)",
-			s.cfg.Limits.MaxConnections)
-		ss.c.SetSeq(0)
-		_ = ss.writeErr(e)
-		return
-	}
+	s.clients.Add(1) // the door bounds sockets not logged in; max_connections counts sessions (startLogin)
 	defer s.clients.Add(-1)
 	s.metrics.connections.Inc()
 	defer s.metrics.connections.Dec()
@@ -118,24 +111,21 @@ func (ss *session) logger() *zap.Logger {
 	return l
 }
 
-// loop reads and runs commands until the client quits or fails.
+// loop reads and runs commands until the client quits or fails. The
+// client connection's read deadlines (idle between commands, and the rest
+// of a packet once it started) are kept by the wire layer.
 func (ss *session) loop(ctx context.Context) {
 	limit := ss.srv.cfg.Limits.MaxPacketSize
-	idle := ss.srv.cfg.Limits.IdleClientTimeout
-	var deadlineSet time.Time
 	for {
-		// Moving the read deadline costs a timer update; do it only when
-		// an eighth of the idle timeout has passed since the last move,
-		// so a client is closed after between 7/8 and all of it.
-		if now := time.Now(); idle > 0 && now.Sub(deadlineSet) > idle/8 {
-			_ = ss.nc.SetReadDeadline(now.Add(idle))
-			deadlineSet = now
-		}
 		p, err := ss.c.ReadPacket(limit)
 		if err != nil {
-			if errors.Is(err, wire.ErrPacketTooLarge) {
+			switch {
+			case errors.Is(err, wire.ErrPacketTooLarge):
 				_ = ss.writeErr(sqlerr.New(sqlerr.ErrNetPacketTooLarge,
 					"Got a packet bigger than 'max_allowed_packet' bytes (limits.max_packet_size = %d)", limit))
+			case errors.Is(err, wire.ErrPacketTimeout):
+				_ = ss.writeErr(sqlerr.New(sqlerr.ErrNetReadInterrupted,
+					"Got timeout reading communication packets (limits.packet_timeout = %s)", ss.srv.cfg.Limits.PacketTimeout))
 			}
 			return
 		}

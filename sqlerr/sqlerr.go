@@ -32,6 +32,9 @@ const (
 	ErrUnknownSystemVar   = 1193 // HY000
 	ErrWrongValueForVar   = 1231 // 42000
 	ErrDupEntry           = 1062 // 23000
+	ErrHostIsBlocked      = 1129 // HY000: too many failed logins from a client address
+	ErrNetReadInterrupted = 1159 // 08S01: timeout reading a client's packet
+	ErrUserIsBlocked      = 4150 // HY000: too many failed logins for a user (MariaDB)
 )
 
 // Error is a MySQL error with its number, SQLSTATE and message.

@@ -16,6 +16,9 @@ func TestStates(t *testing.T) {
 		{ErrQueryInterrupted, "70100"},
 		{ErrTooManyConnections, "08004"},
 		{ErrUnknown, "HY000"},
+		{ErrHostIsBlocked, "HY000"},
+		{ErrUserIsBlocked, "HY000"},
+		{ErrNetReadInterrupted, "08S01"},
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprint(tc.num), func(t *testing.T) {

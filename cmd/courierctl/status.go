@@ -30,7 +30,7 @@ func newStatusCmd() *cobra.Command {
 			if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
 				return fmt.Errorf("bad /status answer from %s: %w", admin, err)
 			}
-			fmt.Printf("client connections: %d\n\n", st.Connections)
+			fmt.Printf("client connections: %d (%d logging in, %d waiting)\n\n", st.Connections, st.Unauthenticated, st.Waiting)
 			tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "BACKEND\tROLE\tADDRESS\tSERVING\tSHARE\tLAG\tQUERIES\tERRORS\tIN FLIGHT\tOPEN\tIDLE\tPROBLEM")
 			for _, b := range st.Backends {

@@ -123,11 +123,13 @@ func (c *Cluster) loop() {
 			return
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), max(c.cfg.CheckInterval, time.Second))
-		c.checkAll(ctx, false)
-		cancel()
+		c.checkAll(context.Background(), false)
 	}
 }
+
+// checkTimeout bounds the check of one backend: two check intervals and
+// at least 2s, so that a busy server is not taken for a hung one.
+func (c *Cluster) checkTimeout() time.Duration { return max(2*c.cfg.CheckInterval, 2*time.Second) }
 
 // Pick chooses a replica for a read: smooth weighted round-robin over the
 // replicas in rotation, weights scaled down while a replica warms up,
@@ -214,55 +216,88 @@ func (c *Cluster) Status() []ReplicaStatus {
 	return out
 }
 
-// checkAll writes the heartbeat and checks every replica.
+// checkAll writes the heartbeat and checks every replica, all at once and
+// each under a deadline of its own, so that a hung primary (or replica)
+// costs the others nothing. A replica's verdict waits for the primary's,
+// which it depends on.
 func (c *Cluster) checkAll(ctx context.Context, first bool) {
-	c.beat(ctx)
+	c.mu.Lock()
+	lastBeat := c.lastBeat // the probes measure lag against the heartbeat written before this round
+	c.mu.Unlock()
+	beaten := make(chan struct{})
+	go func() {
+		defer close(beaten)
+		bctx, cancel := context.WithTimeout(ctx, c.checkTimeout())
+		defer cancel()
+		c.beat(bctx)
+	}()
 	var wg sync.WaitGroup
 	for _, r := range c.Replicas {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			st := c.probe(ctx, r)
+			pctx, cancel := context.WithTimeout(ctx, c.checkTimeout())
+			st := c.probe(pctx, r, lastBeat)
+			cancel()
+			<-beaten
 			c.verdict(r, st, first)
 		}()
 	}
 	wg.Wait()
+	<-beaten
 }
 
 // beat writes the heartbeat row on the primary (or, without heartbeat,
-// only checks that the primary answers).
+// only checks that the primary answers) and records whether it answered:
+// an error from the server counts as an answer, a failed dial or a
+// connection that timed out or broke does not.
 func (c *Cluster) beat(ctx context.Context) {
 	conn, err := Dial(ctx, c.Primary.opts, FlavourPlain)
+	if err == nil {
+		err = c.writeBeat(ctx, conn)
+		if err != nil && !conn.Broken() {
+			err = nil // the server answered: it is up, whatever it said
+		}
+		conn.Close()
+	}
 	c.mu.Lock()
 	c.primaryUp = err == nil
 	c.mu.Unlock()
 	if err != nil {
 		c.Primary.MarkDown(err)
-		return
 	}
-	defer conn.Close()
+}
+
+// writeBeat writes the heartbeat on conn, creating its table on first use.
+func (c *Cluster) writeBeat(ctx context.Context, conn *Conn) error {
 	if !c.cfg.Heartbeat {
-		return
+		return nil
 	}
-	err = conn.Exec(ctx, "INSERT INTO "+heartbeatTable+" (id, ts) VALUES (1, NOW(6)) ON DUPLICATE KEY UPDATE ts = VALUES(ts)")
-	if err != nil {
+	const write = "INSERT INTO " + heartbeatTable + " (id, ts) VALUES (1, NOW(6)) ON DUPLICATE KEY UPDATE ts = VALUES(ts)"
+	err := conn.Exec(ctx, write)
+	if err != nil && !conn.Broken() {
 		err = conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS courier_heartbeat; "+
 			"CREATE TABLE IF NOT EXISTS "+heartbeatTable+" (id INT PRIMARY KEY, ts DATETIME(6) NOT NULL)")
 		if err != nil {
-			c.log.Warn("cannot create the heartbeat table; lag falls back to Seconds_Behind_Master", zap.Error(err))
-			return
+			if !conn.Broken() {
+				c.log.Warn("cannot create the heartbeat table; lag falls back to Seconds_Behind_Master", zap.Error(err))
+			}
+			return err
 		}
-		if err = conn.Exec(ctx, "INSERT INTO "+heartbeatTable+" (id, ts) VALUES (1, NOW(6)) ON DUPLICATE KEY UPDATE ts = VALUES(ts)"); err != nil {
-			return
-		}
+		err = conn.Exec(ctx, write)
+	}
+	if err != nil {
+		return err
 	}
 	c.mu.Lock()
 	c.lastBeat = time.Now()
 	c.mu.Unlock()
+	return nil
 }
 
-// probe asks a replica how its replication is doing.
-func (c *Cluster) probe(ctx context.Context, r *Replica) ReplicaState {
+// probe asks a replica how its replication is doing; lastBeat is when the
+// newest heartbeat it may have applied was written.
+func (c *Cluster) probe(ctx context.Context, r *Replica, lastBeat time.Time) ReplicaState {
 	st := ReplicaState{SecondsBehind: -1, CheckedAt: time.Now()}
 	conn, err := Dial(ctx, r.Pool.opts, FlavourPlain)
 	if err != nil {
@@ -290,13 +325,11 @@ func (c *Cluster) probe(ctx context.Context, r *Replica) ReplicaState {
 	if rows, err := conn.Query(ctx, "SELECT @@gtid_slave_pos"); err == nil && len(rows) == 1 {
 		st.GTIDSlavePos = rows[0][0].Text
 	}
-	if c.cfg.Heartbeat {
+	if c.cfg.Heartbeat && !lastBeat.IsZero() {
 		rows, err := conn.Query(ctx, "SELECT TIMESTAMPDIFF(MICROSECOND, ts, NOW(6)) FROM "+heartbeatTable+" WHERE id = 1")
 		if err == nil && len(rows) == 1 && !rows[0][0].Null {
 			us, _ := strconv.ParseInt(rows[0][0].Text, 10, 64)
-			c.mu.Lock()
-			sinceBeat := time.Since(c.lastBeat)
-			c.mu.Unlock()
+			sinceBeat := time.Since(lastBeat)
 			// The applied heartbeat's age, less the age of the newest one
 			// written: zero when the replica has applied the newest.
 			st.Lag = max(0, time.Duration(us)*time.Microsecond-sinceBeat)

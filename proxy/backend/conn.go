@@ -34,6 +34,7 @@ type Conn struct {
 	stmts    map[string]*Stmt
 	lastUsed time.Time
 	broken   bool
+	reused   bool // handed out from the idle list (it may have gone stale there)
 }
 
 // Stmt is a statement prepared on one Conn.
@@ -64,6 +65,11 @@ func (c *Conn) MarkBroken() { c.broken = true }
 
 // Broken reports whether MarkBroken was called.
 func (c *Conn) Broken() bool { return c.broken }
+
+// Reused reports whether the pool handed the connection out from its idle
+// list rather than dialling it: a failure on its first statement may be
+// the connection's (the server closed it while it idled), not the server's.
+func (c *Conn) Reused() bool { return c.reused }
 
 // Close closes the network connection.
 func (c *Conn) Close() error {
@@ -122,11 +128,29 @@ func (c *Conn) Ping(ctx context.Context) error {
 	return c.command(mysql.COM_PING, "")
 }
 
+// InternalTimeout bounds each of Courier's own round trips on a backend
+// connection (state sync, resets, pings, internal queries) whose context
+// has no deadline of its own.
+const InternalTimeout = 5 * time.Second
+
 func (c *Conn) deadline(ctx context.Context) {
 	if dl, ok := ctx.Deadline(); ok {
 		c.SetDeadline(dl)
 	} else {
-		c.SetDeadline(time.Now().Add(10 * time.Second))
+		c.SetDeadline(time.Now().Add(InternalTimeout))
+	}
+}
+
+// statementDeadline bounds a client's statement run through ExecOK: the
+// context's deadline, else the pool's statement timeout (none when 0).
+func (c *Conn) statementDeadline(ctx context.Context) {
+	switch dl, ok := ctx.Deadline(); {
+	case ok:
+		c.SetDeadline(dl)
+	case c.pool != nil && c.pool.cfg.QueryTimeout > 0:
+		c.SetDeadline(time.Now().Add(c.pool.cfg.QueryTimeout))
+	case c.pool == nil:
+		c.SetDeadline(time.Now().Add(InternalTimeout))
 	}
 }
 
@@ -210,9 +234,11 @@ func (c *Conn) QueryColumns(ctx context.Context, sql string) ([]string, [][]Valu
 }
 
 // ExecOK runs a statement that answers with OK packets (a write) and
-// returns the last OK; rows of any result set are read and dropped.
+// returns the last OK; rows of any result set are read and dropped. It
+// runs clients' statements, so without a deadline in ctx it is bounded by
+// the pool's statement timeout rather than InternalTimeout.
 func (c *Conn) ExecOK(ctx context.Context, sql string) (wire.OK, error) {
-	c.deadline(ctx)
+	c.statementDeadline(ctx)
 	defer c.SetDeadline(time.Time{})
 	buf := make([]byte, 0, 1+len(sql))
 	return c.execOK(append(append(buf, mysql.COM_QUERY), sql...))

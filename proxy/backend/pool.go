@@ -20,6 +20,9 @@ type PoolConfig struct {
 	IdleTimeout   time.Duration
 	WaitTimeout   time.Duration // how long Get waits when MaxOpen are busy
 	CheckInterval time.Duration // health check period; 0 disables the checker
+	// QueryTimeout bounds a client's statement run by Conn.ExecOK without
+	// a deadline in its context; 0 means none.
+	QueryTimeout time.Duration
 }
 
 // Pool holds the connections of one server instance.
@@ -75,6 +78,9 @@ func (p *Pool) Name() string { return p.name }
 // Addr returns the instance address.
 func (p *Pool) Addr() string { return p.opts.Addr }
 
+// QueryTimeout returns the statement time bound on this server (0: none).
+func (p *Pool) QueryTimeout() time.Duration { return p.cfg.QueryTimeout }
+
 // MarkDown records that the backend failed (a dial or a statement's
 // I/O); the health checker marks it up again.
 func (p *Pool) MarkDown(err error) { p.markDown(err) }
@@ -126,6 +132,7 @@ func (p *Pool) Get(ctx context.Context, fl Flavour) (*Conn, error) {
 			l[len(l)-1] = nil
 			p.idle[fl] = l[:len(l)-1]
 			p.mu.Unlock()
+			c.reused = true
 			return c, nil
 		}
 		if p.open < p.cfg.MaxOpen {

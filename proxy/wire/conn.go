@@ -16,6 +16,11 @@ const MaxPayload = 1<<24 - 1
 // the caller's limit. The connection is then out of step and must be closed.
 var ErrPacketTooLarge = errors.New("packet larger than the configured limit")
 
+// ErrPacketTimeout is returned by ReadPacket (wrapping the network's
+// timeout error) when a packet that had started to arrive was not complete
+// within the packet timeout given to SetReadTimeouts.
+var ErrPacketTimeout = errors.New("packet not completed within the packet timeout")
+
 // WriteError wraps a failure to write to the destination of ForwardPacket,
 // so that a relay can tell a dead client from a dead backend.
 type WriteError struct{ Err error }
@@ -33,6 +38,11 @@ type Conn struct {
 	buf    []byte   // reassembly buffer for ReadPacket
 	prefix [64]byte // copy of a forwarded packet's first bytes
 	hdr    [4]byte
+
+	// Read timeouts managed by ReadPacket (see SetReadTimeouts).
+	idleTimeout   time.Duration
+	packetTimeout time.Duration
+	idleSet       time.Time // when the idle deadline was last moved
 }
 
 // NewConn wraps nc with read and write buffers of the given sizes.
@@ -78,15 +88,43 @@ func (c *Conn) SetSeq(s uint8) { c.seq = s }
 // Close closes the underlying connection.
 func (c *Conn) Close() error { return c.nc.Close() }
 
+// SetReadTimeouts makes ReadPacket manage the read deadline from now on:
+// it waits at most idle for the first byte of a packet (0: no bound), and
+// once a physical packet (at most 16 MiB) has started to arrive, at most
+// packet for the rest of it (0: no bound). Without a call (both zero),
+// ReadPacket leaves the deadlines to the caller. The idle deadline is moved
+// lazily, once an eighth of idle has passed, so a connection is closed
+// after between 7/8 and all of idle without a packet.
+func (c *Conn) SetReadTimeouts(idle, packet time.Duration) {
+	c.idleTimeout, c.packetTimeout = idle, packet
+	c.idleSet = time.Time{}
+}
+
 // ReadPacket reads one logical packet (reassembling continuation packets)
 // and returns its payload, which is valid until the next read on c. A packet
 // longer than limit bytes gives ErrPacketTooLarge. The sequence id of the
-// last physical packet plus one becomes the next write's sequence id.
+// last physical packet plus one becomes the next write's sequence id. With
+// read timeouts set (SetReadTimeouts), a packet not completed in time gives
+// ErrPacketTimeout; the connection is then out of step and must be closed.
 func (c *Conn) ReadPacket(limit int) ([]byte, error) {
+	timed := c.idleTimeout > 0 || c.packetTimeout > 0
+	if timed {
+		c.awaitIdle()
+	}
+	packetDeadline := false // a packet deadline replaced the idle one
 	c.buf = c.buf[:0]
 	for {
+		if timed {
+			if _, err := c.r.Peek(1); err != nil {
+				return nil, c.readErr(err, packetDeadline)
+			}
+			if c.packetTimeout > 0 && !c.physicalBuffered() {
+				_ = c.nc.SetReadDeadline(time.Now().Add(c.packetTimeout))
+				packetDeadline = true
+			}
+		}
 		if _, err := io.ReadFull(c.r, c.hdr[:]); err != nil {
-			return nil, err
+			return nil, c.readErr(err, packetDeadline)
 		}
 		n := int(c.hdr[0]) | int(c.hdr[1])<<8 | int(c.hdr[2])<<16
 		c.seq = c.hdr[3] + 1
@@ -101,12 +139,56 @@ func (c *Conn) ReadPacket(limit int) ([]byte, error) {
 		start := len(c.buf)
 		c.buf = grow(c.buf, n)
 		if _, err := io.ReadFull(c.r, c.buf[start:start+n]); err != nil {
-			return nil, err
+			return nil, c.readErr(err, packetDeadline)
 		}
 		if n < MaxPayload {
+			if packetDeadline {
+				c.restoreIdle()
+			}
 			return c.buf, nil
 		}
 	}
+}
+
+// awaitIdle moves the idle deadline when it is due.
+func (c *Conn) awaitIdle() {
+	if c.idleTimeout <= 0 {
+		return
+	}
+	if now := time.Now(); now.Sub(c.idleSet) > c.idleTimeout/8 {
+		_ = c.nc.SetReadDeadline(now.Add(c.idleTimeout))
+		c.idleSet = now
+	}
+}
+
+// restoreIdle puts back the idle deadline after a packet deadline.
+func (c *Conn) restoreIdle() {
+	if c.idleTimeout <= 0 {
+		_ = c.nc.SetReadDeadline(time.Time{})
+		return
+	}
+	now := time.Now()
+	_ = c.nc.SetReadDeadline(now.Add(c.idleTimeout))
+	c.idleSet = now
+}
+
+// physicalBuffered reports whether the next physical packet is wholly in
+// the read buffer, so reading it cannot wait.
+func (c *Conn) physicalBuffered() bool {
+	if c.r.Buffered() < 4 {
+		return false
+	}
+	h, _ := c.r.Peek(4)
+	return c.r.Buffered() >= 4+(int(h[0])|int(h[1])<<8|int(h[2])<<16)
+}
+
+// readErr marks a timeout during a started packet as ErrPacketTimeout.
+func (c *Conn) readErr(err error, packetDeadline bool) error {
+	var ne net.Error
+	if packetDeadline && errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("%w (%s): %w", ErrPacketTimeout, c.packetTimeout, err)
+	}
+	return err
 }
 
 // ShrinkBuffer drops a reassembly buffer that grew past keep bytes, so one
@@ -152,8 +234,23 @@ func (c *Conn) Flush() error { return c.w.Flush() }
 // ForwardPacket copies the next physical packet from c to dst unchanged
 // (dst's next sequence id follows it) and returns the payload length and
 // its first bytes (at most want, at most 64), valid until the next call
-// on c. Packets of any size stream through without being held whole.
+// on c. Packets of any size stream through without being held whole. With
+// a packet timeout set (SetReadTimeouts), the packet must arrive within it:
+// c is then a client in the middle of a statement (LOAD DATA LOCAL).
 func (c *Conn) ForwardPacket(dst *Conn, want int) (prefix []byte, length int, err error) {
+	if c.packetTimeout > 0 {
+		return c.forwardTimed(dst, want)
+	}
+	return c.forward(dst, want)
+}
+
+func (c *Conn) forwardTimed(dst *Conn, want int) (prefix []byte, length int, err error) {
+	_ = c.nc.SetReadDeadline(time.Now().Add(c.packetTimeout))
+	defer c.restoreIdle()
+	return c.forward(dst, want)
+}
+
+func (c *Conn) forward(dst *Conn, want int) (prefix []byte, length int, err error) {
 	hdr, err := c.r.Peek(4)
 	if err != nil {
 		return nil, 0, err

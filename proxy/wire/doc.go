@@ -12,5 +12,10 @@
 // caller gives), WritePacket splits them, and ForwardPacket copies physical
 // packets unchanged, so a relay never holds a whole large row in memory.
 //
+// SetReadTimeouts hands the read deadline to ReadPacket: an idle bound
+// between packets and a shorter bound on the rest of a packet once it has
+// started, so a client that stops in the middle of one is cut off. Packets
+// already wholly buffered never touch the deadline.
+//
 // A Conn is used by one goroutine at a time: the session that owns it.
 package wire

@@ -117,7 +117,7 @@ func (c *cmdContext) cancel(err error) {
 	for a := range afters {
 		go a.f()
 	}
-	c.cu.run.kill(context.Background(), 2*time.Second)
+	c.cu.run.kill(context.Background(), time.Second)
 }
 
 // Deadline implements context.Context.

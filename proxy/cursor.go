@@ -157,22 +157,21 @@ func (r *running) busy() bool {
 }
 
 // kill asks the server of every running connection to stop its
-// statement, and bounds how long each may still take to answer. It holds
-// the set while it does, so no connection leaves it (and goes to another
-// session) before its KILL was sent.
+// statement, and bounds how long each may still take to answer (a hung
+// server never will). The connections are marked broken first: once a
+// KILL is on its way, a connection is never handed to another session,
+// whose statement the KILL could otherwise stop.
 func (r *running) kill(ctx context.Context, grace time.Duration) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, bc := range r.conns {
+	conns := append([]*backend.Conn(nil), r.conns...)
+	r.mu.Unlock()
+	for _, bc := range conns {
+		bc.MarkBroken()
 		bc.SetDeadline(time.Now().Add(grace))
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
-			kctx, cancel := context.WithTimeout(ctx, grace)
+			kctx, cancel := context.WithTimeout(ctx, 2*grace)
 			defer cancel()
 			_ = bc.Pool().KillQuery(kctx, bc.ThreadID)
 		}()
 	}
-	wg.Wait()
 }

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"strconv"
 	"sync"
 
@@ -60,11 +61,15 @@ func (cu *cursor) streamOne(ctx context.Context, t engine.Target, read bool, w *
 		}
 		res, err := cu.execute(ctx, bc, pkt, rep != nil && attempt == 0, w)
 		if retry, ok := err.(*errRetry); ok {
-			if ctx.Err() != nil { // the statement's time is up, or it was killed
-				return ctx.Err()
+			timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
+			if ctx.Err() != nil && !timedOut {
+				return ctx.Err() // killed
+			}
+			if timedOut { // the replica hung: the read gets a fresh time limit elsewhere
+				ctx = cu.ss.cmd.start(cu.srv.queryTimeout())
 			}
 			cu.srv.metrics.retries.Inc()
-			if !bc.Reused() { // a fresh connection failed: the replica is in trouble
+			if timedOut || !bc.Reused() { // a hung replica, or a fresh connection that failed
 				cu.srv.clusterList[t.Cluster].Fail(rep, retry.cause)
 			}
 			continue

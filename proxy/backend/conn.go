@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -33,8 +34,8 @@ type Conn struct {
 	applied  *State
 	stmts    map[string]*Stmt
 	lastUsed time.Time
-	broken   bool
-	reused   bool // handed out from the idle list (it may have gone stale there)
+	broken   atomic.Bool // set by the owner, or by a KILL from another goroutine
+	reused   bool        // handed out from the idle list (it may have gone stale there)
 }
 
 // Stmt is a statement prepared on one Conn.
@@ -61,10 +62,10 @@ func (c *Conn) Flavour() Flavour { return c.flavour }
 
 // MarkBroken records that the connection is out of step with the server
 // (an I/O error, a timeout, an unread result); the pool closes it.
-func (c *Conn) MarkBroken() { c.broken = true }
+func (c *Conn) MarkBroken() { c.broken.Store(true) }
 
 // Broken reports whether MarkBroken was called.
-func (c *Conn) Broken() bool { return c.broken }
+func (c *Conn) Broken() bool { return c.broken.Load() }
 
 // Reused reports whether the pool handed the connection out from its idle
 // list rather than dialling it: a failure on its first statement may be
@@ -73,7 +74,7 @@ func (c *Conn) Reused() bool { return c.reused }
 
 // Close closes the network connection.
 func (c *Conn) Close() error {
-	c.broken = true
+	c.broken.Store(true)
 	return c.wc.Close()
 }
 
@@ -84,11 +85,11 @@ func (c *Conn) SetDeadline(t time.Time) { _ = c.wc.NetConn().SetDeadline(t) }
 func (c *Conn) WriteCommand(payload []byte) error {
 	c.wc.SetSeq(0)
 	if err := c.wc.WritePacket(payload); err != nil {
-		c.broken = true
+		c.broken.Store(true)
 		return err
 	}
 	if err := c.wc.Flush(); err != nil {
-		c.broken = true
+		c.broken.Store(true)
 		return err
 	}
 	return nil
@@ -108,7 +109,7 @@ func (c *Conn) command(cmd byte, arg string) error {
 func (c *Conn) readOK() error {
 	p, err := c.wc.ReadPacket(1 << 20)
 	if err != nil {
-		c.broken = true
+		c.broken.Store(true)
 		return err
 	}
 	switch {
@@ -117,7 +118,7 @@ func (c *Conn) readOK() error {
 	case len(p) > 0 && (p[0] == wire.OKHeader || p[0] == wire.EOFHeader):
 		return nil
 	}
-	c.broken = true
+	c.broken.Store(true)
 	return fmt.Errorf("backend %s: unexpected answer to a command", c.addr)
 }
 
@@ -224,7 +225,7 @@ func (c *Conn) QueryColumns(ctx context.Context, sql string) ([]string, [][]Valu
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
-		if c.broken {
+		if c.broken.Load() {
 			return nil, nil, err
 		}
 		if !more {
@@ -263,12 +264,12 @@ func (c *Conn) execOK(pkt []byte) (wire.OK, error) {
 	for {
 		p, err := c.wc.ReadPacket(1 << 30)
 		if err != nil {
-			c.broken = true
+			c.broken.Store(true)
 			return ok, err
 		}
 		if len(p) > 0 && p[0] == wire.OKHeader {
 			if ok, err = wire.ParseOK(p); err != nil {
-				c.broken = true
+				c.broken.Store(true)
 				return ok, err
 			}
 			if ok.InsertID != 0 {
@@ -297,7 +298,7 @@ func (c *Conn) execOK(pkt []byte) (wire.OK, error) {
 func (c *Conn) readResult(rows *[][]Value, names *[]string) (more bool, err error) {
 	p, err := c.wc.ReadPacket(1 << 30)
 	if err != nil {
-		c.broken = true
+		c.broken.Store(true)
 		return false, err
 	}
 	return c.readRest(p, rows, names)
@@ -306,7 +307,7 @@ func (c *Conn) readResult(rows *[][]Value, names *[]string) (more bool, err erro
 // readRest reads one result whose first packet is p.
 func (c *Conn) readRest(p []byte, rows *[][]Value, names *[]string) (more bool, err error) {
 	if len(p) == 0 {
-		c.broken = true
+		c.broken.Store(true)
 		return false, wire.ErrMalformed
 	}
 	switch p[0] {
@@ -315,7 +316,7 @@ func (c *Conn) readRest(p []byte, rows *[][]Value, names *[]string) (more bool, 
 	case wire.OKHeader:
 		ok, err := wire.ParseOK(p)
 		if err != nil {
-			c.broken = true
+			c.broken.Store(true)
 			return false, err
 		}
 		if ok.InsertID != 0 {
@@ -323,19 +324,19 @@ func (c *Conn) readRest(p []byte, rows *[][]Value, names *[]string) (more bool, 
 		}
 		return ok.Status&wire.StatusMoreResults != 0, nil
 	case wire.LocalInfile:
-		c.broken = true
+		c.broken.Store(true)
 		return false, sqlerr.NotSupported("LOAD DATA LOCAL INFILE in internal statements", "")
 	}
 	n, _, _, err := wire.ReadLenEncInt(p)
 	if err != nil {
-		c.broken = true
+		c.broken.Store(true)
 		return false, err
 	}
 	numeric := make([]bool, n)
 	for i := range numeric {
 		p, err := c.wc.ReadPacket(1 << 20)
 		if err != nil {
-			c.broken = true
+			c.broken.Store(true)
 			return false, err
 		}
 		numeric[i] = isNumericColumn(p)
@@ -344,13 +345,13 @@ func (c *Conn) readRest(p []byte, rows *[][]Value, names *[]string) (more bool, 
 		}
 	}
 	if _, err := c.wc.ReadPacket(1 << 20); err != nil { // EOF after column definitions
-		c.broken = true
+		c.broken.Store(true)
 		return false, err
 	}
 	for {
 		p, err := c.wc.ReadPacket(1 << 30)
 		if err != nil {
-			c.broken = true
+			c.broken.Store(true)
 			return false, err
 		}
 		if wire.IsEOF(p, len(p)) {
@@ -369,7 +370,7 @@ func (c *Conn) readRest(p []byte, rows *[][]Value, names *[]string) (more bool, 
 			}
 			s, k, err := wire.ReadLenEncString(p)
 			if err != nil {
-				c.broken = true
+				c.broken.Store(true)
 				return false, err
 			}
 			row[i] = Value{Text: string(s), Numeric: numeric[i]}
@@ -448,7 +449,7 @@ func (c *Conn) Prepare(ctx context.Context, key, sql string, max int) (*Stmt, er
 	}
 	p, err := c.wc.ReadPacket(1 << 20)
 	if err != nil {
-		c.broken = true
+		c.broken.Store(true)
 		return nil, err
 	}
 	if len(p) > 0 && p[0] == wire.ErrHeader {
@@ -456,7 +457,7 @@ func (c *Conn) Prepare(ctx context.Context, key, sql string, max int) (*Stmt, er
 	}
 	st, err := ParsePrepareOK(p)
 	if err != nil {
-		c.broken = true
+		c.broken.Store(true)
 		return nil, err
 	}
 	for _, n := range []uint16{st.Params, st.Columns} {
@@ -465,7 +466,7 @@ func (c *Conn) Prepare(ctx context.Context, key, sql string, max int) (*Stmt, er
 		}
 		for range int(n) + 1 { // definitions and their EOF
 			if _, _, err := c.wc.SkipPacket(0); err != nil {
-				c.broken = true
+				c.broken.Store(true)
 				return nil, err
 			}
 		}

@@ -233,7 +233,7 @@ func (p *Pool) dropIdle() {
 // Put returns a connection after use. Broken connections are closed; so
 // are connections beyond the idle bound.
 func (p *Pool) Put(c *Conn) {
-	if c.broken {
+	if c.broken.Load() {
 		c.Close()
 		p.release()
 		return

@@ -172,7 +172,7 @@ func (c *Conn) Reset(ctx context.Context) error {
 	c.deadline(ctx)
 	defer c.SetDeadline(time.Time{})
 	if err := c.command(mysql.COM_RESET_CONNECTION, ""); err != nil {
-		c.broken = true
+		c.broken.Store(true)
 		return err
 	}
 	c.stmts = nil

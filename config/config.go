@@ -215,13 +215,17 @@ type User struct {
 	// AllowHints lets the user's queries choose primary or replica with
 	// /* courier:primary */ and /* courier:replica */ comments.
 	AllowHints bool `mapstructure:"allow_hints"`
-	// Admin lets the account administer the servers through Courier (SET
-	// GLOBAL, CREATE and DROP DATABASE, KILL of backend threads, user
-	// management, LOAD_FILE and INTO OUTFILE) and reach Courier's own
-	// tables (global index tables, sequences, the heartbeat) and the
-	// servers' system schemas (mysql, performance_schema, sys). Default
-	// false.
-	Admin bool `mapstructure:"admin"`
+	// Access is what the account may do, each level including the ones
+	// before it: read_only (SELECT, SHOW), read_write (INSERT, UPDATE,
+	// DELETE, CALL, LOCK TABLES, LOAD DATA), ddl (CREATE, ALTER, DROP,
+	// TRUNCATE, RENAME of tables) or admin (administering the servers
+	// through Courier: SET GLOBAL, CREATE and DROP DATABASE, KILL of
+	// backend threads, users and grants, LOAD_FILE and INTO OUTFILE; and
+	// reaching Courier's own tables — global index tables, sequences, the
+	// heartbeat — and the servers' system schemas mysql,
+	// performance_schema and sys). Default ddl, what accounts could do
+	// before levels existed, short of administering the servers.
+	Access string `mapstructure:"access"`
 }
 
 // Cluster is one primary with its replicas, reached with one set of backend

@@ -93,7 +93,7 @@ func TestExampleFile(t *testing.T) {
 		},
 		LoginThrottle: testThrottle,
 		Log:           Log{Level: "info", Format: "console", SlowQuery: time.Second},
-		Users:         []User{{Name: "app", Password: "app", Schemas: []string{"delivery"}, AllowHints: true}},
+		Users:         []User{{Name: "app", Password: "app", Schemas: []string{"delivery"}, AllowHints: true, Access: "ddl"}},
 		Clusters: []Cluster{{
 			Name:     "main",
 			User:     "courier",
@@ -184,7 +184,7 @@ func TestDefaults(t *testing.T) {
 		},
 		LoginThrottle: testThrottle,
 		Log:           Log{Level: "info", Format: "json", SlowQuery: time.Second},
-		Users:         []User{{Name: "app", Password: "app"}},
+		Users:         []User{{Name: "app", Password: "app", Access: "ddl"}},
 		Clusters: []Cluster{{
 			Name:     "main",
 			User:     "courier",

@@ -29,6 +29,7 @@ const (
 	defaultThrottleBlock         = time.Minute
 	defaultIdleClientTimeout     = 8 * time.Hour
 	defaultDDLTimeout            = 24 * time.Hour
+	defaultAccess                = "ddl"
 	defaultPlanCache             = 64 << 20
 	defaultMergeMemory           = 256 << 20
 	defaultLogLevel              = "info"
@@ -155,6 +156,11 @@ func (c *Config) applyDefaults(set map[string]bool) {
 	def(set, "consistency", &c.Consistency, defaultConsistency)
 	def(set, "log.level", &c.Log.Level, defaultLogLevel)
 	def(set, "log.format", &c.Log.Format, defaultLogFormat)
+	for i := range c.Users {
+		if c.Users[i].Access == "" {
+			c.Users[i].Access = defaultAccess
+		}
+	}
 	def(set, "log.slow_query", &c.Log.SlowQuery, defaultSlowQuery)
 	c.Log.Level = strings.ToLower(c.Log.Level)
 	c.Log.Format = strings.ToLower(c.Log.Format)

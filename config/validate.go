@@ -21,6 +21,10 @@ var (
 	identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]{0,63}$`)
 )
 
+// AccessLevels are the users' access levels, each including the ones
+// before it.
+var AccessLevels = []string{"read_only", "read_write", "ddl", "admin"}
+
 // IndexProgressTable is the table on default_cluster where
 // "courierctl index backfill" keeps its checkpoints; no index table may
 // take its name.
@@ -59,6 +63,9 @@ func (c *Config) Validate() error {
 		p.add("consistency", "%q is not a mode; use eventual, causal or primary", c.Consistency)
 	}
 	for i, u := range c.Users {
+		if !slices.Contains(AccessLevels, u.Access) {
+			p.add(fmt.Sprintf("users[%d].access", i), "%q is not a level; use read_only, read_write, ddl or admin", u.Access)
+		}
 		if u.Consistency != "" && !slices.Contains(consistencies, u.Consistency) {
 			p.add(fmt.Sprintf("users[%d].consistency", i), "%q is not a mode; use eventual, causal or primary, or leave it empty", u.Consistency)
 		}

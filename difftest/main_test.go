@@ -119,7 +119,7 @@ func courierConfig(lc *localcluster.Cluster) string {
 	y := `
 listen: 127.0.0.1:0
 admin: ""
-users: [{name: app, password: app, admin: true}]
+users: [{name: app, password: app, access: admin}]
 default_cluster: s0
 clusters:
 `

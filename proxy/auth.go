@@ -15,7 +15,21 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/courier-proxy/courier/config"
+	"github.com/courier-proxy/courier/router"
 )
+
+// accessClass reads a configured access level as the most it allows.
+func accessClass(level string) router.Class {
+	switch level {
+	case "read_only":
+		return router.ClassRead
+	case "read_write":
+		return router.ClassWrite
+	case "admin":
+		return router.ClassAdmin
+	}
+	return router.ClassDDL
+}
 
 // account is a configured user ready for authentication.
 type account struct {
@@ -26,15 +40,17 @@ type account struct {
 
 	consistency string // the user's default read consistency ("" = server's)
 	allowHints  bool
-	// admin: the account may administer the servers and reach Courier's
-	// own tables (see authorize.go).
-	admin bool
+	// access is what the account may do (see authorize.go), and admin
+	// whether that includes administering the servers.
+	access router.Class
+	admin  bool
 }
 
 func loadAccounts(users []config.User) (map[string]*account, error) {
 	m := make(map[string]*account, len(users))
 	for _, u := range users {
-		a := &account{name: u.Name, consistency: u.Consistency, allowHints: u.AllowHints, admin: u.Admin}
+		a := &account{name: u.Name, consistency: u.Consistency, allowHints: u.AllowHints, access: accessClass(u.Access)}
+		a.admin = a.access == router.ClassAdmin
 		if u.Password != "" {
 			a.password = []byte(u.Password)
 			s1 := sha1.Sum(a.password)

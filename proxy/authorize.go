@@ -28,13 +28,21 @@ func systemSchema(db string) bool {
 // accounts that administer may reach.
 // The session's database is db; internal reports Courier's own tables.
 func (a *account) authorize(p *router.Plan, info parser.Info, session string, internal func(string) bool) error {
-	if classOf(p.Class, info.Kind) == router.ClassAdmin && !a.admin {
+	switch class := classOf(p.Class, info.Kind); {
+	case class == router.ClassAdmin && !a.admin:
 		return a.mayAdminister(strings.ToUpper(info.Kind.String()) + " statements")
+	case class > a.access:
+		return a.denied(info, p.Access, session, class)
 	}
 	for _, t := range p.Access {
 		db := t.DB
 		if db == "" {
 			db = session
+		}
+		if strings.EqualFold(db, "information_schema") && strings.EqualFold(t.Table, "processlist") && !a.admin {
+			// The backends' threads are every client's statements, run by
+			// Courier's connections: SHOW PROCESSLIST lists the account's.
+			return sqlerr.New(1227, "Access denied; you need (at least one of) the PROCESS privilege(s) for this operation (SHOW PROCESSLIST lists the account's own sessions)")
 		}
 		internal := systemSchema(db) || internal(t.Table)
 		if (internal && !a.admin) || (!a.mayUse(db) && !strings.EqualFold(db, "information_schema")) {
@@ -48,19 +56,46 @@ func (a *account) authorize(p *router.Plan, info parser.Info, session string, in
 	return nil
 }
 
+// denied is the error for a statement beyond the account's access level:
+// MySQL's "command denied" for its first table (1142), or for statements
+// without one, 1227.
+func (a *account) denied(info parser.Info, tables []router.Access, session string, class router.Class) error {
+	cmd := strings.ToUpper(info.Kind.String())
+	if info.Kind == parser.KindCall {
+		return sqlerr.New(1370, "execute command denied to user '%s'@'%%' for routine (the account's access is %s; CALL needs read_write)",
+			a.name, levelName(a.access))
+	}
+	for _, t := range tables {
+		db := t.DB
+		if db == "" {
+			db = session
+		}
+		if t.Write || len(tables) == 1 {
+			return sqlerr.New(1142, "%s command denied to user '%s'@'%%' for table `%s`.`%s` (the account's access is %s)",
+				cmd, a.name, db, t.Table, levelName(a.access))
+		}
+	}
+	return sqlerr.New(1227, "Access denied; you need (at least one of) the %s privilege(s) for this operation (the account's access is %s)",
+		strings.ToUpper(class.String()), levelName(a.access))
+}
+
+// levelName is an access level as configuration names it.
+func levelName(c router.Class) string {
+	return [...]string{"read_only", "read_write", "ddl", "admin"}[c]
+}
+
 // classOf is what a statement does: the planner's class, refined by its
-// kind for the statements the parser keeps no detail of (DO, CALL, LOAD
-// DATA, LOCK TABLES, HANDLER read or write rows; SHOW only reads).
+// kind for the statements the planner keeps no detail of (DO, CALL, LOAD
+// DATA, LOCK TABLES, HANDLER read or write rows; DDL on other objects than
+// tables). A SELECT, SHOW or row write the planner calls administrative
+// (it reads or writes the server's files) stays so.
 func classOf(c router.Class, k parser.Kind) router.Class {
 	if c != router.ClassAdmin {
 		return c
 	}
 	switch k {
-	case parser.KindDo, parser.KindCall, parser.KindLoad, parser.KindLock, parser.KindHandler,
-		parser.KindInsert, parser.KindUpdate, parser.KindDelete, parser.KindReplace:
+	case parser.KindDo, parser.KindCall, parser.KindLoad, parser.KindLock, parser.KindHandler:
 		return router.ClassWrite
-	case parser.KindShow, parser.KindExplain, parser.KindSelect:
-		return router.ClassRead
 	case parser.KindDDL:
 		return router.ClassDDL
 	}
@@ -109,11 +144,14 @@ func (a *account) authorizeUnparsed(text []byte, mode parser.Mode) error {
 	if a.admin {
 		return nil
 	}
-	if a.schemas != nil {
-		return sqlerr.New(1142, "command denied to user '%s'@'%%': Courier cannot tell which tables this statement uses, and the account may use only some schemas", a.name)
-	}
 	if administers(text, mode) {
 		return a.mayAdminister("statements that administer the server")
+	}
+	if a.access < router.ClassDDL {
+		return sqlerr.New(1142, "command denied to user '%s'@'%%': Courier cannot tell what this statement does, and the account's access is %s", a.name, levelName(a.access))
+	}
+	if a.schemas != nil {
+		return sqlerr.New(1142, "command denied to user '%s'@'%%': Courier cannot tell which tables this statement uses, and the account may use only some schemas", a.name)
 	}
 	return nil
 }
@@ -123,7 +161,7 @@ func (a *account) mayAdminister(what string) error {
 	if a.admin {
 		return nil
 	}
-	return sqlerr.New(1227, "Access denied; you need (at least one of) the SUPER privilege(s) for this operation (%s need an account with admin: true)", what)
+	return sqlerr.New(1227, "Access denied; you need (at least one of) the SUPER privilege(s) for this operation (%s need an account with access: admin)", what)
 }
 
 // internalTable reports whether a table is one of Courier's own: a global

@@ -30,7 +30,7 @@ func newShardEnv(t *testing.T, sharding ...string) *shardEnv {
 	yaml := fmt.Sprintf(`
 listen: 127.0.0.1:0
 admin: ""
-users: [{name: app, password: app, admin: true}]
+users: [{name: app, password: app, access: admin}]
 clusters:
   - {name: s0, user: %[1]s, password: %[2]s, primary: {address: "%[3]s"}}
   - {name: s1, user: %[1]s, password: %[2]s, primary: {address: "%[4]s"}}

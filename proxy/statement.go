@@ -112,6 +112,10 @@ func (ss *session) dispatchStatement(ctx context.Context, st *statement) error {
 		if handled, err := ss.killStatement(st.text); handled {
 			return err
 		}
+	case parser.KindShow:
+		if ok, full := isProcesslist(st.text, ss.mode); ok {
+			return ss.processlist(full)
+		}
 	}
 	if st.info.Flags&parser.FlagDiagnostics != 0 {
 		cl := 0
@@ -142,11 +146,17 @@ func (ss *session) planned(ctx context.Context, st *statement) error {
 	if st.stmt == nil && len(args) > 0 && ss.shape.Params > 0 {
 		return ss.direct(ctx, st, 0) // a ? in a text statement: the server's syntax error
 	}
-	if p.Err != nil {
-		return ss.planError(st, p.Err)
+	var pe *router.ParseError
+	if errors.As(p.Err, &pe) {
+		return ss.planError(st, pe)
 	}
+	// Grants first: a statement beyond them is refused as such, whether
+	// or not Courier could run it.
 	if err := ss.user.authorize(p, st.info, ss.state.Schema, ss.srv.internalTable); err != nil {
 		return err
+	}
+	if p.Err != nil {
+		return p.Err
 	}
 	cu := ss.cur
 	if (p.DDL || st.info.Kind == parser.KindLock) && cu.tx.active(ss) && cu.tx.branches > 0 {
@@ -174,15 +184,11 @@ func (ss *session) planned(ctx context.Context, st *statement) error {
 // planError is the client's error for a statement without a plan: an
 // unparsable statement on an unsharded layout runs as it is on the
 // default cluster (the server judges it).
-func (ss *session) planError(st *statement, err error) error {
-	var pe *router.ParseError
-	if !errors.As(err, &pe) {
+func (ss *session) planError(st *statement, pe *router.ParseError) error {
+	if err := ss.user.authorizeUnparsed(st.text, ss.mode); err != nil {
 		return err
 	}
 	if !ss.srv.schema.Sharded() || !routedKind(st.info.Kind) {
-		if err := ss.user.authorizeUnparsed(st.text, ss.mode); err != nil {
-			return err
-		}
 		return ss.direct(&ss.cmd, st, 0)
 	}
 	return sqlerr.NotSupported("a statement the sharding planner cannot parse ("+short(pe.Err.Error())+")",

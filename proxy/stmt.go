@@ -122,8 +122,18 @@ func (ss *session) stmtPrepare(p []byte) error {
 	cs := ss.stmts.newStmt(ss, p[1:])
 	plan, _ := ss.plan(&statement{stmt: cs, info: cs.info})
 	var pe *router.ParseError
-	if plan.Err != nil && !errors.As(plan.Err, &pe) {
-		return ss.writeErr(plan.Err)
+	switch {
+	case errors.As(plan.Err, &pe):
+		if err := ss.user.authorizeUnparsed(cs.text, ss.mode); err != nil {
+			return ss.writeErr(err)
+		}
+	default:
+		if err := ss.user.authorize(plan, cs.info, ss.state.Schema, ss.srv.internalTable); err != nil {
+			return ss.writeErr(err)
+		}
+		if plan.Err != nil {
+			return ss.writeErr(plan.Err)
+		}
 	}
 	ctx := ss.cmd.start(ss.srv.queryTimeout())
 	defer ss.cmd.end()

@@ -35,7 +35,26 @@ func (pl *Planner) accessOf(stmt sqlparser.Statement) ([]Access, Class) {
 	for _, tn := range namedTables(stmt) {
 		add(tn, writes[strings.ToLower(tn.Name.String())])
 	}
+	if readsFiles(stmt) {
+		return out, ClassAdmin
+	}
 	return out, classOf(stmt)
+}
+
+// readsFiles reports whether a statement reads or writes the server's
+// files: LOAD_FILE(), SELECT ... INTO OUTFILE or DUMPFILE.
+func readsFiles(stmt sqlparser.Statement) bool {
+	found := false
+	_ = sqlparser.Walk(func(n sqlparser.SQLNode) (bool, error) {
+		switch n := n.(type) {
+		case *sqlparser.FuncExpr:
+			found = found || n.Name.EqualString("load_file")
+		case *sqlparser.SelectInto:
+			found = found || n.Type == sqlparser.IntoOutfile || n.Type == sqlparser.IntoOutfileS3 || n.Type == sqlparser.IntoDumpfile
+		}
+		return !found, nil
+	}, stmt)
+	return found
 }
 
 // namedTables lists the tables a statement names outside table

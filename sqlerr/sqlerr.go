@@ -3,6 +3,7 @@ package sqlerr
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 )
@@ -47,8 +48,25 @@ type Error struct {
 
 // New returns an error with the given number; the SQLSTATE is the one MySQL
 // uses for that number (HY000 when the number has no specific state).
+// A message longer than MaxMessage bytes (the server's own bound) is cut
+// there, so that no error echoes a long statement back.
 func New(num uint16, format string, args ...any) *Error {
-	return &Error{Num: num, State: StateOf(num), Message: fmt.Sprintf(format, args...)}
+	return &Error{Num: num, State: StateOf(num), Message: clip(fmt.Sprintf(format, args...))}
+}
+
+// MaxMessage is the longest error message sent, in bytes (MySQL's
+// MYSQL_ERRMSG_SIZE).
+const MaxMessage = 512
+
+func clip(m string) string {
+	if len(m) <= MaxMessage {
+		return m
+	}
+	cut := MaxMessage - len("...")
+	for cut > 0 && !utf8.RuneStart(m[cut]) {
+		cut--
+	}
+	return m[:cut] + "..."
 }
 
 // Wrap is New with an underlying cause kept for errors.Is/As and logs; the
@@ -82,7 +100,7 @@ func From(err error) (*Error, bool) {
 	if errors.As(err, &e) {
 		return e, true
 	}
-	return &Error{Num: ErrUnknown, State: "HY000", Message: err.Error(), cause: err}, false
+	return &Error{Num: ErrUnknown, State: "HY000", Message: clip(err.Error()), cause: err}, false
 }
 
 // NotSupported is the 1235 error for SQL that Courier cannot answer

@@ -314,6 +314,10 @@ func (l *lexer) quoted(p int, q byte, kind tokKind) {
 	backslash := kind != tIdent && !l.mode.Has(NoBackslashEscapes)
 	mb := l.mode.Has(MultibyteEscapes)
 	esc := false
+	// The next quote, backslash and NUL from p on: found with IndexByte,
+	// so that long strings are skipped at memory speed, and looked for
+	// again only once passed (linear however many escapes a string has).
+	nq, nb, nz := -1, -1, -1
 	for p++; p < len(l.src); {
 		switch c := l.src[p]; {
 		case c == q:
@@ -338,12 +342,36 @@ func (l *lexer) quoted(p int, q byte, kind tokKind) {
 			l.bad = true // the server refuses a NUL in a quoted identifier
 			p++
 		default:
-			p++
+			if nq < p {
+				nq = indexFrom(l.src, p, q)
+			}
+			stop := nq
+			if backslash {
+				if nb < p {
+					nb = indexFrom(l.src, p, '\\')
+				}
+				stop = min(stop, nb)
+			}
+			if kind == tIdent {
+				if nz < p {
+					nz = indexFrom(l.src, p, 0)
+				}
+				stop = min(stop, nz)
+			}
+			p = max(stop, p+1)
 		}
 	}
 	l.bad = true
 	l.pos = len(l.src)
 	l.tok = token{kind: kind, q: q, esc: esc, start: start, end: len(l.src)}
+}
+
+// indexFrom is the index of the first c in b at or after from, or len(b).
+func indexFrom(b []byte, from int, c byte) int {
+	if i := bytes.IndexByte(b[from:], c); i >= 0 {
+		return from + i
+	}
+	return len(b)
 }
 
 // identRun returns the end of the identifier characters from p. Under

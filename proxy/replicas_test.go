@@ -159,6 +159,12 @@ func TestShardsWithReplicas(t *testing.T) {
 	t.Run("KILL QUERY of a scatter", func(t *testing.T) { testKillScatter(t, e) })
 	t.Run("DDL outlives the query timeout", func(t *testing.T) { testLongDDL(t, e) })
 	t.Run("distinct aggregates", func(t *testing.T) { testDistinctAggregates(t, e) })
+	t.Run("no write on a replica in any sql_mode", func(t *testing.T) { testNoWriteOnReplica(t, e) })
+	t.Run("authorisation", func(t *testing.T) { testAuthorisation(t, e) })
+	t.Run("SHOW PROCESSLIST", func(t *testing.T) { testProcesslist(t, e) })
+	t.Run("CALL leaks nothing", func(t *testing.T) { testCallLeaksNothing(t, e) })
+	t.Run("merge memory budget", func(t *testing.T) { testMergeBudget(t, e) })
+	t.Run("heap bound", func(t *testing.T) { testHeapBound(t, e) })
 }
 
 func testPreparedTransactions(t *testing.T, e *replEnv) {

@@ -52,6 +52,10 @@ type session struct {
 	cmd cmdContext
 	// killed is set by KILL CONNECTION from another session.
 	killed atomic.Bool
+	// act is what the session is doing, for SHOW PROCESSLIST; host is the
+	// client's address.
+	act  activity
+	host string
 
 	stmts   stmtTable
 	shape   parser.Shape
@@ -95,6 +99,8 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		return
 	}
 	_ = nc.SetDeadline(time.Time{})
+	ss.host = nc.RemoteAddr().String()
+	ss.act.idle(ss)
 	s.register(ss)
 	defer s.unregister(ss)
 	if err := ss.writeOK(0, 0, 0); err != nil {
@@ -133,7 +139,10 @@ func (ss *session) loop(ctx context.Context) {
 			_ = ss.malformed()
 			return
 		}
-		if err := ss.dispatch(ctx, p); err != nil {
+		ss.act.begin(ss, p)
+		err = ss.dispatch(ctx, p)
+		ss.act.idle(ss)
+		if err != nil {
 			if !errors.Is(err, errQuit) && !errors.Is(err, io.EOF) && !ss.killed.Load() {
 				ss.logger().Debug("connection closed", zap.Error(err))
 			}

@@ -17,3 +17,11 @@ go vet ./...
 # Integration tests must not skip for want of a server.
 export COURIER_REQUIRE_MARIADB=1
 go test -race -count=1 -timeout 20m "$@" ./...
+# Heap sizes mean nothing under the race detector: the heap bound (10,000
+# statements of 1 MiB) runs without it.
+go test -count=1 -timeout 10m -run 'TestShardsWithReplicas/heap_bound' ./proxy
+# The classifier and normaliser against generated SQL, the splitter
+# against the server's own reading of it, for a bounded time each.
+go test ./parser -run '^$' -fuzz 'FuzzSplitServer$' -fuzztime 60s
+go test ./parser -run '^$' -fuzz 'FuzzNormalize$' -fuzztime 30s
+go test ./parser -run '^$' -fuzz 'FuzzClassify$' -fuzztime 20s

@@ -37,10 +37,19 @@ func isCourier(subject string) bool {
 	return subject != subjectDirect && subject != subjectRelay
 }
 
+// rwPointWorkload is the harness's own sysbench workload (rw_point.lua):
+// per event an UPDATE of a random row by id, then point SELECTs of that
+// row and of another random one, each statement in autocommit.
+const rwPointWorkload = "rw_point"
+
+// scriptWorkloads are the workloads that are Lua scripts of the harness,
+// not sysbench's own.
+var scriptWorkloads = []string{rwPointWorkload}
+
 // shardedWorkloads are the workloads courier-sharded can run: every
 // statement of them names one id. The others need merges across shards
 // (ORDER BY, SUM, DISTINCT over id ranges) or span shards in a transaction.
-var shardedWorkloads = []string{"oltp_point_select"}
+var shardedWorkloads = []string{"oltp_point_select", rwPointWorkload}
 
 // defaultSubjects are the subjects of a run that does not name them.
 func defaultSubjects() []string { return []string{subjectDirect, subjectRelay, subjectCourier} }
@@ -67,18 +76,20 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	workloads := fs.String("workloads", "oltp_point_select,oltp_read_only,oltp_read_write", "comma-separated sysbench workloads")
+	workloads := fs.String("workloads", "oltp_point_select,oltp_read_only,oltp_read_write",
+		"comma-separated sysbench workloads: oltp_* ones, or rw_point (the harness's own: per event an UPDATE by id, "+
+			"then a point SELECT of that row and of another, autocommit)")
 	threads := fs.String("threads", "1,16,64", "comma-separated sysbench thread counts")
 	psModes := fs.String("ps-modes", "disable,auto", "comma-separated --db-ps-mode values (disable, auto)")
 	subjects := fs.String("subjects", strings.Join(defaultSubjects(), ","),
 		"comma-separated subjects: direct, relay, courier, courier-rw (Courier over the primary and two replicas), "+
-			"courier-sharded (Courier sharding the tables by id over 4 primaries; oltp_point_select only)")
+			"courier-sharded (Courier sharding the tables by id over 4 primaries; oltp_point_select and rw_point only)")
 	fs.IntVar(&o.Rounds, "rounds", 3, "rounds; every subject runs once per round, interleaved")
 	duration := fs.Int("duration", 10, "seconds per sysbench run")
 	warmup := fs.Int("warmup", 2, "seconds of unrecorded oltp_point_select per subject before measuring (0: none)")
 	fs.IntVar(&o.Tables, "tables", 4, "sysbench --tables")
 	fs.IntVar(&o.TableSize, "table-size", 10000, "sysbench --table-size (rows per table)")
-	fs.BoolVar(&o.SkipTrx, "skip-trx", false, "run sysbench with --skip_trx=on (autocommit statements, so that reads can go to replicas)")
+	fs.BoolVar(&o.SkipTrx, "skip-trx", false, "run the oltp_* workloads with sysbench --skip_trx=on (autocommit statements, so that reads can go to replicas)")
 	fs.StringVar(&o.Out, "out", "", "also write the Markdown report, with an environment header, to this file")
 	fs.BoolVar(&o.Keep, "keep", false, "leave the MariaDB cluster and work dir in place at the end (for debugging)")
 	fs.StringVar(&o.Src, "src", ".", "Courier module root (where go.mod is) to build ./cmd/courier from")
@@ -111,8 +122,8 @@ func (o options) validate() error {
 		errs = append(errs, errors.New("-workloads is empty"))
 	}
 	for _, w := range o.Workloads {
-		if !strings.HasPrefix(w, "oltp_") || strings.ContainsAny(w, "/ ") {
-			errs = append(errs, fmt.Errorf("-workloads: %q is not a sysbench oltp_* workload", w))
+		if (!strings.HasPrefix(w, "oltp_") || strings.ContainsAny(w, "/ ")) && !slices.Contains(scriptWorkloads, w) {
+			errs = append(errs, fmt.Errorf("-workloads: %q is neither a sysbench oltp_* workload nor %s", w, strings.Join(scriptWorkloads, ", ")))
 		}
 	}
 	if len(o.PSModes) == 0 {

@@ -2,7 +2,10 @@ package main
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -48,5 +51,32 @@ func TestParseFlagsSharded(t *testing.T) {
 	args[3] = "oltp_point_select,oltp_read_only"
 	if _, err := parseFlags(args, io.Discard); err == nil {
 		t.Fatal("courier-sharded accepted oltp_read_only, whose range queries need merges across shards")
+	}
+}
+
+// TestScriptRun checks that rw_point runs the harness's script with the
+// tables' options and without the oltp_* scripts' --skip_trx.
+func TestScriptRun(t *testing.T) {
+	dir := t.TempDir()
+	scripts, err := writeScripts(dir, []string{"oltp_point_select", rwPointWorkload})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scripts) != 1 || scripts[rwPointWorkload].Path != filepath.Join(dir, "rw_point.lua") {
+		t.Fatalf("scripts = %+v", scripts)
+	}
+	if b, err := os.ReadFile(scripts[rwPointWorkload].Path); err != nil || !strings.Contains(string(b), "function event()") {
+		t.Fatalf("rw_point.lua not written: %v", err)
+	}
+	r := &runner{opts: options{SkipTrx: true}, scripts: scripts}
+	args := runArgs(sbTarget{Port: 1, Tables: 4, TableSize: 100}, r.sbRun(cell{Workload: rwPointWorkload, Threads: 1, PSMode: "auto"}, time.Second))
+	line := strings.Join(args, " ")
+	if args[0] != scripts[rwPointWorkload].Path || !strings.Contains(line, "--tables=4 --table-size=100") ||
+		!strings.Contains(line, "--db-ps-mode=auto") || strings.Contains(line, "skip_trx") {
+		t.Errorf("sysbench %s", line)
+	}
+	args = runArgs(sbTarget{Port: 1}, r.sbRun(cell{Workload: "oltp_read_write", Threads: 1, PSMode: "auto"}, time.Second))
+	if !slices.Contains(args, "--skip_trx=on") {
+		t.Errorf("oltp_read_write lost --skip-trx: %q", args)
 	}
 }

@@ -76,7 +76,8 @@ func (h header) write(w io.Writer) {
 		"`--rand-type=uniform --histogram=on`, %d s warmup per subject\n",
 		o.Tables, o.TableSize, int(o.Duration/time.Second), o.Rounds, int(o.Warmup/time.Second))
 	fmt.Fprintln(w, "- latency: sysbench's per-event histogram, where an event is one transaction "+
-		"(oltp_point_select: 1 query; oltp_read_only: 16; oltp_read_write: 20 with BEGIN/COMMIT); "+
+		"(oltp_point_select: 1 query; oltp_read_only: 16; oltp_read_write: 20 with BEGIN/COMMIT; "+
+		"rw_point: 3 autocommit statements, an UPDATE by id and two point SELECTs); "+
 		"buckets are ~1.8 % wide, so smaller differences are below resolution")
 	fmt.Fprintln(w)
 }

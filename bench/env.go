@@ -21,8 +21,9 @@ import (
 // env is everything the benchmark starts, all on 127.0.0.1 under one
 // temporary directory: a one-primary MariaDB cluster (with two replicas
 // when courier-rw runs), the relay and Courier in front of it, and, for
-// courier-sharded, a cluster of shard primaries with a sharding Courier in
-// front. Its owner calls close exactly once, also after a failed setup.
+// the sharded subjects, a cluster of four shards (with a replica each when
+// courier-sharded-rw runs) with sharding Couriers in front. Its owner
+// calls close exactly once, also after a failed setup.
 type env struct {
 	dir      string
 	cluster  *localcluster.Cluster // the main cluster: direct, relay, courier, courier-rw
@@ -42,6 +43,9 @@ type subjectEnv struct {
 	shards   []localcluster.Instance
 	shardsOf *localcluster.Cluster
 	admin    string // Courier's admin HTTP address (host:port), "" when it has none
+	// replicasOf, when not nil, is the cluster whose replicas the
+	// subject's Courier reads from; they are waited for before each run.
+	replicasOf *localcluster.Cluster
 }
 
 // begin checks that MariaDB is installed and makes the run's directory.
@@ -115,8 +119,11 @@ func (e *env) setup(ctx context.Context, o options, logw io.Writer) error {
 		if err := e.startCourier(ctx, s, bin, cfg, []int{primary.PID}, logw); err != nil {
 			return err
 		}
+		if s == subjectCourierRW {
+			e.subjects[s].replicasOf = e.cluster
+		}
 	}
-	if slices.Contains(o.Subjects, subjectCourierSharded) {
+	if slices.ContainsFunc(o.Subjects, isSharded) {
 		return e.setupSharded(ctx, o, bin, logw)
 	}
 	return nil

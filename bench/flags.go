@@ -20,14 +20,18 @@ const (
 	// primary and two replicas (asking for it starts the replicas).
 	subjectCourierRW = "courier-rw"
 	// subjectCourierSharded is Courier sharding the sysbench tables by id
-	// over four shard primaries of their own (no replicas); sysbench
-	// prepares them through it.
+	// over four shard primaries of their own (no replicas in its
+	// configuration); sysbench prepares them through it.
 	subjectCourierSharded = "courier-sharded"
+	// subjectCourierShardedRW is Courier over the same four shards, each
+	// with a replica (GTID replication) that it reads from, with causal
+	// consistency, the default.
+	subjectCourierShardedRW = "courier-sharded-rw"
 )
 
 // allSubjects returns every subject, in the default (and report) order.
 func allSubjects() []string {
-	return []string{subjectDirect, subjectRelay, subjectCourier, subjectCourierRW, subjectCourierSharded}
+	return []string{subjectDirect, subjectRelay, subjectCourier, subjectCourierRW, subjectCourierSharded, subjectCourierShardedRW}
 }
 
 // isCourier reports whether subject is one of Courier's (every subject but
@@ -35,6 +39,12 @@ func allSubjects() []string {
 // benchmark.
 func isCourier(subject string) bool {
 	return subject != subjectDirect && subject != subjectRelay
+}
+
+// isSharded reports whether subject serves the sharded layout, whose
+// tables are loaded through Courier.
+func isSharded(subject string) bool {
+	return subject == subjectCourierSharded || subject == subjectCourierShardedRW
 }
 
 // rwPointWorkload is the harness's own sysbench workload (rw_point.lua):
@@ -46,7 +56,7 @@ const rwPointWorkload = "rw_point"
 // not sysbench's own.
 var scriptWorkloads = []string{rwPointWorkload}
 
-// shardedWorkloads are the workloads courier-sharded can run: every
+// shardedWorkloads are the workloads the sharded subjects can run: every
 // statement of them names one id. The others need merges across shards
 // (ORDER BY, SUM, DISTINCT over id ranges) or span shards in a transaction.
 var shardedWorkloads = []string{"oltp_point_select", rwPointWorkload}
@@ -83,7 +93,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	psModes := fs.String("ps-modes", "disable,auto", "comma-separated --db-ps-mode values (disable, auto)")
 	subjects := fs.String("subjects", strings.Join(defaultSubjects(), ","),
 		"comma-separated subjects: direct, relay, courier, courier-rw (Courier over the primary and two replicas), "+
-			"courier-sharded (Courier sharding the tables by id over 4 primaries; oltp_point_select and rw_point only)")
+			"courier-sharded (Courier sharding the tables by id over 4 primaries; oltp_point_select and rw_point only), "+
+			"courier-sharded-rw (the same 4 shards, each with a replica Courier reads from; the same workloads)")
 	fs.IntVar(&o.Rounds, "rounds", 3, "rounds; every subject runs once per round, interleaved")
 	duration := fs.Int("duration", 10, "seconds per sysbench run")
 	warmup := fs.Int("warmup", 2, "seconds of unrecorded oltp_point_select per subject before measuring (0: none)")
@@ -142,11 +153,11 @@ func (o options) validate() error {
 			errs = append(errs, fmt.Errorf("-subjects: unknown subject %q (want %s)", s, strings.Join(allSubjects(), ", ")))
 		}
 	}
-	if slices.Contains(o.Subjects, subjectCourierSharded) {
+	if sharded := slices.IndexFunc(o.Subjects, isSharded); sharded >= 0 {
 		for _, w := range o.Workloads {
 			if !slices.Contains(shardedWorkloads, w) {
-				errs = append(errs, fmt.Errorf("-subjects courier-sharded runs only %s; %s reaches several shards with statements Courier does not merge yet",
-					strings.Join(shardedWorkloads, ", "), w))
+				errs = append(errs, fmt.Errorf("-subjects %s runs only %s; %s reaches several shards with statements Courier does not merge yet",
+					o.Subjects[sharded], strings.Join(shardedWorkloads, ", "), w))
 			}
 		}
 	}

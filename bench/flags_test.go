@@ -54,6 +54,35 @@ func TestParseFlagsSharded(t *testing.T) {
 	}
 }
 
+func TestParseFlagsShardedRW(t *testing.T) {
+	args := []string{"--subjects", "courier-sharded,courier-sharded-rw", "--workloads", "oltp_point_select,rw_point"}
+	if _, err := parseFlags(args, io.Discard); err != nil {
+		t.Fatalf("point selects and rw_point over the shards: %v", err)
+	}
+	args[1] = "courier-sharded-rw"
+	args[3] = "oltp_read_write"
+	if _, err := parseFlags(args, io.Discard); err == nil {
+		t.Fatal("courier-sharded-rw accepted oltp_read_write, whose ranges and transactions span shards")
+	}
+}
+
+func TestSubjectNames(t *testing.T) {
+	for _, tc := range []struct {
+		subject              string
+		courier, sharded, rw bool
+	}{
+		{"direct", false, false, false},
+		{"courier", true, false, false},
+		{"courier-sharded", true, true, false},
+		{"courier-sharded-rw", true, true, true},
+	} {
+		if isCourier(tc.subject) != tc.courier || isSharded(tc.subject) != tc.sharded || withReplicas(tc.subject) != tc.rw {
+			t.Errorf("%s: courier %v, sharded %v, replicas %v", tc.subject,
+				isCourier(tc.subject), isSharded(tc.subject), withReplicas(tc.subject))
+		}
+	}
+}
+
 // TestScriptRun checks that rw_point runs the harness's script with the
 // tables' options and without the oltp_* scripts' --skip_trx.
 func TestScriptRun(t *testing.T) {

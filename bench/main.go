@@ -124,17 +124,20 @@ func bench(ctx context.Context, o options, command string, stdout, logw io.Write
 	if r.scripts, err = writeScripts(e.dir, o.Workloads); err != nil {
 		return err
 	}
-	if slices.ContainsFunc(o.Subjects, func(s string) bool { return s != subjectCourierSharded }) {
+	if slices.ContainsFunc(o.Subjects, func(s string) bool { return !isSharded(s) }) {
 		fmt.Fprintf(logw, "bench: sysbench prepare (%d tables × %d rows) directly on MariaDB\n", o.Tables, o.TableSize)
 		if err := prepare(ctx, r.target(subjectDirect)); err != nil {
 			return err
 		}
 	}
-	if slices.Contains(o.Subjects, subjectCourierSharded) {
-		fmt.Fprintf(logw, "bench: sysbench prepare (%d tables × %d rows) through %s\n", o.Tables, o.TableSize, subjectCourierSharded)
-		if err := prepareSharded(ctx, r.target(subjectCourierSharded)); err != nil {
-			return fmt.Errorf("%s: %w", subjectCourierSharded, err)
+	if l := loader(o.Subjects); l != "" {
+		fmt.Fprintf(logw, "bench: sysbench prepare (%d tables × %d rows) through %s\n", o.Tables, o.TableSize, l)
+		if err := prepareSharded(ctx, r.target(l)); err != nil {
+			return fmt.Errorf("%s: %w", l, err)
 		}
+	}
+	if err := e.waitReplicas(ctx, logw); err != nil {
+		return err
 	}
 	if err := e.check(ctx, o.Subjects, o.TableSize, logw); err != nil {
 		return err

@@ -143,6 +143,12 @@ func (r *runner) measure(ctx context.Context, c cell, subject string, round int)
 	smp := sample{Subject: subject, Round: round, ProxyCPU: math.NaN(), MysqldCPU: math.NaN(), P50: math.NaN(), P99: math.NaN(),
 		Counts: noCounts()}
 	se := r.env.subjects[subject]
+	if se.replicasOf != nil { // every run starts with the replicas caught up, whatever ran before
+		if err := waitCaughtUp(ctx, se.replicasOf, runCatchUp); err != nil {
+			smp.Err = err
+			return smp
+		}
+	}
 	var before routeCounts
 	if r.count { // read before the CPU meter starts: the reading costs mariadbd some
 		var err error

@@ -90,24 +90,46 @@ func writeTables(w io.Writer, results []cellResult, subjects []string, rounds in
 		}
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "## Courier against the baselines (ratios of the medians above)")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| workload | threads | ps | courier/direct QPS | courier/relay QPS | relay/direct QPS | courier − direct p50 µs | courier − relay p50 µs |")
-	fmt.Fprintln(w, "|---|--:|---|--:|--:|--:|--:|--:|")
-	for _, cr := range results {
-		d, r, c := summarize(cr, subjectDirect), summarize(cr, subjectRelay), summarize(cr, subjectCourier)
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s | %s |\n",
-			cr.Cell.Workload, cr.Cell.Threads, cr.Cell.PSMode,
-			num(c.QPS/d.QPS, 3), num(c.QPS/r.QPS, 3), num(r.QPS/d.QPS, 3),
-			signed((c.P50-d.P50)*1000), signed((c.P50-r.P50)*1000))
+	if slices.Contains(subjects, subjectCourierSharded) && slices.Contains(subjects, subjectCourierShardedRW) {
+		writeReplicasTable(w, results)
 	}
-	fmt.Fprintln(w)
+	if slices.Contains(subjects, subjectCourier) {
+		fmt.Fprintln(w, "## Courier against the baselines (ratios of the medians above)")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "| workload | threads | ps | courier/direct QPS | courier/relay QPS | relay/direct QPS | courier − direct p50 µs | courier − relay p50 µs |")
+		fmt.Fprintln(w, "|---|--:|---|--:|--:|--:|--:|--:|")
+		for _, cr := range results {
+			d, r, c := summarize(cr, subjectDirect), summarize(cr, subjectRelay), summarize(cr, subjectCourier)
+			fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s | %s |\n",
+				cr.Cell.Workload, cr.Cell.Threads, cr.Cell.PSMode,
+				num(c.QPS/d.QPS, 3), num(c.QPS/r.QPS, 3), num(r.QPS/d.QPS, 3),
+				signed((c.P50-d.P50)*1000), signed((c.P50-r.P50)*1000))
+		}
+		fmt.Fprintln(w)
+	}
 	if slices.Contains(subjects, subjectCourierRW) {
 		writeRWTable(w, results)
 	}
-	if slices.Contains(subjects, subjectCourierSharded) {
+	if slices.Contains(subjects, subjectCourierSharded) && (slices.Contains(subjects, subjectCourier) || slices.Contains(subjects, subjectDirect)) {
 		writeShardedTable(w, results)
 	}
+}
+
+// writeReplicasTable compares Courier over the shards with their replicas
+// (courier-sharded-rw) with Courier over the same shards' primaries alone
+// (courier-sharded).
+func writeReplicasTable(w io.Writer, results []cellResult) {
+	fmt.Fprintln(w, "## With replicas / without (courier-sharded-rw against courier-sharded: the same shards, reads on their replicas or not)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| workload | threads | ps | p50 with/without | p99 with/without | QPS with/without | with − without p50 µs | with − without proxy CPU µs/q |")
+	fmt.Fprintln(w, "|---|--:|---|--:|--:|--:|--:|--:|")
+	for _, cr := range results {
+		rw, sh := summarize(cr, subjectCourierShardedRW), summarize(cr, subjectCourierSharded)
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s | %s |\n", cr.Cell.Workload, cr.Cell.Threads, cr.Cell.PSMode,
+			num(rw.P50/sh.P50, 3), num(rw.P99/sh.P99, 3), num(rw.QPS/sh.QPS, 3),
+			signed((rw.P50-sh.P50)*1000), signedPrec(rw.ProxyCPU-sh.ProxyCPU, 1))
+	}
+	fmt.Fprintln(w)
 }
 
 // writeRWTable compares read/write splitting with the primary alone.

@@ -114,3 +114,27 @@ func TestWriteShardedTable(t *testing.T) {
 		t.Errorf("tables lack %q:\n%s", want, b.String())
 	}
 }
+
+// TestWriteReplicasTable checks the comparison of the sharded subjects
+// with replicas and without.
+func TestWriteReplicasTable(t *testing.T) {
+	smp := func(subject string, qps, p50, p99, proxy float64) sample {
+		return sample{Subject: subject, Res: result{QPS: qps, TotalQueries: 1000}, P50: p50, P99: p99, ProxyCPU: proxy, MysqldCPU: 50}
+	}
+	cr := cellResult{Cell: cell{Workload: rwPointWorkload, Threads: 1, PSMode: "disable"}, Samples: []sample{
+		smp(subjectCourierSharded, 3000, 1.0, 2.0, 70),
+		smp(subjectCourierShardedRW, 2000, 1.5, 3.0, 90),
+	}}
+	var b bytes.Buffer
+	writeTables(&b, []cellResult{cr}, []string{subjectCourierSharded, subjectCourierShardedRW}, 1)
+	out := b.String()
+	// 1.5/1.0, 3.0/2.0, 2000/3000, 1500-1000, 90-70
+	if want := "| rw_point | 1 | disable | 1.500 | 1.500 | 0.667 | +500 | +20.0 |"; !strings.Contains(out, want) {
+		t.Errorf("tables lack %q:\n%s", want, out)
+	}
+	for _, absent := range []string{"courier/direct QPS", "courier-sharded/courier QPS"} {
+		if strings.Contains(out, absent) {
+			t.Errorf("tables compare with subjects that did not run (%q):\n%s", absent, out)
+		}
+	}
+}

@@ -29,22 +29,48 @@ const (
 	subjectCourierShardedRW = "courier-sharded-rw"
 )
 
-// allSubjects returns every subject, in the default (and report) order.
+// baseSuffix marks the twin of a Courier subject that runs the baseline
+// binary (--baseline) with the same configuration over the same servers.
+const baseSuffix = "@base"
+
+// allSubjects returns every subject that can be asked for, in the default
+// (and report) order. Twins are not asked for: --baseline adds them.
 func allSubjects() []string {
 	return []string{subjectDirect, subjectRelay, subjectCourier, subjectCourierRW, subjectCourierSharded, subjectCourierShardedRW}
 }
 
 // isCourier reports whether subject is one of Courier's (every subject but
-// direct and relay, also the scatter mode's): its errors fail the
-// benchmark.
+// direct and relay, also the scatter mode's and the twins): its errors
+// fail the benchmark.
 func isCourier(subject string) bool {
 	return subject != subjectDirect && subject != subjectRelay
 }
 
-// isSharded reports whether subject serves the sharded layout, whose
-// tables are loaded through Courier.
+// twin names the baseline twin of a Courier subject.
+func twin(subject string) string { return subject + baseSuffix }
+
+// ofTwin returns the subject a twin is the twin of, and whether subject
+// is a twin at all.
+func ofTwin(subject string) (string, bool) { return strings.CutSuffix(subject, baseSuffix) }
+
+// isSharded reports whether subject (or the subject it is the twin of)
+// serves the sharded layout, whose tables are loaded through Courier.
 func isSharded(subject string) bool {
-	return subject == subjectCourierSharded || subject == subjectCourierShardedRW
+	s, _ := ofTwin(subject)
+	return s == subjectCourierSharded || s == subjectCourierShardedRW
+}
+
+// withTwins returns subjects with the twin of every Courier subject right
+// after it.
+func withTwins(subjects []string) []string {
+	var out []string
+	for _, s := range subjects {
+		out = append(out, s)
+		if isCourier(s) {
+			out = append(out, twin(s))
+		}
+	}
+	return out
 }
 
 // rwPointWorkload is the harness's own sysbench workload (rw_point.lua):
@@ -79,6 +105,9 @@ type options struct {
 	Out       string
 	Keep      bool
 	Src       string // module root to build Courier from
+	// Baseline is a git revision to build a second Courier from; every
+	// Courier subject then gets a twin running it (Subjects holds them).
+	Baseline string
 }
 
 // parseFlags parses the harness command line (without the program name).
@@ -104,8 +133,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.Out, "out", "", "also write the Markdown report, with an environment header, to this file")
 	fs.BoolVar(&o.Keep, "keep", false, "leave the MariaDB cluster and work dir in place at the end (for debugging)")
 	fs.StringVar(&o.Src, "src", ".", "Courier module root (where go.mod is) to build ./cmd/courier from")
+	fs.StringVar(&o.Baseline, "baseline", "", "git revision of --src to build a second Courier from (in a temporary worktree); "+
+		"every Courier subject S gets a twin S@base running it with the same configuration over the same servers, "+
+		"interleaved with the others, and the report compares the two")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: bench [flags]\n\nRuns sysbench against MariaDB directly, through a null TCP relay and through Courier.")
+		fmt.Fprintln(fs.Output(), "usage: bench [flags]\n\nRuns sysbench against MariaDB directly, through a null TCP relay and through Courier.\n"+
+			"With --baseline REV, also through Courier built from REV, in the same rounds.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -123,7 +156,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.Threads, err = intList(*threads); err != nil {
 		return o, fmt.Errorf("-threads: %w", err)
 	}
-	return o, o.validate()
+	if err := o.validate(); err != nil {
+		return o, err
+	}
+	if o.Baseline != "" {
+		o.Subjects = withTwins(o.Subjects)
+	}
+	return o, nil
 }
 
 // validate checks the options after parsing.
@@ -149,7 +188,9 @@ func (o options) validate() error {
 		errs = append(errs, errors.New("-subjects is empty"))
 	}
 	for _, s := range o.Subjects {
-		if !slices.Contains(allSubjects(), s) {
+		if _, ok := ofTwin(s); ok {
+			errs = append(errs, fmt.Errorf("-subjects: %q: twins are added by -baseline, not named", s))
+		} else if !slices.Contains(allSubjects(), s) {
 			errs = append(errs, fmt.Errorf("-subjects: unknown subject %q (want %s)", s, strings.Join(allSubjects(), ", ")))
 		}
 	}
@@ -160,6 +201,12 @@ func (o options) validate() error {
 					o.Subjects[sharded], strings.Join(shardedWorkloads, ", "), w))
 			}
 		}
+	}
+	if strings.HasPrefix(o.Baseline, "-") || strings.ContainsAny(o.Baseline, " \t\n") {
+		errs = append(errs, fmt.Errorf("-baseline: %q is not a git revision", o.Baseline))
+	}
+	if o.Baseline != "" && !slices.ContainsFunc(o.Subjects, isCourier) {
+		errs = append(errs, errors.New("-baseline needs a Courier subject to compare"))
 	}
 	if len(o.Threads) == 0 {
 		errs = append(errs, errors.New("-threads is empty"))

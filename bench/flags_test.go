@@ -54,6 +54,49 @@ func TestParseFlagsSharded(t *testing.T) {
 	}
 }
 
+func TestParseFlagsBaseline(t *testing.T) {
+	args := []string{"--subjects", "direct,relay,courier,courier-sharded,courier-sharded-rw", "--workloads", "oltp_point_select,rw_point",
+		"--baseline", "d04ccaa"}
+	o, err := parseFlags(args, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"direct", "relay", "courier", "courier@base", "courier-sharded", "courier-sharded@base",
+		"courier-sharded-rw", "courier-sharded-rw@base"}
+	if o.Baseline != "d04ccaa" || !slices.Equal(o.Subjects, want) {
+		t.Errorf("baseline %q, subjects %q; want every Courier subject followed by its twin %q", o.Baseline, o.Subjects, want)
+	}
+	if got := o.runs(); got != 2*3*2*3*8 {
+		t.Errorf("runs() = %d; twins are measured like any subject", got)
+	}
+	if l := loader(o.Subjects); l != subjectCourierSharded {
+		t.Errorf("loader = %q; want the data loaded through the new Courier", l)
+	}
+	if l := loader([]string{"courier", "courier@base", "courier-sharded-rw@base", "courier-sharded-rw"}); l != subjectCourierShardedRW {
+		t.Errorf("loader = %q; want courier-sharded-rw, never a twin", l)
+	}
+	o, err = parseFlags([]string{"--subjects", "courier"}, io.Discard)
+	if err != nil || !slices.Equal(o.Subjects, []string{"courier"}) {
+		t.Errorf("without --baseline: subjects %q, %v; want no twins", o.Subjects, err)
+	}
+}
+
+func TestParseFlagsBaselineRejects(t *testing.T) {
+	for name, args := range map[string][]string{
+		"twin named":           {"--subjects", "courier,courier@base"},
+		"no Courier subject":   {"--subjects", "direct,relay", "--baseline", "main"},
+		"an option":            {"--subjects", "courier", "--baseline", "--output=x"},
+		"blank in revision":    {"--subjects", "courier", "--baseline", "a b"},
+		"rw_point is not oltp": {"--workloads", "rw_point.lua"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := parseFlags(args, io.Discard); err == nil {
+				t.Errorf("parseFlags(%q) accepted", args)
+			}
+		})
+	}
+}
+
 func TestParseFlagsShardedRW(t *testing.T) {
 	args := []string{"--subjects", "courier-sharded,courier-sharded-rw", "--workloads", "oltp_point_select,rw_point"}
 	if _, err := parseFlags(args, io.Discard); err != nil {
@@ -70,15 +113,21 @@ func TestSubjectNames(t *testing.T) {
 	for _, tc := range []struct {
 		subject              string
 		courier, sharded, rw bool
+		of                   string
+		isTwin               bool
 	}{
-		{"direct", false, false, false},
-		{"courier", true, false, false},
-		{"courier-sharded", true, true, false},
-		{"courier-sharded-rw", true, true, true},
+		{"direct", false, false, false, "direct", false},
+		{"courier", true, false, false, "courier", false},
+		{"courier@base", true, false, false, "courier", true},
+		{"courier-sharded@base", true, true, false, "courier-sharded", true},
+		{"courier-sharded-rw", true, true, true, "courier-sharded-rw", false},
+		{"courier-sharded-rw@base", true, true, true, "courier-sharded-rw", true},
 	} {
-		if isCourier(tc.subject) != tc.courier || isSharded(tc.subject) != tc.sharded || withReplicas(tc.subject) != tc.rw {
-			t.Errorf("%s: courier %v, sharded %v, replicas %v", tc.subject,
-				isCourier(tc.subject), isSharded(tc.subject), withReplicas(tc.subject))
+		of, isTwin := ofTwin(tc.subject)
+		if isCourier(tc.subject) != tc.courier || isSharded(tc.subject) != tc.sharded || withReplicas(tc.subject) != tc.rw ||
+			of != tc.of || isTwin != tc.isTwin {
+			t.Errorf("%s: courier %v, sharded %v, replicas %v, twin of %q (%v)", tc.subject,
+				isCourier(tc.subject), isSharded(tc.subject), withReplicas(tc.subject), of, isTwin)
 		}
 	}
 }

@@ -22,6 +22,7 @@ type header struct {
 	Mariadbd      string
 	Sysbench      string
 	CourierRev    string
+	Baseline      string // "REV = COMMIT (describe)" of --baseline; "" without
 	ClkTck        int64
 	ClkTckAssumed bool
 	LoadStart     string
@@ -76,6 +77,10 @@ func (h header) write(w io.Writer) {
 	fmt.Fprintf(w, "- sysbench: %d tables × %d rows, %d s per run, %d round(s), subjects run interleaved (starting subject rotates per round), "+
 		"`--rand-type=uniform --histogram=on`, %d s warmup per subject\n",
 		o.Tables, o.TableSize, int(o.Duration/time.Second), o.Rounds, int(o.Warmup/time.Second))
+	if h.Baseline != "" {
+		fmt.Fprintf(w, "- baseline: Courier built from %s in a temporary git worktree; each Courier subject S has a twin S@base "+
+			"running it with the same configuration over the same servers and data, in the same rounds\n", h.Baseline)
+	}
 	if slices.ContainsFunc(o.Subjects, isSharded) {
 		fmt.Fprintf(w, "- sharded subjects: the tables sharded by id over %d even key ranges, one shard primary each, loaded through Courier "+
 			"(`--auto-inc=off`)", shardedShards)
@@ -85,7 +90,7 @@ func (h header) write(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
-	if slices.Contains(o.Subjects, subjectCourierRW) || slices.Contains(o.Subjects, subjectCourierShardedRW) {
+	if slices.ContainsFunc(o.Subjects, func(s string) bool { n, _ := ofTwin(s); return n == subjectCourierRW || n == subjectCourierShardedRW }) {
 		fmt.Fprintln(w, "- replicas: before every run of a subject that reads from replicas, they have caught up with their primaries "+
 			"(MASTER_GTID_WAIT on the primary's gtid_binlog_pos)")
 	}

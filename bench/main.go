@@ -120,6 +120,9 @@ func bench(ctx context.Context, o options, command string, stdout, logw io.Write
 	if err := e.setup(ctx, o, logw); err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}
+	if e.base != nil {
+		h.Baseline = fmt.Sprintf("%s = %s (%s)", e.base.Rev, e.base.Commit, e.base.Describe)
+	}
 	r := &runner{env: e, opts: o, hz: h.ClkTck, logw: logw}
 	if r.scripts, err = writeScripts(e.dir, o.Workloads); err != nil {
 		return err

@@ -23,10 +23,11 @@ const shardedShards = 4
 // sysbench account and schema on each primary, and starts every sharded
 // Courier o.Subjects asks for, each sharding every sysbench table by id
 // over shardedShards even key ranges: courier-sharded over the primaries
-// alone, courier-sharded-rw over the primaries and their replicas. Both
-// share the servers and the data, which are loaded later through one of
-// them (prepareSharded).
-func (e *env) setupSharded(ctx context.Context, o options, bin string, logw io.Writer) error {
+// alone, courier-sharded-rw over the primaries and their replicas, and
+// the twins with the same configurations. All of them share the servers
+// and the data, which are loaded later through one of them
+// (prepareSharded).
+func (e *env) setupSharded(ctx context.Context, o options, logw io.Writer) error {
 	replicas := 0
 	if slices.ContainsFunc(o.Subjects, withReplicas) {
 		replicas = 1
@@ -63,7 +64,7 @@ func (e *env) setupSharded(ctx context.Context, o options, bin string, logw io.W
 		cfg := func(listen string) string {
 			return courierConfig(listen, "", c.Spec.User, c.Spec.Password, sets, shardingYAML(len(sets), tables, "id", ""))
 		}
-		if err := e.startCourier(ctx, s, bin, cfg, shardPIDs(primaries), logw); err != nil {
+		if err := e.startCourier(ctx, s, e.courierBin(s), cfg, shardPIDs(primaries), logw); err != nil {
 			return err
 		}
 		se := e.subjects[s]
@@ -75,15 +76,18 @@ func (e *env) setupSharded(ctx context.Context, o options, bin string, logw io.W
 	return nil
 }
 
-// withReplicas reports whether subject is courier-sharded-rw, whose
-// Courier reads from the shards' replicas.
-func withReplicas(subject string) bool { return subject == subjectCourierShardedRW }
+// withReplicas reports whether subject (or the subject it is the twin of)
+// is courier-sharded-rw, whose Courier reads from the shards' replicas.
+func withReplicas(subject string) bool {
+	s, _ := ofTwin(subject)
+	return s == subjectCourierShardedRW
+}
 
 // loader is the sharded subject the sysbench tables are loaded through:
-// the first of subjects, or "".
+// the first of o.Subjects that is not a twin (the new Courier), or "".
 func loader(subjects []string) string {
 	for _, s := range subjects {
-		if isSharded(s) {
+		if _, isTwin := ofTwin(s); isSharded(s) && !isTwin {
 			return s
 		}
 	}

@@ -23,6 +23,14 @@ func TestCourierConfig(t *testing.T) {
 			func(c *config.Config) bool {
 				return len(c.Sharding.Tables) == 2 && len(c.Sharding.Tables[0].Indexes) == 0
 			}},
+		"sharded with replicas": {courierConfig("127.0.0.1:1", "", "u", "p", []backendSet{
+			{primary: "127.0.0.1:2", replicas: []string{"127.0.0.1:3"}}, {primary: "127.0.0.1:4", replicas: []string{"127.0.0.1:5"}},
+			{primary: "127.0.0.1:6", replicas: []string{"127.0.0.1:7"}}, {primary: "127.0.0.1:8", replicas: []string{"127.0.0.1:9"}},
+		}, shardingYAML(4, []string{"sbtest1"}, "id", "")),
+			func(c *config.Config) bool {
+				return len(c.Clusters) == 4 && len(c.Clusters[3].Replicas) == 1 && c.Clusters[3].Replicas[0].Address == "127.0.0.1:9" &&
+					c.Consistency == "causal" && c.Clusters[0].Replication.Reads == "replicas"
+			}},
 		"indexed": {courierConfig("127.0.0.1:1", "127.0.0.1:9", "u", "p", shards, shardingYAML(4, []string{"orders"}, "order_id", "user_id")),
 			func(c *config.Config) bool {
 				ix := c.Sharding.Tables[0].Indexes

@@ -7,12 +7,49 @@
 //
 // with the same account (sbtest/sbtest) and the same data, so that the
 // differences are the price of the extra hop (relay/direct) and of
-// Courier's protocol work beyond a hop (courier/relay). Two more subjects
+// Courier's protocol work beyond a hop (courier/relay). More subjects
 // measure Courier's routing: courier-rw splits reads over two replicas of
-// the primary, and courier-sharded shards the sysbench tables by id over
-// four primaries of its own (sharded.go), so that it can be compared with
-// courier (the same proxy in front of one server) and direct. Run it
+// the primary; courier-sharded shards the sysbench tables by id over four
+// primaries of its own (sharded.go), so that it can be compared with
+// courier (the same proxy in front of one server) and direct; and
+// courier-sharded-rw is Courier over the same four shards, each with one
+// replica replicating with GTIDs, which it reads from with causal
+// consistency (the default). Asking for courier-sharded-rw gives every
+// shard its replica; courier-sharded then still runs over the primaries
+// alone, so the two differ only in Courier's configuration. Run it
 // through scripts/bench.sh; `-h` lists the flags.
+//
+// # Workloads
+//
+// --workloads takes sysbench's oltp_* workloads and rw_point, the
+// harness's own (rw_point.lua): per event, in autocommit, an UPDATE of a
+// random row by id, then a point SELECT of that row and one of another
+// random row. Every statement names one id, so the sharded subjects run
+// it (and oltp_point_select; the other oltp_* workloads need merges
+// across shards); every subject can. Through courier-sharded-rw each read
+// follows a write of the same session, so causal consistency makes it
+// wait for its replica to apply that write or go to the primary:
+// courier-sharded-rw against courier-sharded at 1 thread is the cost of
+// reading one's writes over replicas. Its statements are prepared through
+// sysbench's SQL API, so --ps-modes applies as to the oltp_* workloads.
+//
+// # Baseline
+//
+// --baseline REV measures a rebuild of Courier against an earlier
+// revision in the same run (baseline.go). The harness checks REV out with
+// `git worktree add --detach` into a directory of its own under the work
+// directory, builds ./cmd/courier there as it builds the working tree, and
+// removes the worktree with `git worktree remove --force` as soon as the
+// binary is built, also when the build fails or is interrupted (and, if
+// that failed, again on exit). Every Courier subject S then gets a twin
+// S@base: the baseline binary with the same configuration, in front of
+// the same servers and data (the sharded tables are loaded once, through
+// the new Courier). Twins are subjects like any other: they run right
+// after their subject in every round, interleaved and rotated, and the
+// report adds "Courier against its baseline" (QPS new/base, p50, p99 and
+// proxy CPU per query new − base) for each subject with a twin. The
+// configuration is what courierConfig writes for both; keys newer than
+// the baseline must stay out of the twins' configuration.
 //
 // # Scatter mode
 //
@@ -43,26 +80,34 @@
 //
 // # What happens in one run
 //
-//  1. A one-primary cluster starts in a temporary directory on free
-//     loopback ports (package localcluster), Courier is built from the
-//     working tree (go build ./cmd/courier) and started as a subprocess, and
-//     this binary re-executes itself in the hidden "relay" mode (relay.go) as
-//     a second subprocess. Both get their own process group and die with the
-//     harness (PR_SET_PDEATHSIG); on exit, also after Ctrl-C or an error, the
-//     harness stops exactly the PIDs it started and the cluster (unless
-//     --keep).
+//  1. Courier is built from the working tree (go build ./cmd/courier), and
+//     with --baseline from that revision too. A one-primary cluster starts
+//     in a temporary directory on free loopback ports (package
+//     localcluster), with the shards' cluster when a sharded subject runs;
+//     every Courier is started as a subprocess, and this binary re-executes
+//     itself in the hidden "relay" mode (relay.go) as another. They get
+//     their own process group and die with the harness (PR_SET_PDEATHSIG);
+//     on exit, also after Ctrl-C or an error, the harness stops exactly the
+//     PIDs it started and the clusters (unless --keep).
 //  2. sysbench prepare loads --tables × --table-size rows directly into
-//     MariaDB, and for courier-sharded through that Courier with
-//     --auto-inc=off, so that every INSERT names its rows' ids and is split
-//     by shard; every subject is then checked by counting sbtest1 through
-//     it (and, sharded, on each shard).
+//     MariaDB, and for the sharded subjects through the first of them (the
+//     new Courier, never a twin) with --auto-inc=off, so that every INSERT
+//     names its rows' ids and is split by shard. The harness waits until
+//     every replica a Courier reads from has caught up (MASTER_GTID_WAIT on
+//     its primary's gtid_binlog_pos); every subject is then checked by
+//     counting sbtest1 through it (and, sharded, on each shard).
 //  3. A short unrecorded warmup runs through every subject.
 //  4. For every (workload, threads, --db-ps-mode) cell and every round,
-//     each subject runs `sysbench <workload> run` for --duration seconds.
+//     each subject runs `sysbench <workload> run` for --duration seconds;
+//     a subject that reads from replicas first waits (up to a minute) until
+//     they have caught up with what the runs before wrote.
 //  5. Per cell and subject, the report gives the median over rounds of QPS,
 //     p50 and p99 latency, and CPU per query of the proxy and of mariadbd
-//     (for courier-sharded, of its four primaries added up), then Courier's
-//     ratios to the baselines.
+//     (the primaries only: for a sharded subject its four primaries added
+//     up, replicas not counted), then Courier against its baseline (with
+//     --baseline), with replicas against without (courier-sharded-rw
+//     against courier-sharded, also for the twins when both ran), and
+//     Courier's ratios to direct and the relay.
 //
 // # Why interleaving and medians
 //
@@ -86,15 +131,15 @@
 // Latency percentiles come from sysbench's --histogram=on output, whose
 // buckets are logarithmic and ~1.8 % wide, and describe events, i.e.
 // transactions: 1 query for oltp_point_select, 16 for oltp_read_only, 20
-// for oltp_read_write. QPS counts every statement including BEGIN and
-// COMMIT. Errors are sysbench's "ignored errors" plus "reconnects"; any in
+// for oltp_read_write, 3 for rw_point. QPS counts every statement
+// including BEGIN and COMMIT. Errors are sysbench's "ignored errors" plus "reconnects"; any in
 // a Courier run, or any failed run, makes the harness exit non-zero after
 // printing the tables and the end of Courier's log.
 //
 // # Goroutines
 //
-// The harness is sequential: one sysbench at a time. Each subprocess is
-// reaped by one goroutine (child.go). The relay runs one goroutine per
+// The harness is sequential: one sysbench (or git, or go build) at a
+// time. Each subprocess is reaped by one goroutine (child.go). The relay runs one goroutine per
 // direction per client connection (io.Copy, which is splice(2) between TCP
 // sockets on Linux) and holds no state between connections.
 package main

@@ -21,14 +21,28 @@ import (
 // env is everything the benchmark starts, all on 127.0.0.1 under one
 // temporary directory: a one-primary MariaDB cluster (with two replicas
 // when courier-rw runs), the relay and Courier in front of it, and, for
-// courier-sharded, a cluster of shard primaries with a sharding Courier in
-// front. Its owner calls close exactly once, also after a failed setup.
+// the sharded subjects, a cluster of four shards (with a replica each when
+// courier-sharded-rw runs) with sharding Couriers in front. With
+// --baseline, every Courier has a twin running the baseline binary. Its
+// owner calls close exactly once, also after a failed setup.
 type env struct {
-	dir      string
-	cluster  *localcluster.Cluster // the main cluster: direct, relay, courier, courier-rw
-	clusters []string              // directories of every cluster started
-	children []*child              // relay and Couriers, in start order
-	subjects map[string]*subjectEnv
+	dir       string
+	cluster   *localcluster.Cluster // the main cluster: direct, relay, courier, courier-rw
+	clusters  []string              // directories of every cluster started
+	children  []*child              // relay and Couriers, in start order
+	subjects  map[string]*subjectEnv
+	bin       string     // Courier built from the working tree
+	base      *baseline  // Courier built from --baseline; nil without
+	worktrees []worktree // git worktrees added and not removed yet
+}
+
+// courierBin is the binary that serves subject: the baseline's for a
+// twin.
+func (e *env) courierBin(subject string) string {
+	if _, ok := ofTwin(subject); ok {
+		return e.base.bin
+	}
+	return e.bin
 }
 
 // subjectEnv is where sysbench connects for one subject and the processes
@@ -42,6 +56,9 @@ type subjectEnv struct {
 	shards   []localcluster.Instance
 	shardsOf *localcluster.Cluster
 	admin    string // Courier's admin HTTP address (host:port), "" when it has none
+	// replicasOf, when not nil, is the cluster whose replicas the
+	// subject's Courier reads from; they are waited for before each run.
+	replicasOf *localcluster.Cluster
 }
 
 // begin checks that MariaDB is installed and makes the run's directory.
@@ -62,6 +79,9 @@ func (e *env) begin(ctx context.Context, prefix string, logw io.Writer) error {
 // and starts the relay and the Couriers that o.Subjects asks for.
 func (e *env) setup(ctx context.Context, o options, logw io.Writer) error {
 	if err := e.begin(ctx, "courier-bench-", logw); err != nil {
+		return err
+	}
+	if err := e.build(ctx, o, logw); err != nil {
 		return err
 	}
 	replicas := 0
@@ -94,17 +114,14 @@ func (e *env) setup(ctx context.Context, o options, logw io.Writer) error {
 	if !slices.ContainsFunc(o.Subjects, isCourier) {
 		return nil
 	}
-	fmt.Fprintf(logw, "bench: building Courier from %s\n", o.Src)
-	bin, err := buildCourier(ctx, o.Src, e.dir)
-	if err != nil {
-		return err
-	}
-	for _, s := range []string{subjectCourier, subjectCourierRW} {
-		if !slices.Contains(o.Subjects, s) {
+	for _, s := range o.Subjects {
+		name, _ := ofTwin(s)
+		if name != subjectCourier && name != subjectCourierRW {
 			continue
 		}
 		set := backendSet{primary: primary.Addr}
-		if s == subjectCourierRW {
+		rw := name == subjectCourierRW
+		if rw {
 			for _, r := range e.cluster.Replicas(0) {
 				set.replicas = append(set.replicas, r.Addr)
 			}
@@ -112,12 +129,36 @@ func (e *env) setup(ctx context.Context, o options, logw io.Writer) error {
 		cfg := func(listen string) string {
 			return courierConfig(listen, "", e.cluster.Spec.User, e.cluster.Spec.Password, []backendSet{set}, "")
 		}
-		if err := e.startCourier(ctx, s, bin, cfg, []int{primary.PID}, logw); err != nil {
+		if err := e.startCourier(ctx, s, e.courierBin(s), cfg, []int{primary.PID}, logw); err != nil {
 			return err
 		}
+		if rw {
+			e.subjects[s].replicasOf = e.cluster
+		}
 	}
-	if slices.Contains(o.Subjects, subjectCourierSharded) {
-		return e.setupSharded(ctx, o, bin, logw)
+	if slices.ContainsFunc(o.Subjects, isSharded) {
+		return e.setupSharded(ctx, o, logw)
+	}
+	return nil
+}
+
+// build compiles the Couriers the subjects need, before any server
+// starts: the working tree's and, with --baseline, the baseline's.
+func (e *env) build(ctx context.Context, o options, logw io.Writer) error {
+	if !slices.ContainsFunc(o.Subjects, isCourier) {
+		return nil
+	}
+	fmt.Fprintf(logw, "bench: building Courier from %s\n", o.Src)
+	var err error
+	if e.bin, err = buildCourier(ctx, o.Src, e.dir); err != nil {
+		return err
+	}
+	if o.Baseline != "" {
+		b, err := e.buildBaseline(ctx, o.Src, o.Baseline, logw)
+		if err != nil {
+			return err
+		}
+		e.base = &b
 	}
 	return nil
 }
@@ -285,12 +326,18 @@ func countRows(ctx context.Context, se *subjectEnv, q string) (int, error) {
 	return n, rows.Err()
 }
 
-// close stops the Couriers and the relay, then (unless keep) the
-// clusters, and removes the work directory. It uses its own deadline so
+// close stops the Couriers and the relay, removes a git worktree still
+// left, then (unless keep) stops the clusters and removes the work
+// directory. It uses its own deadline so
 // that it also runs after Ctrl-C.
 func (e *env) close(keep bool, logw io.Writer) {
 	for _, c := range slices.Backward(e.children) {
 		c.stop(10 * time.Second)
+	}
+	for _, wt := range slices.Clone(e.worktrees) {
+		if err := e.removeWorktree(wt); err != nil {
+			fmt.Fprintf(logw, "bench: %v; remove it with: git -C %s worktree remove --force %s\n", err, wt.src, wt.dir)
+		}
 	}
 	if e.dir == "" {
 		return

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -21,6 +22,7 @@ type header struct {
 	Mariadbd      string
 	Sysbench      string
 	CourierRev    string
+	Baseline      string // "REV = COMMIT (describe)" of --baseline; "" without
 	ClkTck        int64
 	ClkTckAssumed bool
 	LoadStart     string
@@ -75,8 +77,26 @@ func (h header) write(w io.Writer) {
 	fmt.Fprintf(w, "- sysbench: %d tables × %d rows, %d s per run, %d round(s), subjects run interleaved (starting subject rotates per round), "+
 		"`--rand-type=uniform --histogram=on`, %d s warmup per subject\n",
 		o.Tables, o.TableSize, int(o.Duration/time.Second), o.Rounds, int(o.Warmup/time.Second))
+	if h.Baseline != "" {
+		fmt.Fprintf(w, "- baseline: Courier built from %s in a temporary git worktree; each Courier subject S has a twin S@base "+
+			"running it with the same configuration over the same servers and data, in the same rounds\n", h.Baseline)
+	}
+	if slices.ContainsFunc(o.Subjects, isSharded) {
+		fmt.Fprintf(w, "- sharded subjects: the tables sharded by id over %d even key ranges, one shard primary each, loaded through Courier "+
+			"(`--auto-inc=off`)", shardedShards)
+		if slices.ContainsFunc(o.Subjects, withReplicas) {
+			fmt.Fprint(w, "; every shard has one replica (GTID replication), which courier-sharded-rw reads from with causal consistency "+
+				"and courier-sharded ignores")
+		}
+		fmt.Fprintln(w)
+	}
+	if slices.ContainsFunc(o.Subjects, func(s string) bool { n, _ := ofTwin(s); return n == subjectCourierRW || n == subjectCourierShardedRW }) {
+		fmt.Fprintln(w, "- replicas: before every run of a subject that reads from replicas, they have caught up with their primaries "+
+			"(MASTER_GTID_WAIT on the primary's gtid_binlog_pos)")
+	}
 	fmt.Fprintln(w, "- latency: sysbench's per-event histogram, where an event is one transaction "+
-		"(oltp_point_select: 1 query; oltp_read_only: 16; oltp_read_write: 20 with BEGIN/COMMIT); "+
+		"(oltp_point_select: 1 query; oltp_read_only: 16; oltp_read_write: 20 with BEGIN/COMMIT; "+
+		"rw_point: 3 autocommit statements, an UPDATE by id and two point SELECTs); "+
 		"buckets are ~1.8 % wide, so smaller differences are below resolution")
 	fmt.Fprintln(w)
 }
@@ -94,5 +114,5 @@ func (h header) writeCommon(w io.Writer, title string) {
 	fmt.Fprintf(w, "- machine: nproc %s, %s, load average %s at start, %s at end\n", h.Nproc, h.Kernel, h.LoadStart, h.LoadEnd)
 	fmt.Fprintf(w, "- mariadbd: %s; sysbench: %s; %s; Courier tree: %s\n", h.Mariadbd, h.Sysbench, h.GoVersion, h.CourierRev)
 	fmt.Fprintf(w, "- CPU per query: (utime+stime) from /proc/PID/stat over the run ÷ total queries; CLK_TCK %s; "+
-		"mysqld of a sharded subject: its shard primaries added up\n", tck)
+		"mysqld of a sharded subject: its shard primaries added up (replicas are not counted)\n", tck)
 }

@@ -3,17 +3,38 @@ package main
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"time"
 )
+
+// rwPointScript is the sysbench script of the rw_point workload.
+//
+//go:embed rw_point.lua
+var rwPointScript []byte
+
+// writeScripts writes the Lua scripts of the harness's own workloads
+// among workloads into dir and returns them by workload name.
+func writeScripts(dir string, workloads []string) (map[string]sbScript, error) {
+	scripts := map[string]sbScript{}
+	if slices.Contains(workloads, rwPointWorkload) {
+		path := filepath.Join(dir, "rw_point.lua")
+		if err := os.WriteFile(path, rwPointScript, 0o644); err != nil {
+			return nil, err
+		}
+		scripts[rwPointWorkload] = sbScript{Path: path}
+	}
+	return scripts, nil
+}
 
 // commandEnv, when set (scripts/bench.sh sets it), is the command line shown
 // in the report instead of this binary's own arguments.
@@ -99,18 +120,27 @@ func bench(ctx context.Context, o options, command string, stdout, logw io.Write
 	if err := e.setup(ctx, o, logw); err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}
+	if e.base != nil {
+		h.Baseline = fmt.Sprintf("%s = %s (%s)", e.base.Rev, e.base.Commit, e.base.Describe)
+	}
 	r := &runner{env: e, opts: o, hz: h.ClkTck, logw: logw}
-	if slices.ContainsFunc(o.Subjects, func(s string) bool { return s != subjectCourierSharded }) {
+	if r.scripts, err = writeScripts(e.dir, o.Workloads); err != nil {
+		return err
+	}
+	if slices.ContainsFunc(o.Subjects, func(s string) bool { return !isSharded(s) }) {
 		fmt.Fprintf(logw, "bench: sysbench prepare (%d tables × %d rows) directly on MariaDB\n", o.Tables, o.TableSize)
 		if err := prepare(ctx, r.target(subjectDirect)); err != nil {
 			return err
 		}
 	}
-	if slices.Contains(o.Subjects, subjectCourierSharded) {
-		fmt.Fprintf(logw, "bench: sysbench prepare (%d tables × %d rows) through %s\n", o.Tables, o.TableSize, subjectCourierSharded)
-		if err := prepareSharded(ctx, r.target(subjectCourierSharded)); err != nil {
-			return fmt.Errorf("%s: %w", subjectCourierSharded, err)
+	if l := loader(o.Subjects); l != "" {
+		fmt.Fprintf(logw, "bench: sysbench prepare (%d tables × %d rows) through %s\n", o.Tables, o.TableSize, l)
+		if err := prepareSharded(ctx, r.target(l)); err != nil {
+			return fmt.Errorf("%s: %w", l, err)
 		}
+	}
+	if err := e.waitReplicas(ctx, logw); err != nil {
+		return err
 	}
 	if err := e.check(ctx, o.Subjects, o.TableSize, logw); err != nil {
 		return err

@@ -72,6 +72,10 @@ type sbScript struct {
 func (r *runner) matrix(ctx context.Context) ([]cellResult, error) {
 	var out []cellResult
 	total, done := r.opts.runs(), 0
+	width := 0 // of the subject column of the progress lines
+	for _, s := range r.opts.Subjects {
+		width = max(width, len(s))
+	}
 	for _, w := range r.opts.Workloads {
 		for _, t := range r.opts.Threads {
 			for _, ps := range r.opts.PSModes {
@@ -86,7 +90,7 @@ func (r *runner) matrix(ctx context.Context) ([]cellResult, error) {
 						if err := ctx.Err(); err != nil {
 							return append(out, cr), err // an interrupted run measures nothing
 						}
-						fmt.Fprintf(r.logw, "bench: [%d/%d] %s round %d %-7s %s\n", done, total, cr.Cell, round+1, s, smp.summary())
+						fmt.Fprintf(r.logw, "bench: [%d/%d] %s round %d %-*s %s\n", done, total, cr.Cell, round+1, width, s, smp.summary())
 						cr.Samples = append(cr.Samples, smp)
 						sleepCtx(ctx, settle)
 					}
@@ -127,8 +131,8 @@ func (r *runner) target(s string) sbTarget {
 // sbRun is the sysbench run of cell c for d.
 func (r *runner) sbRun(c cell, d time.Duration) sbRun {
 	sb := sbRun{Workload: c.Workload, Threads: c.Threads, PSMode: c.PSMode, Duration: d, SkipTrx: r.opts.SkipTrx}
-	if sc, ok := r.scripts[c.Workload]; ok {
-		sb.Workload, sb.Options = sc.Path, sc.Options
+	if sc, ok := r.scripts[c.Workload]; ok { // a script of the harness's own: its statements are what it says
+		sb.Workload, sb.Options, sb.SkipTrx = sc.Path, sc.Options, false
 	}
 	return sb
 }
@@ -139,6 +143,12 @@ func (r *runner) measure(ctx context.Context, c cell, subject string, round int)
 	smp := sample{Subject: subject, Round: round, ProxyCPU: math.NaN(), MysqldCPU: math.NaN(), P50: math.NaN(), P99: math.NaN(),
 		Counts: noCounts()}
 	se := r.env.subjects[subject]
+	if se.replicasOf != nil { // every run starts with the replicas caught up, whatever ran before
+		if err := waitCaughtUp(ctx, se.replicasOf, runCatchUp); err != nil {
+			smp.Err = err
+			return smp
+		}
+	}
 	var before routeCounts
 	if r.count { // read before the CPU meter starts: the reading costs mariadbd some
 		var err error

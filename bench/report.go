@@ -90,24 +90,85 @@ func writeTables(w io.Writer, results []cellResult, subjects []string, rounds in
 		}
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "## Courier against the baselines (ratios of the medians above)")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| workload | threads | ps | courier/direct QPS | courier/relay QPS | relay/direct QPS | courier − direct p50 µs | courier − relay p50 µs |")
-	fmt.Fprintln(w, "|---|--:|---|--:|--:|--:|--:|--:|")
-	for _, cr := range results {
-		d, r, c := summarize(cr, subjectDirect), summarize(cr, subjectRelay), summarize(cr, subjectCourier)
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s | %s |\n",
-			cr.Cell.Workload, cr.Cell.Threads, cr.Cell.PSMode,
-			num(c.QPS/d.QPS, 3), num(c.QPS/r.QPS, 3), num(r.QPS/d.QPS, 3),
-			signed((c.P50-d.P50)*1000), signed((c.P50-r.P50)*1000))
+	if twins := twinned(subjects); len(twins) > 0 {
+		writeBaselineTable(w, results, twins)
 	}
-	fmt.Fprintln(w)
+	if slices.Contains(subjects, subjectCourierSharded) && slices.Contains(subjects, subjectCourierShardedRW) {
+		writeReplicasTable(w, results, subjects)
+	}
+	if slices.Contains(subjects, subjectCourier) {
+		fmt.Fprintln(w, "## Courier against the baselines (ratios of the medians above)")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "| workload | threads | ps | courier/direct QPS | courier/relay QPS | relay/direct QPS | courier − direct p50 µs | courier − relay p50 µs |")
+		fmt.Fprintln(w, "|---|--:|---|--:|--:|--:|--:|--:|")
+		for _, cr := range results {
+			d, r, c := summarize(cr, subjectDirect), summarize(cr, subjectRelay), summarize(cr, subjectCourier)
+			fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s | %s |\n",
+				cr.Cell.Workload, cr.Cell.Threads, cr.Cell.PSMode,
+				num(c.QPS/d.QPS, 3), num(c.QPS/r.QPS, 3), num(r.QPS/d.QPS, 3),
+				signed((c.P50-d.P50)*1000), signed((c.P50-r.P50)*1000))
+		}
+		fmt.Fprintln(w)
+	}
 	if slices.Contains(subjects, subjectCourierRW) {
 		writeRWTable(w, results)
 	}
-	if slices.Contains(subjects, subjectCourierSharded) {
+	if slices.Contains(subjects, subjectCourierSharded) && (slices.Contains(subjects, subjectCourier) || slices.Contains(subjects, subjectDirect)) {
 		writeShardedTable(w, results)
 	}
+}
+
+// twinned lists the subjects among subjects whose twin is there too.
+func twinned(subjects []string) []string {
+	var out []string
+	for _, s := range subjects {
+		if _, isTwin := ofTwin(s); !isTwin && slices.Contains(subjects, twin(s)) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// writeBaselineTable compares every subject in subjects with its twin,
+// which runs the baseline binary in the same rounds.
+func writeBaselineTable(w io.Writer, results []cellResult, subjects []string) {
+	fmt.Fprintln(w, "## Courier against its baseline (new = this tree, base = --baseline; medians above, same rounds)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| workload | threads | ps | subject | new/base QPS | new − base p50 µs | new − base p99 µs | new − base proxy CPU µs/q |")
+	fmt.Fprintln(w, "|---|--:|---|---|--:|--:|--:|--:|")
+	for _, cr := range results {
+		for _, s := range subjects {
+			n, b := summarize(cr, s), summarize(cr, twin(s))
+			fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s | %s |\n", cr.Cell.Workload, cr.Cell.Threads, cr.Cell.PSMode, s,
+				num(n.QPS/b.QPS, 3), signed((n.P50-b.P50)*1000), signed((n.P99-b.P99)*1000), signedPrec(n.ProxyCPU-b.ProxyCPU, 1))
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+// writeReplicasTable compares Courier over the shards with their replicas
+// (courier-sharded-rw) with Courier over the same shards' primaries alone
+// (courier-sharded), for this tree's Courier and, when both twins ran, for
+// the baseline's.
+func writeReplicasTable(w io.Writer, results []cellResult, subjects []string) {
+	type pair struct{ label, with, without string }
+	pairs := []pair{{"new", subjectCourierShardedRW, subjectCourierSharded}}
+	if slices.Contains(subjects, twin(subjectCourierShardedRW)) && slices.Contains(subjects, twin(subjectCourierSharded)) {
+		pairs = append(pairs, pair{"base", twin(subjectCourierShardedRW), twin(subjectCourierSharded)})
+	}
+	fmt.Fprintln(w, "## With replicas / without (courier-sharded-rw against courier-sharded: the same shards, reads on their replicas or not)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| workload | threads | ps | Courier | p50 with/without | p99 with/without | QPS with/without | with − without p50 µs | with − without proxy CPU µs/q |")
+	fmt.Fprintln(w, "|---|--:|---|---|--:|--:|--:|--:|--:|")
+	for _, cr := range results {
+		for _, p := range pairs {
+			rw, sh := summarize(cr, p.with), summarize(cr, p.without)
+			fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", cr.Cell.Workload, cr.Cell.Threads, cr.Cell.PSMode, p.label,
+				num(rw.P50/sh.P50, 3), num(rw.P99/sh.P99, 3), num(rw.QPS/sh.QPS, 3),
+				signed((rw.P50-sh.P50)*1000), signedPrec(rw.ProxyCPU-sh.ProxyCPU, 1))
+		}
+	}
+	fmt.Fprintln(w)
 }
 
 // writeRWTable compares read/write splitting with the primary alone.

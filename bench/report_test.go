@@ -114,3 +114,45 @@ func TestWriteShardedTable(t *testing.T) {
 		t.Errorf("tables lack %q:\n%s", want, b.String())
 	}
 }
+
+// TestWriteBaselineTables checks the comparisons with the twins: every
+// subject against its baseline twin, and the sharded subjects with
+// replicas against without, for both binaries.
+func TestWriteBaselineTables(t *testing.T) {
+	smp := func(subject string, qps, p50, p99, proxy float64) sample {
+		return sample{Subject: subject, Res: result{QPS: qps, TotalQueries: 1000}, P50: p50, P99: p99, ProxyCPU: proxy, MysqldCPU: 50}
+	}
+	cr := cellResult{Cell: cell{Workload: rwPointWorkload, Threads: 1, PSMode: "disable"}, Samples: []sample{
+		smp(subjectCourierSharded, 3000, 1.0, 2.0, 70),
+		smp(twin(subjectCourierSharded), 2500, 1.2, 2.5, 80),
+		smp(subjectCourierShardedRW, 2000, 1.5, 3.0, 90),
+		smp(twin(subjectCourierShardedRW), 40, 2.4, 204.0, 400),
+	}}
+	subjects := withTwins([]string{subjectCourierSharded, subjectCourierShardedRW})
+	var b bytes.Buffer
+	writeTables(&b, []cellResult{cr}, subjects, 1)
+	out := b.String()
+	for _, want := range []string{
+		"| rw_point | 1 | disable | courier-sharded@base | 2500 | 2500–2500 | 1200 | 2500 | 80.0 | 50.0 | 0 |",
+		// 3000/2500, 1000-1200, 2000-2500, 70-80
+		"| rw_point | 1 | disable | courier-sharded | 1.200 | -200 | -500 | -10.0 |",
+		"| rw_point | 1 | disable | courier-sharded-rw | 50.000 | -900 | -201000 | -310.0 |",
+		// 1.5/1.0, 3.0/2.0, 2000/3000, 1500-1000, 90-70
+		"| rw_point | 1 | disable | new | 1.500 | 1.500 | 0.667 | +500 | +20.0 |",
+		"| rw_point | 1 | disable | base | 2.000 | 81.600 | 0.016 | +1200 | +320.0 |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("tables lack %q:\n%s", want, out)
+		}
+	}
+	for _, absent := range []string{"courier/direct QPS", "courier-sharded/courier QPS"} {
+		if strings.Contains(out, absent) {
+			t.Errorf("tables compare with subjects that did not run (%q):\n%s", absent, out)
+		}
+	}
+	b.Reset()
+	writeTables(&b, []cellResult{cr}, []string{subjectCourierSharded, subjectCourierShardedRW}, 1)
+	if out := b.String(); strings.Contains(out, "against its baseline") || !strings.Contains(out, "| new |") || strings.Contains(out, "| base |") {
+		t.Errorf("without twins: no baseline table and only the new binary's with/without row:\n%s", out)
+	}
+}

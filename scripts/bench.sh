@@ -5,6 +5,18 @@
 #   scripts/bench.sh -h
 # Smoke test (about a minute):
 #   scripts/bench.sh --rounds 1 --duration 2 --threads 1,16 --workloads oltp_point_select
+# Subjects (--subjects): direct, relay, courier, courier-rw (reads on two
+# replicas), courier-sharded (four shard primaries) and courier-sharded-rw
+# (the same four shards, each with a replica Courier reads from, causal
+# consistency). Besides sysbench's oltp_* workloads, --workloads takes
+# rw_point (bench/rw_point.lua): per event an UPDATE of a random row by id,
+# then point SELECTs of that row and of another, in autocommit; the sharded
+# subjects run it and oltp_point_select.
+# Before and after in the same run: --baseline REV builds Courier from git
+# revision REV as well (in a temporary worktree, removed once built) and
+# runs every Courier subject S twice per round, as S and as S@base, e.g.
+#   scripts/bench.sh --rounds 1 --duration 2 --threads 1 --workloads oltp_point_select \
+#     --subjects relay,courier,courier-sharded,courier-sharded-rw --baseline d04ccaa
 # With "scatter" first, it measures one query that reaches every shard at
 # several shard counts instead; see
 #   scripts/bench.sh scatter -h

@@ -13,25 +13,35 @@ import (
 )
 
 // Conn is what a statement runs on: a *sql.Conn (one session, so that a
-// refusal and the statement after it share a connection) or a *sql.DB.
+// refusal and the statement after it share a connection), a *sql.Tx (a
+// transaction on one) or a *sql.DB.
 type Conn interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
 var (
 	_ Conn = (*sql.Conn)(nil)
+	_ Conn = (*sql.Tx)(nil)
 	_ Conn = (*sql.DB)(nil)
 )
 
 // Result is one server's answer to one statement: its columns and rows
 // as text (NULL kept apart from the empty string), or the affected row
-// count of a write, or an error.
+// count of a write, or an error. A multi-statement batch answers with
+// every statement's affected rows (a batch of writes) or with its result
+// sets in order (a batch with reads).
 type Result struct {
 	Columns  []string
 	Rows     [][]sql.NullString
 	Affected int64
 	Err      error
+	// AllAffected are a batch of writes' affected rows, one per statement.
+	AllAffected []int64
+	// Sets are a batch's result sets, in order; the Result itself then
+	// holds only Err.
+	Sets []Result
 }
 
 // Errno is the MySQL error number of r's error, 0 for none, and
@@ -51,19 +61,73 @@ func (r Result) Errno() uint16 {
 // and collects its whole answer.
 func Run(ctx context.Context, c Conn, q string, write bool) Result {
 	if write {
-		res, err := c.ExecContext(ctx, q)
-		if err != nil {
-			return Result{Err: err}
-		}
-		n, err := res.RowsAffected()
-		return Result{Affected: n, Err: err}
+		return affected(c.ExecContext(ctx, q))
 	}
 	rows, err := c.QueryContext(ctx, q)
 	if err != nil {
 		return Result{Err: err}
 	}
 	defer rows.Close()
+	r := collect(rows)
+	if err := rows.Err(); err != nil && r.Err == nil {
+		r = Result{Err: err}
+	}
+	return r
+}
+
+// RunPrepared runs one statement as a server-side prepared statement,
+// its literals turned into arguments (see Parameterize), the way
+// go-sql-driver sends a query with arguments when interpolateParams is
+// off: COM_STMT_PREPARE, COM_STMT_EXECUTE, COM_STMT_CLOSE. A statement
+// without literals is prepared explicitly (the driver would send it as
+// text). Rows then come in the binary protocol; they are compared as the
+// driver's text for them, which is the same for both servers.
+func RunPrepared(ctx context.Context, c Conn, q string, write bool) Result {
+	text, args := Parameterize(q)
+	if len(args) > 0 {
+		if write {
+			return affected(c.ExecContext(ctx, text, args...))
+		}
+		rows, err := c.QueryContext(ctx, text, args...)
+		return readAll(rows, err)
+	}
+	st, err := c.PrepareContext(ctx, text)
+	if err != nil {
+		return Result{Err: err}
+	}
+	defer st.Close()
+	if write {
+		return affected(st.ExecContext(ctx))
+	}
+	rows, err := st.QueryContext(ctx)
+	return readAll(rows, err)
+}
+
+func affected(res sql.Result, err error) Result {
+	if err != nil {
+		return Result{Err: err}
+	}
+	n, err := res.RowsAffected()
+	return Result{Affected: n, Err: err}
+}
+
+// readAll is rows' one result set, or err.
+func readAll(rows *sql.Rows, err error) Result {
+	if err != nil {
+		return Result{Err: err}
+	}
+	defer rows.Close()
+	r := collect(rows)
+	if err := rows.Err(); err != nil && r.Err == nil {
+		r = Result{Err: err}
+	}
+	return r
+}
+
+// collect reads the current result set of rows.
+func collect(rows *sql.Rows) Result {
 	var r Result
+	var err error
 	if r.Columns, err = rows.Columns(); err != nil {
 		return Result{Err: err}
 	}
@@ -82,15 +146,13 @@ func Run(ctx context.Context, c Conn, q string, write bool) Result {
 		}
 		r.Rows = append(r.Rows, row)
 	}
-	if err := rows.Err(); err != nil {
-		return Result{Err: err}
-	}
 	return r
 }
 
 // Diff says how got differs from want, or "" when they are the same
-// answer: the same error number, or the same affected count, or the same
-// columns and rows (in order when ordered, else as multisets). Column
+// answer: the same error number, or the same affected count (counts, for
+// a batch of writes), or the same columns and rows (in order when
+// ordered, else as multisets). Column
 // names and rows are both checked, so a report tells a misnamed column
 // from a wrong value.
 func Diff(want, got Result, ordered bool) string {
@@ -101,6 +163,8 @@ func Diff(want, got Result, ordered bool) string {
 		return ""
 	case want.Affected != got.Affected:
 		return fmt.Sprintf("%d rows affected, want %d", got.Affected, want.Affected)
+	case !slices.Equal(want.AllAffected, got.AllAffected):
+		return fmt.Sprintf("%v rows affected, want %v", got.AllAffected, want.AllAffected)
 	}
 	var why []string
 	if !slices.Equal(want.Columns, got.Columns) {
@@ -161,6 +225,16 @@ func compareBool(a, b bool) int {
 func Format(r Result, maxRows int) string {
 	if r.Err != nil {
 		return "error: " + r.Err.Error()
+	}
+	if r.Sets != nil {
+		var parts []string
+		for i, set := range r.Sets {
+			parts = append(parts, fmt.Sprintf("result set %d: %s", i+1, Format(set, maxRows)))
+		}
+		return strings.Join(parts, "\n    ")
+	}
+	if r.AllAffected != nil {
+		return fmt.Sprintf("%v rows affected", r.AllAffected)
 	}
 	if r.Columns == nil {
 		return fmt.Sprintf("%d rows affected", r.Affected)

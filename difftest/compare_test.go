@@ -32,6 +32,7 @@ func TestDiffComparesText(t *testing.T) {
 		{"decimals are text", rows(r(s("1.5000"), null)), rows(r(s("1.5"), null)), false, false},
 		{"column names", rows(), difftest.Result{Columns: []string{"a", "B"}}, false, false},
 		{"affected rows", difftest.Result{Affected: 2}, difftest.Result{Affected: 3}, false, false},
+		{"a batch's affected rows", difftest.Result{AllAffected: []int64{0, 1, 1, 0}}, difftest.Result{AllAffected: []int64{0}}, false, false},
 		{"an error for rows", rows(), refused, false, false},
 		{"the same error", refused, refused, false, true},
 		{"a lost connection", refused, difftest.Result{Err: errors.New("EOF")}, false, false},

@@ -3,12 +3,9 @@ package difftest_test
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"os"
 	"regexp"
-	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,10 +18,13 @@ import (
 const (
 	dataSeed  = 20250101
 	querySeed = 7
-	// statements is how many generated statements the run compares.
-	statements = 2500
+	// statements is how many generated statements each way compares.
+	statements = 2000
 	// batch is how many rows each loading INSERT carries.
 	batch = 500
+	// shown is how many mismatches of one kind, shape and way are
+	// reported in full.
+	shown = 3
 )
 
 // digits matches the numbers in a mismatch's reason.
@@ -37,8 +37,10 @@ var digits = regexp.MustCompile(`[0-9]+`)
 var mergeAbsent = os.Getenv("COURIER_DIFFTEST_NO_MERGE") != ""
 
 // TestDifferential loads one generated data set into Courier over four
-// shards and into a single MariaDB, runs thousands of generated
-// statements of every shape on both, and requires the same answers.
+// shards (each with a replica) and into a single MariaDB, runs thousands
+// of generated statements of every shape on both, in every way
+// (COURIER_DIFFTEST_WAYS: text, prepared, txn, txn_reject), and requires
+// the same answers.
 func TestDifferential(t *testing.T) {
 	e := setup(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -51,72 +53,26 @@ func TestDifferential(t *testing.T) {
 		}
 		qseed = n
 	}
+	ways, err := difftest.ParseWays(os.Getenv("COURIER_DIFFTEST_WAYS"))
+	if err != nil {
+		t.Fatalf("COURIER_DIFFTEST_WAYS: %v", err)
+	}
 
 	start := time.Now()
 	e.createSchema(t, "delivery")
-	ref, cour := e.referenceDB(t, "delivery"), e.courierDB(t, "delivery")
+	ref, cour := e.referenceDB(t, "delivery", driverParams), e.courierDB(t, "delivery")
 	d := difftest.Generate(dataSeed, difftest.DefaultSizes)
 	loadDelivery(t, d, ref, cour)
 	e.checkPlacement(t, d)
+	e.syncReplicas(t)
+	cour.Close() // each way starts a Courier of its own
 	t.Logf("loaded %d orders and %d items on both sides in %v", len(d.Orders), len(d.Items), time.Since(start).Round(time.Millisecond))
 
-	refConn, err := ref.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
+	r := newRun(ctx, t, e, ref, qseed)
+	for _, w := range ways {
+		r.way(d, w)
 	}
-	defer refConn.Close()
-	courConn, err := cour.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer courConn.Close()
-
-	start = time.Now()
-	queries := difftest.Queries(d, qseed, statements)
-	tally := difftest.Tally{}
-	failed := map[string]int{}
-	reasons := map[string]int{} // mismatches by kind, numbers elided
-	refusalsShown := map[string]int{}
-	for i, q := range queries {
-		v := difftest.Check(ctx, refConn, courConn, q)
-		tally.Add(q.Shape, v)
-		switch {
-		case v.Outcome == difftest.Matched:
-			continue
-		case v.Outcome == difftest.Refused && difftest.Refusable(q.Shape):
-			continue
-		case v.Outcome == difftest.Refused && difftest.NeedsMerge(q.Shape) && mergeAbsent:
-			continue
-		case v.Outcome == difftest.Refused:
-			// A whole shape refused is one finding: show a few of each.
-			failed[q.Shape]++
-			reasons["refused with 1235"]++
-			if refusalsShown[q.Shape]++; refusalsShown[q.Shape] <= 3 {
-				t.Errorf("statement %d (%s, %d shards): %s", i, q.Shape, shards, v.Detail)
-			}
-		default:
-			failed[q.Shape]++
-			reasons[digits.ReplaceAllString(v.Reason, "N")]++
-			t.Errorf("statement %d (%s, %d shards): %s", i, q.Shape, shards, v.Detail)
-		}
-	}
-	t.Logf("%d statements (query seed %d) in %v, merge engine required: %v\n%s",
-		len(queries), qseed, time.Since(start).Round(time.Millisecond), !mergeAbsent, tally)
-	if len(failed) > 0 {
-		var parts []string
-		for _, s := range difftest.Shapes() {
-			if failed[s] > 0 {
-				parts = append(parts, fmt.Sprintf("%s %d", s, failed[s]))
-			}
-		}
-		var kinds []string
-		for r, n := range reasons {
-			kinds = append(kinds, fmt.Sprintf("%s %d", r, n))
-		}
-		slices.Sort(kinds)
-		t.Fatalf("Courier over %d shards answered differently from one server: %s\nby kind: %s",
-			shards, strings.Join(parts, ", "), strings.Join(kinds, ", "))
-	}
+	r.report(ways)
 }
 
 // indexTables are the global index tables of orders (see the
@@ -188,6 +144,5 @@ func (e *env) checkPlacement(t *testing.T, d *difftest.Dataset) {
 		if orders != want[i] || cities != len(d.Tables()[0].Rows) || users != wantUsers {
 			t.Fatalf("shard %d holds %d orders (want %d), %d cities, users table %d times (want %d)", i, orders, want[i], cities, users, wantUsers)
 		}
-		db.Close()
 	}
 }

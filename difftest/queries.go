@@ -9,11 +9,13 @@ import (
 	"time"
 )
 
-// Query is one generated statement and how its answer is judged.
+// Query is one generated statement, or a short script of statements on
+// one session, and how its answers are judged.
 type Query struct {
 	// Shape names what the statement exercises (see Shapes).
 	Shape string
-	SQL   string
+	// SQL is the statement; empty when Steps hold a script.
+	SQL string
 	// Ordered says the statement's ORDER BY is total (it ends with a
 	// unique column), so rows are compared in order; otherwise they are
 	// compared as multisets.
@@ -25,6 +27,36 @@ type Query struct {
 	// Refuse, when not 0, is the error number Courier must answer with
 	// (the reference is only asked to check that the statement is valid).
 	Refuse uint16
+
+	// Steps are a script's statements, run in order on one session and
+	// each answer compared; Then follows them.
+	Steps []Query
+	// Txn makes Steps one transaction in every way: BEGIN, the steps,
+	// COMMIT.
+	Txn bool
+	// Batch sends Steps as one COM_QUERY of several statements (the client
+	// set multiStatements), comparing every statement's affected rows, or
+	// every result set in order when the batch reads; prepared, its steps
+	// go one by one on the same connection.
+	Batch bool
+	// OneShard says every statement (Steps and Then included) reaches one
+	// shard only, by its key.
+	OneShard bool
+	// Keys are the orders a write changes (its items included), so that a
+	// test can set them right again after a write that went wrong.
+	Keys []int64
+	// SecondShard marks the step of a transaction that first reaches a
+	// second shard: a Courier that rejects multi-shard transactions must
+	// refuse it with 1235 and keep the transaction.
+	SecondShard bool
+}
+
+// statements are the statements q runs before Then: its steps, or itself.
+func (q Query) statements() []Query {
+	if q.Steps != nil {
+		return q.Steps
+	}
+	return []Query{q}
 }
 
 // ErrNotSupported is MySQL's "not supported" error number, Courier's
@@ -61,6 +93,9 @@ var shapes = []shape{
 	{name: "unsupported", weight: 2, make: (*generator).unsupported},
 	{name: "key_literal", weight: 3, make: (*generator).keyLiteral},
 	{name: "expr_columns", weight: 2, make: (*generator).exprColumns},
+	{name: "txn_keys", weight: 5, make: (*generator).txnKeys},
+	{name: "batch", weight: 4, make: (*generator).batch},
+	{name: "read_your_writes", weight: 16, make: (*generator).readYourWrites},
 	{name: "union", weight: 1, make: (*generator).union, refusable: true},
 	{name: "subquery", weight: 2, make: (*generator).subquery, refusable: true},
 	{name: "window", weight: 1, make: (*generator).window, refusable: true},
@@ -76,6 +111,7 @@ var shapes = []shape{
 	{name: "secondary", weight: 6, make: (*generator).secondary},
 	{name: "distinct", weight: 3, make: (*generator).distinct},
 	{name: "join_merge", weight: 2, make: (*generator).joinMerge},
+	{name: "distinct_agg", weight: 6, make: (*generator).distinctAgg},
 }
 
 // needsMerge are the shapes whose answer must be merged across shards
@@ -85,7 +121,7 @@ var needsMerge = map[string]bool{
 	"order_limit": true, "order_offset": true, "order_only": true,
 	"aggregate": true, "avg": true,
 	"group_by": true, "group_having": true, "group_order_limit": true,
-	"distinct": true, "join_merge": true,
+	"distinct": true, "join_merge": true, "distinct_agg": true,
 }
 
 // Shapes lists the shape names in report order.
@@ -112,15 +148,39 @@ func Refusable(shape string) bool {
 	return false
 }
 
-// Queries generates n statements over d from seed, shapes drawn by
+// Options say what Queries generates.
+type Options struct {
+	// Seed picks the statements; N is how many.
+	Seed uint64
+	N    int
+	// FirstKey is where the keys of new orders start (and, offset by
+	// FirstKey/100, the ids of new users): lists run on the same servers
+	// must be given ranges that do not meet. Default 500,000,000.
+	FirstKey int64
+	// ShardOf is the shard that owns an order key, so that statements can
+	// be made to reach one shard or two on purpose. Nil means one shard.
+	ShardOf func(key int64) int
+}
+
+// Queries generates o.N statements over d from o.Seed, shapes drawn by
 // weight. Writes change d's rows only on the servers: later statements
 // are still generated from d's original keys, which keeps the list
-// independent of the answers.
-func Queries(d *Dataset, seed uint64, n int) []Query {
+// independent of the answers. The same seed with another FirstKey gives
+// the same statements with other new keys.
+func Queries(d *Dataset, o Options) []Query {
+	if o.FirstKey == 0 {
+		o.FirstKey = 500_000_000
+	}
+	if o.ShardOf == nil {
+		o.ShardOf = func(int64) int { return 0 }
+	}
+	seed, n := o.Seed, o.N
 	g := &generator{
-		r:      rand.New(rand.NewPCG(seed, seed^0x2545f4914f6cdd1d)),
-		d:      d,
-		nextID: 500_000_000,
+		r:        rand.New(rand.NewPCG(seed, seed^0x2545f4914f6cdd1d)),
+		d:        d,
+		nextID:   o.FirstKey,
+		nextUser: o.FirstKey / 100,
+		shardOf:  o.ShardOf,
 	}
 	g.present = make(map[int64]bool, len(d.Orders))
 	for _, o := range d.Orders {
@@ -140,6 +200,9 @@ func Queries(d *Dataset, seed uint64, n int) []Query {
 				for i := range q.Then {
 					q.Then[i].Shape = s.name
 				}
+				for i := range q.Steps {
+					q.Steps[i].Shape = s.name
+				}
 				out = append(out, q)
 				break
 			}
@@ -157,6 +220,19 @@ type generator struct {
 	present map[int64]bool
 	nextID  int64   // the next fresh order id for INSERTs
 	fresh   []int64 // inserted orders that have no items yet
+	// nextUser is the next user id no order has (read-your-writes rounds).
+	nextUser int64
+	shardOf  func(int64) int
+}
+
+// oneShard reports whether every key is owned by the same shard.
+func (g *generator) oneShard(keys ...int64) bool {
+	for _, k := range keys[1:] {
+		if g.shardOf(k) != g.shardOf(keys[0]) {
+			return false
+		}
+	}
+	return true
 }
 
 // pick returns one of xs.
@@ -181,15 +257,25 @@ func (g *generator) orderID() int64 {
 
 // idList returns n keys (occasionally repeating one) as an SQL list.
 func (g *generator) idList(n int) string {
+	_, list := g.keyList(n)
+	return list
+}
+
+// keyList is idList with its keys.
+func (g *generator) keyList(n int) ([]int64, string) {
+	keys := make([]int64, 0, n)
 	ids := make([]string, 0, n)
 	for range n {
-		if len(ids) > 0 && g.chance(3) {
-			ids = append(ids, ids[g.r.IntN(len(ids))])
-			continue
+		var k int64
+		if len(keys) > 0 && g.chance(3) {
+			k = keys[g.r.IntN(len(keys))]
+		} else {
+			k = g.orderID()
 		}
-		ids = append(ids, strconv.FormatInt(g.orderID(), 10))
+		keys = append(keys, k)
+		ids = append(ids, strconv.FormatInt(k, 10))
 	}
-	return strings.Join(ids, ", ")
+	return keys, strings.Join(ids, ", ")
 }
 
 func (g *generator) user() int64 {

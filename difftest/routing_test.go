@@ -9,10 +9,12 @@ import (
 )
 
 // TestBackendQueryCounts checks where statements go by counting what each
-// shard's primary receives: a point read or write reaches exactly its
-// shard, an IN list or a multi-row INSERT only the shards that own its
-// keys (once each), a reference read one shard, and a scatter read every
-// shard once.
+// shard receives, its primary and its replica together (which of the two
+// serves a read is the read/write split's choice, tested in proxy/; which
+// shards a statement reaches is the router's, tested here): a point read
+// or write reaches exactly its shard, an IN list or a multi-row INSERT
+// only the shards that own its keys (once each), a reference read one
+// shard, and a scatter read every shard once.
 func TestBackendQueryCounts(t *testing.T) {
 	e := setup(t)
 	e.createSchema(t, "routing")

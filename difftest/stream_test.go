@@ -28,6 +28,7 @@ func TestScatterStreamsMillionRows(t *testing.T) {
 	mustExec(t, e.courierDB(t, "stream"), "CREATE TABLE nums (id BIGINT PRIMARY KEY, v INT NOT NULL)")
 	start := time.Now()
 	loadNums(t, e)
+	e.syncReplicas(t) // the read goes to the replicas
 	t.Logf("loaded %d rows on %d shards in %v", streamRows, shards, time.Since(start).Round(time.Millisecond))
 
 	db := e.courierDB(t, "stream")

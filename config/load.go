@@ -164,7 +164,12 @@ func (c *Config) applyDefaults(set map[string]bool) {
 	def(set, "log.slow_query", &c.Log.SlowQuery, defaultSlowQuery)
 	c.Log.Level = strings.ToLower(c.Log.Level)
 	c.Log.Format = strings.ToLower(c.Log.Format)
+	c.clusterDefaults(set)
+	c.shardingDefaults(set)
+}
 
+// clusterDefaults fills in the clusters' absent keys (see applyDefaults).
+func (c *Config) clusterDefaults(set map[string]bool) {
 	for i := range c.Clusters {
 		cl := &c.Clusters[i]
 		p := fmt.Sprintf("clusters[%d]", i)
@@ -193,7 +198,10 @@ func (c *Config) applyDefaults(set map[string]bool) {
 			}
 		}
 	}
+}
 
+// shardingDefaults fills in the sharding section's absent keys.
+func (c *Config) shardingDefaults(set map[string]bool) {
 	if sh := c.Sharding; sh != nil {
 		def(set, "sharding.multi_shard_transactions", &sh.MultiShardTransactions, "reject")
 		def(set, "sharding.max_merge_rows", &sh.MaxMergeRows, 1_000_000)

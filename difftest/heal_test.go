@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -99,11 +100,10 @@ func (h *healer) heal(ctx context.Context, t *testing.T, ks []int64) error {
 func (h *healer) endLeaked(ctx context.Context) (int, error) {
 	n := 0
 	for i, db := range h.shards {
-		var typ, name, status string
-		if err := db.QueryRowContext(ctx, "SHOW ENGINE INNODB STATUS").Scan(&typ, &name, &status); err != nil {
+		active, err := innodbActive(ctx, db)
+		if err != nil {
 			return n, fmt.Errorf("shard %d: %w", i, err)
 		}
-		active := activeThreads(status)
 		if len(active) == 0 {
 			continue
 		}
@@ -118,11 +118,19 @@ func (h *healer) endLeaked(ctx context.Context) (int, error) {
 				rows.Close()
 				return n, err
 			}
-			if active[id] {
+			if active[id] != "" {
 				idle = append(idle, id)
 			}
 		}
 		rows.Close()
+		// A transaction seen again after its connection was seen idle was
+		// open between statements; one that ended meanwhile (a statement
+		// of Courier's own, in flight at the first look) was not.
+		again, err := innodbActive(ctx, db)
+		if err != nil {
+			return n, fmt.Errorf("shard %d: %w", i, err)
+		}
+		idle = slices.DeleteFunc(idle, func(id int64) bool { return again[id] != active[id] })
 		for _, id := range idle {
 			// Gone already is as good as ended.
 			if _, err := db.ExecContext(ctx, "KILL CONNECTION "+strconv.FormatInt(id, 10)); err == nil {
@@ -134,23 +142,34 @@ func (h *healer) endLeaked(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// activeThreads are the connection ids with an active transaction in
+// innodbActive reads the active transactions of db's server, by thread.
+func innodbActive(ctx context.Context, db *sql.DB) (map[int64]string, error) {
+	var typ, name, status string
+	if err := db.QueryRowContext(ctx, "SHOW ENGINE INNODB STATUS").Scan(&typ, &name, &status); err != nil {
+		return nil, err
+	}
+	return activeThreads(status), nil
+}
+
+// activeThreads maps the connection ids with an active transaction in
 // the TRANSACTIONS part of SHOW ENGINE INNODB STATUS, where each
 // "---TRANSACTION id, ACTIVE ..." line is followed by a
-// "MariaDB thread id N, ..." line ("MySQL thread id" in MySQL).
-func activeThreads(status string) map[int64]bool {
-	out := map[int64]bool{}
-	active := false
+// "MariaDB thread id N, ..." line ("MySQL thread id" in MySQL), to the
+// transaction's id.
+func activeThreads(status string) map[int64]string {
+	out := map[int64]string{}
+	active, trx := false, ""
 	for _, line := range strings.Split(status, "\n") {
 		switch {
 		case strings.HasPrefix(line, "---TRANSACTION"):
 			active = strings.Contains(line, "ACTIVE")
+			trx, _, _ = strings.Cut(strings.TrimPrefix(line, "---TRANSACTION "), ",")
 		case active && (strings.HasPrefix(line, "MariaDB thread id ") || strings.HasPrefix(line, "MySQL thread id ")):
 			_, rest, _ := strings.Cut(line, " thread id ")
 			f := strings.FieldsFunc(rest, func(r rune) bool { return r == ',' || r == ' ' })
 			if len(f) > 0 {
 				if id, err := strconv.ParseInt(f[0], 10, 64); err == nil {
-					out[id] = true
+					out[id] = trx
 				}
 			}
 			active = false
@@ -239,7 +258,7 @@ FILE I/O
 --------
 `
 	got := activeThreads(status)
-	if len(got) != 2 || !got[30] || !got[7] {
+	if len(got) != 2 || got[30] != "736" || got[7] != "737" {
 		t.Fatalf("activeThreads = %v, want 30 and 7", got)
 	}
 }

@@ -29,6 +29,10 @@ func (cu *cursor) Stream(ctx context.Context, targets []engine.Target, read bool
 	switch {
 	case !raw:
 		return cu.decode(ctx, targets, read, w)
+	case cw.binary && !clientStatement(targets):
+		// Rewritten SQL runs as text: its rows are re-encoded in the
+		// binary protocol the client's COM_STMT_EXECUTE expects.
+		return cu.decode(ctx, targets, read, w)
 	case len(targets) == 1:
 		return cu.streamOne(ctx, targets[0], read, cw)
 	}

@@ -49,66 +49,17 @@ func (ss *session) handshake(ctx context.Context) error {
 	srv := ss.srv
 	raw := ss.nc // what the door counts, whatever TLS makes of ss.nc
 	defer srv.door.leave(raw)
-	salt := make([]byte, 20)
-	if _, err := rand.Read(salt); err != nil {
+	salt, caps, err := ss.greet()
+	if err != nil {
 		return err
 	}
-	for i, b := range salt { // the salt is NUL-terminated on the wire
-		if b == 0 || b == '$' {
-			salt[i] = b + 1
-		}
-	}
-	plugin := srv.authPlugin()
-	caps := serverCaps
-	if srv.tlsConf != nil {
-		caps |= mysql.CLIENT_SSL
-	}
-	g := make([]byte, 0, 128)
-	g = append(g, 10)
-	g = append(g, srv.version()...)
-	g = append(g, 0)
-	g = binary.LittleEndian.AppendUint32(g, ss.id)
-	g = append(g, salt[:8]...)
-	g = append(g, 0)
-	g = binary.LittleEndian.AppendUint16(g, uint16(caps))
-	g = append(g, backend.DefaultCollation)
-	g = binary.LittleEndian.AppendUint16(g, wire.StatusAutocommit)
-	g = binary.LittleEndian.AppendUint16(g, uint16(caps>>16))
-	g = append(g, byte(len(salt)+1))
-	g = append(g, make([]byte, 10)...)
-	g = append(g, salt[8:]...)
-	g = append(g, 0)
-	g = append(g, plugin...)
-	g = append(g, 0)
-	if err := ss.writeFlush(g); err != nil {
-		return err
-	}
-
 	p, err := ss.c.ReadPacket(preAuthLimit)
 	if err != nil {
 		return err
 	}
 	srv.door.answered(raw)
 	if len(p) >= 4 && binary.LittleEndian.Uint32(p)&mysql.CLIENT_SSL != 0 && len(p) == 32 {
-		if srv.tlsConf == nil {
-			return sqlerr.New(sqlerr.ErrHandshake, "TLS requested but Courier has no tls.cert configured")
-		}
-		seq := ss.c.Seq()
-		// The client sends its TLS hello right after the request, without
-		// waiting: bytes already buffered are the start of it.
-		under := ss.nc
-		if early := ss.c.TakeBuffered(); len(early) > 0 {
-			under = &prefixedConn{Conn: ss.nc, r: io.MultiReader(bytes.NewReader(early), ss.nc)}
-		}
-		tc := tls.Server(under, srv.tlsConf)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			return err
-		}
-		ss.nc = tc
-		ss.tls = true
-		ss.c.Reset(tc)
-		ss.c.SetSeq(seq)
-		if p, err = ss.c.ReadPacket(preAuthLimit); err != nil {
+		if p, err = ss.upgradeTLS(ctx); err != nil {
 			return err
 		}
 	}
@@ -134,6 +85,69 @@ func (ss *session) handshake(ctx context.Context) error {
 	}
 	ss.c.SetReadTimeouts(srv.cfg.Limits.IdleClientTimeout, srv.cfg.Limits.PacketTimeout)
 	return nil
+}
+
+// greet sends the initial handshake packet: its scramble and the
+// capabilities Courier offers.
+func (ss *session) greet() (salt []byte, caps uint32, err error) {
+	srv := ss.srv
+	salt = make([]byte, 20)
+	if _, err := rand.Read(salt); err != nil {
+		return nil, 0, err
+	}
+	for i, b := range salt { // the salt is NUL-terminated on the wire
+		if b == 0 || b == '$' {
+			salt[i] = b + 1
+		}
+	}
+	plugin := srv.authPlugin()
+	caps = serverCaps
+	if srv.tlsConf != nil {
+		caps |= mysql.CLIENT_SSL
+	}
+	g := make([]byte, 0, 128)
+	g = append(g, 10)
+	g = append(g, srv.version()...)
+	g = append(g, 0)
+	g = binary.LittleEndian.AppendUint32(g, ss.id)
+	g = append(g, salt[:8]...)
+	g = append(g, 0)
+	g = binary.LittleEndian.AppendUint16(g, uint16(caps))
+	g = append(g, backend.DefaultCollation)
+	g = binary.LittleEndian.AppendUint16(g, wire.StatusAutocommit)
+	g = binary.LittleEndian.AppendUint16(g, uint16(caps>>16))
+	g = append(g, byte(len(salt)+1))
+	g = append(g, make([]byte, 10)...)
+	g = append(g, salt[8:]...)
+	g = append(g, 0)
+	g = append(g, plugin...)
+	g = append(g, 0)
+	return salt, caps, ss.writeFlush(g)
+}
+
+// upgradeTLS runs the TLS handshake the client asked for with an SSL
+// request and returns the handshake response that follows it.
+func (ss *session) upgradeTLS(ctx context.Context) ([]byte, error) {
+	srv := ss.srv
+	if srv.tlsConf == nil {
+		return nil, sqlerr.New(sqlerr.ErrHandshake, "TLS requested but Courier has no tls.cert configured")
+	}
+	seq := ss.c.Seq()
+	// The client sends its TLS hello right after the request, without
+	// waiting: bytes already buffered are the start of it.
+	under := ss.nc
+	if early := ss.c.TakeBuffered(); len(early) > 0 {
+		under = &prefixedConn{Conn: ss.nc, r: io.MultiReader(bytes.NewReader(early), ss.nc)}
+	}
+	tc := tls.Server(under, srv.tlsConf)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, err
+	}
+	ss.nc = tc
+	ss.tls = true
+	ss.c.Reset(tc)
+	ss.c.SetSeq(seq)
+	return ss.c.ReadPacket(preAuthLimit)
 }
 
 // prefixedConn is a net.Conn whose first reads return bytes that were

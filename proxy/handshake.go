@@ -49,8 +49,11 @@ func (ss *session) handshake(ctx context.Context) error {
 	srv := ss.srv
 	raw := ss.nc // what the door counts, whatever TLS makes of ss.nc
 	defer srv.door.leave(raw)
-	salt, caps, err := ss.greet()
+	salt, caps, greeting, err := srv.greeting(ss.id)
 	if err != nil {
+		return err
+	}
+	if err := ss.writeFlush(greeting); err != nil {
 		return err
 	}
 	p, err := ss.c.ReadPacket(preAuthLimit)
@@ -87,13 +90,12 @@ func (ss *session) handshake(ctx context.Context) error {
 	return nil
 }
 
-// greet sends the initial handshake packet: its scramble and the
-// capabilities Courier offers.
-func (ss *session) greet() (salt []byte, caps uint32, err error) {
-	srv := ss.srv
+// greeting is the initial handshake packet of connection id: its
+// scramble and the capabilities Courier offers.
+func (srv *Server) greeting(id uint32) (salt []byte, caps uint32, packet []byte, err error) {
 	salt = make([]byte, 20)
 	if _, err := rand.Read(salt); err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	for i, b := range salt { // the salt is NUL-terminated on the wire
 		if b == 0 || b == '$' {
@@ -109,7 +111,7 @@ func (ss *session) greet() (salt []byte, caps uint32, err error) {
 	g = append(g, 10)
 	g = append(g, srv.version()...)
 	g = append(g, 0)
-	g = binary.LittleEndian.AppendUint32(g, ss.id)
+	g = binary.LittleEndian.AppendUint32(g, id)
 	g = append(g, salt[:8]...)
 	g = append(g, 0)
 	g = binary.LittleEndian.AppendUint16(g, uint16(caps))
@@ -122,7 +124,7 @@ func (ss *session) greet() (salt []byte, caps uint32, err error) {
 	g = append(g, 0)
 	g = append(g, plugin...)
 	g = append(g, 0)
-	return salt, caps, ss.writeFlush(g)
+	return salt, caps, g, nil
 }
 
 // upgradeTLS runs the TLS handshake the client asked for with an SSL

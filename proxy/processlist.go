@@ -106,8 +106,7 @@ func isProcesslist(text []byte, mode parser.Mode) (isIt, full bool) {
 // the ids KILL takes: the account's own, or every session for accounts
 // that administer. The backends' threads are Courier's pooled connections,
 // not the account's to see.
-func (ss *session) processlist(full bool) error {
-	s := ss.srv
+func (s *Server) processlist(by *account, w *clientWriter, full bool) error {
 	now := time.Now()
 	s.mu.Lock()
 	list := make([]*session, 0, len(s.sessions))
@@ -118,7 +117,7 @@ func (ss *session) processlist(full bool) error {
 	rows := make([]process, 0, len(list))
 	for _, o := range list {
 		p := o.act.snapshot(o.id, o.host, now, full)
-		if p.user == "" || (p.user != ss.user.name && !ss.user.admin) {
+		if p.user == "" || (p.user != by.name && !by.admin) {
 			continue
 		}
 		rows = append(rows, p)
@@ -141,7 +140,7 @@ func (ss *session) processlist(full bool) error {
 	}
 	cols[8].Decimals = 3
 	cols[8].Packet[len(cols[8].Packet)-3] = 3
-	if err := ss.w.Fields(cols); err != nil {
+	if err := w.Fields(cols); err != nil {
 		return err
 	}
 	for _, p := range rows {
@@ -156,11 +155,11 @@ func (ss *session) processlist(full bool) error {
 		if p.info != nil {
 			row[7] = p.info
 		}
-		if err := ss.w.Row(row); err != nil {
+		if err := w.Row(row); err != nil {
 			return err
 		}
 	}
-	return ss.w.End(0)
+	return w.End(0)
 }
 
 // localColumn is the definition of a column of an answer Courier makes

@@ -114,7 +114,7 @@ func (ss *session) dispatchStatement(ctx context.Context, st *statement) error {
 		}
 	case parser.KindShow:
 		if ok, full := isProcesslist(st.text, ss.mode); ok {
-			return ss.processlist(full)
+			return ss.srv.processlist(ss.user, &ss.w, full)
 		}
 	}
 	if st.info.Flags&parser.FlagDiagnostics != 0 {

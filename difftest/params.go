@@ -17,98 +17,129 @@ import (
 // after SEPARATOR. Identifiers, back-quoted names and comments are copied
 // as they are.
 func Parameterize(sql string) (string, []any) {
-	var (
-		b    strings.Builder
-		args []any
-		prev string // the previous word, upper-cased ("" after anything else)
-		// operand says the previous token ends an operand (a name, a
-		// literal, a closing parenthesis), so that a minus after it
-		// subtracts rather than negates.
-		operand bool
-	)
-	keep := func(text string, isOperand bool) {
-		b.WriteString(text)
-		prev, operand = "", isOperand
-	}
+	p := parameterizer{sql: sql}
 	for i := 0; i < len(sql); {
-		c := sql[i]
-		switch {
-		case isIdentStart(c):
-			j := i
-			for j < len(sql) && isIdentChar(sql[j]) {
-				j++
-			}
-			word := sql[i:j]
-			if j < len(sql) && sql[j] == '\'' && (strings.EqualFold(word, "x") || strings.EqualFold(word, "b")) {
-				end := skipQuoted(sql, j, '\'')
-				keep(sql[i:end], true)
-				i = end
-				continue
-			}
-			b.WriteString(word)
-			prev, operand = strings.ToUpper(word), !keywords[strings.ToUpper(word)]
-			i = j
-			continue
-		case c == '`' || c == '"':
-			end := skipQuoted(sql, i, c)
-			keep(sql[i:end], true)
-			i = end
-			continue
-		case c == '\'' && prev == "SEPARATOR":
-			end := skipQuoted(sql, i, c)
-			keep(sql[i:end], true)
-			i = end
-			continue
-		case c == '\'':
-			s, end := unquote(sql, i)
-			keep("?", true)
-			args = append(args, s)
-			i = end
-			continue
-		case c == '/' && strings.HasPrefix(sql[i:], "/*"):
-			end := strings.Index(sql[i+2:], "*/")
-			if end < 0 {
-				end = len(sql) - i - 4
-			}
-			b.WriteString(sql[i : i+end+4])
-			i += end + 4
-			continue
-		case isDigit(c) || c == '-' && !operand && i+1 < len(sql) && isDigit(sql[i+1]):
-			j := i + 1
-			for j < len(sql) && isDigit(sql[j]) {
-				j++
-			}
-			literal := j < len(sql) && (sql[j] == '.' || isIdentChar(sql[j]))
-			if !literal && prev != "BY" {
-				if n, err := strconv.ParseInt(sql[i:j], 10, 64); err == nil {
-					keep("?", true)
-					args = append(args, n)
-					i = j
-					continue
-				}
-			}
-			for j < len(sql) && (isIdentChar(sql[j]) || sql[j] == '.') {
-				j++
-			}
-			keep(sql[i:j], true)
-			i = j
-			continue
-		case c == '.' && i+1 < len(sql) && isDigit(sql[i+1]):
-			j := i + 1
-			for j < len(sql) && (isIdentChar(sql[j]) || sql[j] == '.') {
-				j++
-			}
-			keep(sql[i:j], true)
-			i = j
-			continue
-		case c == ' ' || c == '\t' || c == '\n':
-			b.WriteByte(c)
-		default:
-			keep(string(c), c == ')')
-		}
-		i++
+		i = p.token(i)
 	}
-	return b.String(), args
+	return p.b.String(), p.args
+}
+
+// parameterizer is Parameterize's state: the text written so far, the
+// arguments taken out of it, and what the previous token was.
+type parameterizer struct {
+	sql  string
+	b    strings.Builder
+	args []any
+	prev string // the previous word, upper-cased ("" after anything else)
+	// operand says the previous token ends an operand (a name, a literal,
+	// a closing parenthesis), so that a minus after it subtracts rather
+	// than negates.
+	operand bool
+}
+
+// token writes the token at sql[i], as it is or as a placeholder, and
+// returns the index past it.
+func (p *parameterizer) token(i int) int {
+	sql := p.sql
+	c := sql[i]
+	switch {
+	case isIdentStart(c):
+		return p.word(i)
+	case c == '`' || c == '"' || c == '\'' && p.prev == "SEPARATOR":
+		end := skipQuoted(sql, i, c)
+		p.keep(sql[i:end], true)
+		return end
+	case c == '\'':
+		s, end := unquote(sql, i)
+		p.arg(s)
+		return end
+	case c == '/' && strings.HasPrefix(sql[i:], "/*"):
+		return p.comment(i)
+	case isDigit(c) || c == '-' && !p.operand && i+1 < len(sql) && isDigit(sql[i+1]):
+		return p.number(i)
+	case c == '.' && i+1 < len(sql) && isDigit(sql[i+1]):
+		end := literalEnd(sql, i+1)
+		p.keep(sql[i:end], true)
+		return end
+	case c == ' ' || c == '\t' || c == '\n':
+		p.b.WriteByte(c)
+	default:
+		p.keep(string(c), c == ')')
+	}
+	return i + 1
+}
+
+// keep writes text as it is; isOperand says whether it ends an operand.
+func (p *parameterizer) keep(text string, isOperand bool) {
+	p.b.WriteString(text)
+	p.prev, p.operand = "", isOperand
+}
+
+// arg writes a placeholder for the argument v.
+func (p *parameterizer) arg(v any) {
+	p.keep("?", true)
+	p.args = append(p.args, v)
+}
+
+// word writes the identifier or keyword at sql[i], or the hexadecimal or
+// bit value (x'41', b'101') it starts, and returns the index past it.
+func (p *parameterizer) word(i int) int {
+	sql := p.sql
+	j := i
+	for j < len(sql) && isIdentChar(sql[j]) {
+		j++
+	}
+	word := sql[i:j]
+	if j < len(sql) && sql[j] == '\'' && (strings.EqualFold(word, "x") || strings.EqualFold(word, "b")) {
+		end := skipQuoted(sql, j, '\'')
+		p.keep(sql[i:end], true)
+		return end
+	}
+	p.b.WriteString(word)
+	p.prev, p.operand = strings.ToUpper(word), !keywords[strings.ToUpper(word)]
+	return j
+}
+
+// comment copies the /* comment */ at sql[i] (to the end of sql if it is
+// not closed) and returns the index past it.
+func (p *parameterizer) comment(i int) int {
+	end := strings.Index(p.sql[i+2:], "*/")
+	if end < 0 {
+		end = len(p.sql) - i - 4
+	}
+	p.b.WriteString(p.sql[i : i+end+4])
+	return i + end + 4
+}
+
+// number writes the number at sql[i] (with its minus sign, if any): an
+// integer that fits in an int64 becomes an argument, unless it follows
+// BY; a decimal, an exponent or a hexadecimal value stays as it is. It
+// returns the index past the number.
+func (p *parameterizer) number(i int) int {
+	sql := p.sql
+	j := i + 1
+	for j < len(sql) && isDigit(sql[j]) {
+		j++
+	}
+	literal := j < len(sql) && (sql[j] == '.' || isIdentChar(sql[j]))
+	if !literal && p.prev != "BY" {
+		if n, err := strconv.ParseInt(sql[i:j], 10, 64); err == nil {
+			p.arg(n)
+			return j
+		}
+	}
+	end := literalEnd(sql, j)
+	p.keep(sql[i:end], true)
+	return end
+}
+
+// literalEnd returns the index past the rest of a numeric literal that
+// continues at sql[j]: its digits, letters and dots.
+func literalEnd(sql string, j int) int {
+	for j < len(sql) && (isIdentChar(sql[j]) || sql[j] == '.') {
+		j++
+	}
+	return j
 }
 
 // keywords are the words after which a minus sign negates: the ones

@@ -67,10 +67,23 @@ const ErrNotSupported = 1235
 type shape struct {
 	name   string
 	weight int // its share of the generated statements
-	make   func(g *generator) Query
+	// make makes one statement; of builds it from a family's method.
+	make func(g *generator) Query
 	// refusable: Courier may answer 1235 instead (a correct answer needs
 	// more than any shard can give); when it answers, it must be right.
 	refusable bool
+}
+
+// family is a family of shapes: the generator seen through a type whose
+// methods make statements of related shapes (directReads, writes,
+// edgeReads, scripts, mergeReads, each in a shapes file of its own),
+// while the generator's own methods draw what they share: keys, users,
+// conditions, orderings and new orders.
+type family interface{ ~struct{ *generator } }
+
+// of is the make of a family's method m.
+func of[F family](m func(F) Query) func(*generator) Query {
+	return func(g *generator) Query { return m(F{g}) }
 }
 
 // shapes are every shape, in report order: first what one shard (or the
@@ -78,40 +91,40 @@ type shape struct {
 // appended; then statements that are easy to get subtly wrong; then
 // those whose rows must be merged across shards.
 var shapes = []shape{
-	{name: "point", weight: 12, make: (*generator).point},
-	{name: "point_single_shard", weight: 5, make: (*generator).pointSingleShard},
-	{name: "in_list", weight: 9, make: (*generator).inList},
-	{name: "or_keys", weight: 4, make: (*generator).orKeys},
-	{name: "scatter", weight: 8, make: (*generator).scatter},
-	{name: "join_items", weight: 6, make: (*generator).joinItems},
-	{name: "join_cities", weight: 5, make: (*generator).joinCities},
-	{name: "reference", weight: 2, make: (*generator).reference},
-	{name: "unsharded", weight: 2, make: (*generator).unsharded},
-	{name: "update_key", weight: 4, make: (*generator).updateKey},
-	{name: "delete_key", weight: 2, make: (*generator).deleteKey},
-	{name: "insert_multi", weight: 3, make: (*generator).insertMulti},
-	{name: "unsupported", weight: 2, make: (*generator).unsupported},
-	{name: "key_literal", weight: 3, make: (*generator).keyLiteral},
-	{name: "expr_columns", weight: 2, make: (*generator).exprColumns},
-	{name: "txn_keys", weight: 5, make: (*generator).txnKeys},
-	{name: "batch", weight: 4, make: (*generator).batch},
-	{name: "read_your_writes", weight: 16, make: (*generator).readYourWrites},
-	{name: "union", weight: 1, make: (*generator).union, refusable: true},
-	{name: "subquery", weight: 2, make: (*generator).subquery, refusable: true},
-	{name: "window", weight: 1, make: (*generator).window, refusable: true},
-	{name: "reference_outer", weight: 1, make: (*generator).referenceOuter, refusable: true},
-	{name: "order_limit", weight: 7, make: (*generator).orderLimit},
-	{name: "order_offset", weight: 5, make: (*generator).orderOffset},
-	{name: "order_only", weight: 2, make: (*generator).orderOnly},
-	{name: "aggregate", weight: 6, make: (*generator).aggregate},
-	{name: "avg", weight: 3, make: (*generator).avg},
-	{name: "group_by", weight: 4, make: (*generator).groupBy},
-	{name: "group_having", weight: 3, make: (*generator).groupHaving},
-	{name: "group_order_limit", weight: 4, make: (*generator).groupOrderLimit},
-	{name: "secondary", weight: 6, make: (*generator).secondary},
-	{name: "distinct", weight: 3, make: (*generator).distinct},
-	{name: "join_merge", weight: 2, make: (*generator).joinMerge},
-	{name: "distinct_agg", weight: 6, make: (*generator).distinctAgg},
+	{name: "point", weight: 12, make: of(directReads.point)},
+	{name: "point_single_shard", weight: 5, make: of(directReads.pointSingleShard)},
+	{name: "in_list", weight: 9, make: of(directReads.inList)},
+	{name: "or_keys", weight: 4, make: of(directReads.orKeys)},
+	{name: "scatter", weight: 8, make: of(directReads.scatter)},
+	{name: "join_items", weight: 6, make: of(directReads.joinItems)},
+	{name: "join_cities", weight: 5, make: of(directReads.joinCities)},
+	{name: "reference", weight: 2, make: of(directReads.reference)},
+	{name: "unsharded", weight: 2, make: of(directReads.unsharded)},
+	{name: "update_key", weight: 4, make: of(writes.updateKey)},
+	{name: "delete_key", weight: 2, make: of(writes.deleteKey)},
+	{name: "insert_multi", weight: 3, make: of(writes.insertMulti)},
+	{name: "unsupported", weight: 2, make: of(edgeReads.unsupported)},
+	{name: "key_literal", weight: 3, make: of(edgeReads.keyLiteral)},
+	{name: "expr_columns", weight: 2, make: of(edgeReads.exprColumns)},
+	{name: "txn_keys", weight: 5, make: of(scripts.txnKeys)},
+	{name: "batch", weight: 4, make: of(scripts.batch)},
+	{name: "read_your_writes", weight: 16, make: of(scripts.readYourWrites)},
+	{name: "union", weight: 1, make: of(edgeReads.union), refusable: true},
+	{name: "subquery", weight: 2, make: of(edgeReads.subquery), refusable: true},
+	{name: "window", weight: 1, make: of(edgeReads.window), refusable: true},
+	{name: "reference_outer", weight: 1, make: of(edgeReads.referenceOuter), refusable: true},
+	{name: "order_limit", weight: 7, make: of(mergeReads.orderLimit)},
+	{name: "order_offset", weight: 5, make: of(mergeReads.orderOffset)},
+	{name: "order_only", weight: 2, make: of(mergeReads.orderOnly)},
+	{name: "aggregate", weight: 6, make: of(mergeReads.aggregate)},
+	{name: "avg", weight: 3, make: of(mergeReads.avg)},
+	{name: "group_by", weight: 4, make: of(mergeReads.groupBy)},
+	{name: "group_having", weight: 3, make: of(mergeReads.groupHaving)},
+	{name: "group_order_limit", weight: 4, make: of(mergeReads.groupOrderLimit)},
+	{name: "secondary", weight: 6, make: of(mergeReads.secondary)},
+	{name: "distinct", weight: 3, make: of(mergeReads.distinct)},
+	{name: "join_merge", weight: 2, make: of(mergeReads.joinMerge)},
+	{name: "distinct_agg", weight: 6, make: of(mergeReads.distinctAgg)},
 }
 
 // needsMerge are the shapes whose answer must be merged across shards
@@ -213,7 +226,8 @@ func Queries(d *Dataset, o Options) []Query {
 }
 
 // generator holds the random source and what the statements so far have
-// created.
+// created. Its methods draw the pieces that the shape families share;
+// each family (see family) makes its shapes from them.
 type generator struct {
 	r       *rand.Rand
 	d       *Dataset
@@ -235,8 +249,8 @@ func (g *generator) oneShard(keys ...int64) bool {
 	return true
 }
 
-// pick returns one of xs.
-func pick[T any](g *generator, xs ...T) T { return xs[g.r.IntN(len(xs))] }
+// pick returns one of xs, drawn from r.
+func pick[T any](r *rand.Rand, xs ...T) T { return xs[r.IntN(len(xs))] }
 
 // chance is true with probability p percent.
 func (g *generator) chance(p int) bool { return g.r.IntN(100) < p }
@@ -280,7 +294,7 @@ func (g *generator) keyList(n int) ([]int64, string) {
 
 func (g *generator) user() int64 {
 	if g.chance(60) {
-		return pick(g, g.d.HeavyUsers...)
+		return pick(g.r, g.d.HeavyUsers...)
 	}
 	return 1 + g.r.Int64N(int64(g.d.Sizes.Users))
 }
@@ -311,7 +325,7 @@ func (g *generator) pred(q string) string {
 	case 4:
 		return c(fmt.Sprintf("@rider_id IS NULL AND @city_id = %d", 1+g.r.IntN(orderCities)))
 	case 5:
-		return c(fmt.Sprintf("@status = '%s' AND @city_id = %d AND @total_cents > %d", pick(g, Statuses...), 1+g.r.IntN(orderCities), 1000+g.r.IntN(9000)))
+		return c(fmt.Sprintf("@status = '%s' AND @city_id = %d AND @total_cents > %d", pick(g.r, Statuses...), 1+g.r.IntN(orderCities), 1000+g.r.IntN(9000)))
 	case 6:
 		return c(fmt.Sprintf("@status IN ('placed', 'accepted') AND @total_cents > %d", 2000+g.r.IntN(15000)))
 	case 7:
@@ -337,7 +351,7 @@ func (g *generator) broadPred(q string) string {
 	case 2:
 		return " WHERE " + q + "total_cents < 0"
 	case 3:
-		return fmt.Sprintf(" WHERE %sstatus = '%s'", q, pick(g, Statuses...))
+		return fmt.Sprintf(" WHERE %sstatus = '%s'", q, pick(g.r, Statuses...))
 	}
 	return " WHERE " + g.pred(q)
 }
@@ -370,15 +384,15 @@ func (g *generator) orderBy(q string) string {
 	return " ORDER BY " + strings.Join(terms, ", ")
 }
 
-func (g *generator) dir() string { return pick(g, "", " ASC", " DESC", " DESC") }
+func (g *generator) dir() string { return pick(g.r, "", " ASC", " DESC", " DESC") }
 
 // itemPred is a WHERE condition on order_items without the key.
 func (g *generator) itemPred(q string) string {
 	switch g.r.IntN(4) {
 	case 0:
-		return fmt.Sprintf("%sitem = %s AND %sqty > %d", q, Quote(pick(g, itemNames...)), q, g.r.IntN(3))
+		return fmt.Sprintf("%sitem = %s AND %sqty > %d", q, Quote(pick(g.r, itemNames...)), q, g.r.IntN(3))
 	case 1:
-		return fmt.Sprintf("%sitem LIKE %s", q, Quote(pick(g, "caf%", "%juice", "pizza%", "%\\_%", "%🍣%", "%'%")))
+		return fmt.Sprintf("%sitem LIKE %s", q, Quote(pick(g.r, "caf%", "%juice", "pizza%", "%\\_%", "%🍣%", "%'%")))
 	case 2:
 		return fmt.Sprintf("%sprice_cents = %d AND %sline_no = %d", q, 100+50*g.r.IntN(60), q, 1+g.r.IntN(4))
 	}

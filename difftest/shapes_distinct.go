@@ -29,15 +29,15 @@ var itemDistinctAggs = []string{
 // distinctAgg: COUNT, SUM and AVG of DISTINCT values and GROUP_CONCAT
 // over several shards, alone or grouped, with HAVING and ORDER BY ...
 // LIMIT on top.
-func (g *generator) distinctAgg() Query {
+func (g mergeReads) distinctAgg() Query {
 	switch g.r.IntN(7) {
 	case 0, 1:
 		return Query{SQL: "SELECT " + g.aggs(distinctAggs) + " FROM orders" + g.mergeWhere()}
 	case 2:
-		cols := pick(g, "status", "city_id", "status, city_id")
+		cols := pick(g.r, "status", "city_id", "status, city_id")
 		return Query{SQL: fmt.Sprintf("SELECT %s, %s FROM orders%s GROUP BY %s", cols, g.aggs(distinctAggs), g.mergeWhere(), cols)}
 	case 3:
-		col := pick(g, "status", "city_id", "merchant_id")
+		col := pick(g.r, "status", "city_id", "merchant_id")
 		return Query{SQL: fmt.Sprintf("SELECT %s, COUNT(DISTINCT user_id) AS users, SUM(DISTINCT total_cents) AS s, AVG(DISTINCT total_cents) FROM orders%s GROUP BY %s HAVING COUNT(DISTINCT user_id) > %d ORDER BY users%s, %s%s",
 			col, g.broadPred(""), col, g.r.IntN(30), g.dir(), col, g.dir()) + g.limit(), Ordered: true}
 	case 4:

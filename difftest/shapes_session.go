@@ -11,6 +11,9 @@ import (
 // writes read back at once (which a replica that has not applied them
 // yet would answer wrongly).
 
+// scripts makes the shapes of this file.
+type scripts struct{ *generator }
+
 // keyOn returns an existing key other than k, owned by k's shard (same)
 // or by another shard.
 func (g *generator) keyOn(k int64, same bool) int64 {
@@ -54,13 +57,13 @@ func keyText(ks ...int64) string {
 // txnKeys: a transaction as an application writes one, each statement by
 // key: lock an order, change it (and its items), change another order,
 // on another shard or on the same one, commit; then read both back.
-func (g *generator) txnKeys() Query {
+func (g scripts) txnKeys() Query {
 	a := g.existing()
 	same := g.chance(30)
 	b := g.keyOn(a, same)
 	steps := []Query{
 		{SQL: fmt.Sprintf("SELECT order_id, status, total_cents FROM orders WHERE order_id = %d FOR UPDATE", a)},
-		{Write: true, SQL: fmt.Sprintf("UPDATE orders SET status = '%s', total_cents = total_cents + %d WHERE order_id = %d", pick(g, Statuses...), 1+g.r.IntN(500), a)},
+		{Write: true, SQL: fmt.Sprintf("UPDATE orders SET status = '%s', total_cents = total_cents + %d WHERE order_id = %d", pick(g.r, Statuses...), 1+g.r.IntN(500), a)},
 	}
 	if g.chance(40) {
 		steps = append(steps, Query{Write: true, SQL: fmt.Sprintf("UPDATE order_items SET qty = qty + 1 WHERE order_id = %d AND line_no = 1", a)})
@@ -82,7 +85,7 @@ func (g *generator) txnKeys() Query {
 // batch: several statements in one COM_QUERY (multiStatements): a
 // transaction over two shards, DO with an INSERT, two reads of different
 // shards, and a write followed by a read of it.
-func (g *generator) batch() Query {
+func (g scripts) batch() Query {
 	a := g.existing()
 	b := g.keyOn(a, false)
 	switch g.r.IntN(4) {
@@ -90,7 +93,7 @@ func (g *generator) batch() Query {
 		return Query{Batch: true, Steps: []Query{
 			{Write: true, SQL: "BEGIN"},
 			{Write: true, SQL: fmt.Sprintf("UPDATE orders SET total_cents = total_cents + %d WHERE order_id = %d", 1+g.r.IntN(100), a)},
-			{Write: true, SQL: fmt.Sprintf("UPDATE orders SET status = '%s' WHERE order_id = %d", pick(g, Statuses...), b)},
+			{Write: true, SQL: fmt.Sprintf("UPDATE orders SET status = '%s' WHERE order_id = %d", pick(g.r, Statuses...), b)},
 			{Write: true, SQL: "COMMIT"},
 		}}.readBack(a, b)
 	case 1:
@@ -109,7 +112,7 @@ func (g *generator) batch() Query {
 		}}.readBack(ks...)
 	case 2:
 		return Query{Batch: true, Steps: []Query{
-			{SQL: fmt.Sprintf("SELECT %s FROM orders WHERE order_id = %d", pick(g, orderSelect...), a)},
+			{SQL: fmt.Sprintf("SELECT %s FROM orders WHERE order_id = %d", pick(g.r, orderSelect...), a)},
 			{SQL: fmt.Sprintf("SELECT line_no, item, qty FROM order_items WHERE order_id = %d ORDER BY line_no", b), Ordered: true},
 		}}
 	}
@@ -124,7 +127,7 @@ func (g *generator) batch() Query {
 // inserted and read back at once in the same session: by key, by both
 // keys and by the user (a global index). Reads may go to replicas; with
 // causal consistency they must see the session's writes all the same.
-func (g *generator) readYourWrites() Query {
+func (g scripts) readYourWrites() Query {
 	a := g.freshOrder()
 	b := g.freshOn(a.ID, false)
 	a.UserID, b.UserID = g.nextUser, g.nextUser

@@ -268,7 +268,9 @@ type Replication struct {
 	// Default true.
 	Heartbeat bool `mapstructure:"heartbeat"`
 	// CausalWait bounds how long a causal read waits for a replica to
-	// apply the session's last write before it goes to the primary.
+	// apply the session's last write before it goes to the primary; 0
+	// never waits: a read whose replica is not known (from its last
+	// check) to have applied the write goes to the primary at once.
 	// Default 200ms.
 	CausalWait time.Duration `mapstructure:"causal_wait"`
 }

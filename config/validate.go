@@ -247,8 +247,8 @@ func (r *Replication) validate(p *problems, path string) {
 	if r.Warmup < 0 {
 		p.add(path+".warmup", "%s; must be 0 (no warm-up) or more", r.Warmup)
 	}
-	if r.CausalWait <= 0 {
-		p.add(path+".causal_wait", "%s; must be > 0", r.CausalWait)
+	if r.CausalWait < 0 {
+		p.add(path+".causal_wait", "%s; must be 0 (never wait: read from the primary) or more", r.CausalWait)
 	}
 }
 

@@ -183,6 +183,9 @@ func (cu *cursor) caughtUp(ctx context.Context, bc *backend.Conn, r *backend.Rep
 	if gtid == "" || c.seen[r] == gtid || backend.GTIDCovered(r.GTIDPos(), gtid) {
 		return true
 	}
+	if wait <= 0 { // causal_wait: 0 — never wait on a replica: read from the primary
+		return false
+	}
 	cu.srv.metrics.causalWaits.Inc()
 	secs := strconv.FormatFloat(wait.Seconds(), 'f', 3, 64)
 	wctx, cancel := context.WithTimeout(ctx, wait+250*time.Millisecond)

@@ -146,8 +146,7 @@ func (ss *session) planned(ctx context.Context, st *statement) error {
 	if st.stmt == nil && len(args) > 0 && ss.shape.Params > 0 {
 		return ss.direct(ctx, st, 0) // a ? in a text statement: the server's syntax error
 	}
-	var pe *router.ParseError
-	if errors.As(p.Err, &pe) {
+	if pe, ok := p.Err.(*router.ParseError); ok { // (errors.As would make pe escape: an allocation per statement)
 		return ss.planError(st, pe)
 	}
 	// Grants first: a statement beyond them is refused as such, whether

@@ -155,6 +155,7 @@ func TestShardsWithReplicas(t *testing.T) {
 	e := newReplEnv(t)
 	t.Run("prepared transactions by key", func(t *testing.T) { testPreparedTransactions(t, e) })
 	t.Run("read your writes", func(t *testing.T) { testReadYourWrites(t, e) })
+	t.Run("causal reads that never wait", func(t *testing.T) { testCausalNoWait(t, e) })
 	t.Run("batches", func(t *testing.T) { testBatches(t, e) })
 	t.Run("KILL QUERY of a scatter", func(t *testing.T) { testKillScatter(t, e) })
 	t.Run("DDL outlives the query timeout", func(t *testing.T) { testLongDDL(t, e) })
@@ -484,5 +485,38 @@ func testDistinctAggregates(t *testing.T, e *replEnv) {
 	slices.Sort(want)
 	if list != strings.Join(want, "|") {
 		t.Fatalf("GROUP_CONCAT(DISTINCT status) = %q, want %q", list, strings.Join(want, "|"))
+	}
+}
+
+// testCausalNoWait: with causal_wait: 0 a read of a shard the session
+// just wrote never waits on the replica: it goes to the primary (or to a
+// replica known from its last check to have applied the write) and sees
+// the write.
+func testCausalNoWait(t *testing.T, e *replEnv) {
+	c := e.courier(t, "", func(cfg *config.Config) {
+		for i := range cfg.Clusters {
+			cfg.Clusters[i].Replication.CausalWait = 0
+		}
+	})
+	db := openDB(t, c.DSN("app", "app", "shop", ""))
+	db.SetMaxOpenConns(1)
+	waits, fallbacks := decision(c, "causal_wait"), decision(c, "causal_fallback")
+	const rounds = 200
+	for r := range int64(rounds) {
+		k := 1_200_000 + r
+		mustExec(t, db, "INSERT INTO orders (order_id, user_id, status, total) VALUES (?, 7, 'nowait', 1)", k)
+		var n int
+		if err := db.QueryRow("SELECT COUNT(*) FROM orders WHERE order_id = ?", k).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Fatalf("round %d: the session's own write unseen", r)
+		}
+	}
+	if got := decision(c, "causal_wait") - waits; got != 0 {
+		t.Fatalf("%.0f reads waited on a replica with causal_wait: 0", got)
+	}
+	if got := decision(c, "causal_fallback") - fallbacks; got < rounds/2 {
+		t.Fatalf("only %.0f of %d reads after a write went to the primary", got, rounds)
 	}
 }

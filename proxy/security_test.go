@@ -169,22 +169,17 @@ func testAuthorisation(t *testing.T, e *replEnv) {
 	idx := indexEntries()
 	// A backend thread of someone else's: a direct connection held open,
 	// whose id no Courier session has (checked below).
-	// Courier numbers its sessions from 1: thread ids above 1000 are not
-	// among this test's.
+	// A backend thread of someone else's: a direct connection held open.
+	// Courier's session ids start at a number of its own; a thread id
+	// within reach of them (rarely) would name a session of this test.
 	direct := e.primary(0, "")
-	direct.SetMaxIdleConns(0)
-	var held *sql.Conn
-	backendID := "0"
-	for atoi(backendID) <= 1000 {
-		if held != nil {
-			held.Close()
-		}
-		var err error
-		if held, err = direct.Conn(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		backendID = queryString(t, held, "SELECT CONNECTION_ID()")
+	held, err := direct.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
 	}
+	backendID := queryString(t, held, "SELECT CONNECTION_ID()")
+	first := atoi(processes(t, openDB(t, c.DSN("operator", "operator", "", "")), "SHOW PROCESSLIST")[0].id)
+	killable := atoi(backendID) < first || atoi(backendID) > first+1000
 	defer held.Close()
 	denials := []denial{
 		{"narrow", "SELECT * FROM otherdb.t", 1142, nil},
@@ -240,6 +235,10 @@ func testAuthorisation(t *testing.T, e *replEnv) {
 		dbs[u.Name] = db
 	}
 	for _, d := range denials {
+		if strings.HasPrefix(d.sql, "KILL") && !killable {
+			t.Logf("backend thread %s is within Courier's session ids: %s not tried", backendID, d.sql)
+			continue
+		}
 		db := dbs[d.user]
 		var err error
 		if d.args == nil {
@@ -280,7 +279,7 @@ func testAuthorisation(t *testing.T, e *replEnv) {
 	}
 	// USE in every form: the statement, COM_INIT_DB (the DSN's schema), a
 	// prepared USE, and inside a batch.
-	_, err := dbs["narrow"].Exec("USE otherdb")
+	_, err = dbs["narrow"].Exec("USE otherdb")
 	wantMySQLError(t, err, 1044, "42000")
 	_, err = dbs["narrow"].Exec("SELECT 1; USE otherdb")
 	wantMySQLError(t, err, 1044, "42000")
@@ -301,6 +300,7 @@ func testAuthorisation(t *testing.T, e *replEnv) {
 
 	// What the accounts may do, they can.
 	mustExec(t, dbs["narrow"], "INSERT INTO shop.memos VALUES (1, 'mine')")
+	syncReplicas(t, e) // another session's write: reader's reads do not wait for it
 	if got := queryString(t, dbs["reader"], "SELECT v FROM shop.memos WHERE id = 1"); got != "mine" {
 		t.Fatalf("reader reads its schema: %s", got)
 	}

@@ -4,9 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/courier-proxy/courier/config"
 )
+
+// checkpointTimeout bounds the write of one checkpoint.
+const checkpointTimeout = 5 * time.Second
 
 // Backfill checkpoints live in one small table on the default cluster, in
 // the same schema as the data, one row per (index table, data cluster):
@@ -61,7 +65,14 @@ func (x *Index) Checkpoints(ctx context.Context) (map[string]Checkpoint, error) 
 }
 
 // saveCheckpoint records a data cluster's progress.
+//
+// The write is not cut short by ctx's cancellation (only bounded in
+// time): a statement cancelled on the client may still land on the
+// server after Backfill returned, and the checkpoints read then would
+// not be the ones a resumed run starts from.
 func (x *Index) saveCheckpoint(ctx context.Context, c Checkpoint) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), checkpointTimeout)
+	defer cancel()
 	var last any
 	if c.LastKey != nil {
 		last = []byte(*c.LastKey)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"go.uber.org/zap"
 
 	"github.com/courier-proxy/courier/parser"
 	"github.com/courier-proxy/courier/router"
@@ -270,5 +269,3 @@ func bindValues(bv *engine.Bind, st *statement, p *router.Plan, args []parser.Ar
 func currentOf(st *statement, sticky bool) current {
 	return current{info: st.info, text: st.text, packet: st.packet, stmt: st.stmt, exec: st.exec, sticky: sticky}
 }
-
-var _ = zap.String

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-
 	"github.com/courier-proxy/courier/parser"
 	"github.com/courier-proxy/courier/router"
 	"github.com/courier-proxy/courier/router/engine"

@@ -18,8 +18,17 @@ import (
 // cache is bounded in bytes (a TinyLFU store, which also keeps one-off
 // shapes from pushing out the hot ones); shapes longer than MaxShape are
 // planned every time instead.
+//
+// Several layouts (the one being served and the one a migration switches
+// to) share one store through views (With): an entry remembers the
+// planner that made it, so a view never returns another layout's plan.
 type Plans struct {
-	pl     *Planner
+	pl *Planner
+	*store
+}
+
+// store is the cache shared by the views of one Plans.
+type store struct {
 	parser *sqlparser.Parser
 	store  *theine.Store[planKey, *cached]
 	epoch  atomic.Uint32
@@ -31,11 +40,15 @@ const MaxShape = 64 << 10
 
 // NewPlans returns a planner with a plan cache of at most maxBytes.
 func NewPlans(pl *Planner, p *sqlparser.Parser, maxBytes int64) *Plans {
-	c := &Plans{pl: pl, parser: p, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
-	c.store = theine.NewStore[planKey, *cached](maxBytes, true)
-	c.epoch.Store(1)
-	return c
+	st := &store{parser: p, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
+	st.store = theine.NewStore[planKey, *cached](maxBytes, true)
+	st.epoch.Store(1)
+	return &Plans{pl: pl, store: st}
 }
+
+// With returns a view of the cache that plans with pl (another layout's
+// planner), sharing the store, its bound and Flush.
+func (c *Plans) With(pl *Planner) *Plans { return &Plans{pl: pl, store: c.store} }
 
 // Planner returns the planner behind the cache.
 func (c *Plans) Planner() *Planner { return c.pl }
@@ -51,6 +64,7 @@ func (k planKey) Hash2() (uint64, uint64) { return k.h0, k.h1 }
 type cached struct {
 	shape string
 	opts  Options
+	pl    *Planner
 	plan  *Plan
 }
 
@@ -64,11 +78,11 @@ func (c *Plans) Shape(shape []byte, nargs int, o Options) *Plan {
 	}
 	k := c.key(shape, o)
 	epoch := c.epoch.Load()
-	if e, ok := c.store.Get(k, epoch); ok && e.opts == o && e.shape == string(shape) {
+	if e, ok := c.store.store.Get(k, epoch); ok && e.pl == c.pl && e.opts == o && e.shape == string(shape) {
 		return e.plan
 	}
 	p := c.plan(shape, nargs, o)
-	c.store.Set(k, &cached{shape: string(shape), opts: o, plan: p}, 0, epoch)
+	c.store.store.Set(k, &cached{shape: string(shape), opts: o, pl: c.pl, plan: p}, 0, epoch)
 	return p
 }
 
@@ -113,7 +127,7 @@ func (c *Plans) key(shape []byte, o Options) planKey {
 func (c *Plans) Flush() { c.epoch.Add(1) }
 
 // Close stops the cache's maintenance goroutine.
-func (c *Plans) Close() { c.store.Close() }
+func (c *Plans) Close() { c.store.store.Close() }
 
 // ParseError reports a statement the parser does not understand.
 type ParseError struct{ Err error }

@@ -9,10 +9,19 @@ import (
 	"github.com/courier-proxy/courier/router/vindex"
 )
 
-// Schema builds the schema cfg describes. Without a sharding section it
-// has one cluster, the default one, and every table is unsharded.
+// Schema builds the schema cfg describes. Its clusters are every
+// configured cluster, the default one first, then in the file's order,
+// whatever the shards name: so a cluster keeps its index (Target.Cluster)
+// in every layout over the same clusters, and a session's connections and
+// causal positions stay valid when the layout is switched. Without a
+// sharding section every table is unsharded on the default cluster.
 func Schema(cfg *config.Config) (*router.Schema, error) {
 	clusters := []string{cfg.DefaultCluster}
+	for _, c := range cfg.Clusters {
+		if !contains(clusters, c.Name) {
+			clusters = append(clusters, c.Name)
+		}
+	}
 	sh := cfg.Sharding
 	if sh == nil {
 		return router.NewSchema(nil, nil, clusters)

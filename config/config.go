@@ -14,6 +14,10 @@ type Config struct {
 	// "127.0.0.1:9104"; "" or "off" in the file disables it, and Parse
 	// normalises both to "".
 	Admin string `mapstructure:"admin"`
+	// AdminToken, when set, is the bearer token the admin API's write
+	// calls (layout switch, write holds) require. Unset, they are served
+	// to loopback clients only.
+	AdminToken string `mapstructure:"admin_token"`
 	// ServerVersion is the version string sent to clients in the handshake.
 	// Default "": the proxy then reports the primary's version.
 	ServerVersion string `mapstructure:"server_version"`

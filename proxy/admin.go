@@ -86,8 +86,9 @@ func (s *Server) Status() Status {
 	return st
 }
 
-// AdminHandler serves /metrics (Prometheus), /healthz, /status and Go's
-// /debug/pprof profiles (the admin address is loopback by default).
+// AdminHandler serves /metrics (Prometheus), /healthz, /status, the
+// layout calls (see layoutHandlers) and Go's /debug/pprof profiles (the
+// admin address is loopback by default).
 func (s *Server) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
@@ -105,6 +106,7 @@ func (s *Server) AdminHandler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(s.Status())
 	})
+	s.layoutHandlers(mux)
 	return mux
 }
 

@@ -163,9 +163,3 @@ func (a *account) mayAdminister(what string) error {
 	}
 	return sqlerr.New(1227, "Access denied; you need (at least one of) the SUPER privilege(s) for this operation (%s need an account with access: admin)", what)
 }
-
-// internalTable reports whether a table is one of Courier's own: a global
-// index table or a sequence table.
-func (s *Server) internalTable(name string) bool {
-	return s.internal[strings.ToLower(name)]
-}

@@ -95,7 +95,7 @@ func (cu *cursor) begin(c current) {
 		Mode:              ss.mode,
 		Charset:           charsetOf(ss.state),
 		DB:                ss.state.Schema,
-		MaxRows:           cu.srv.maxMergeRows(),
+		MaxRows:           cu.ss.snap.maxMergeRows(),
 		Budget:            cu.srv.budget,
 		GroupConcatMaxLen: groupConcatMaxLen(ss.state),
 		Statement:         c.text,

@@ -22,6 +22,9 @@ const clientLocalFiles = mysql.CLIENT_LOCAL_FILES
 // stops at the first error).
 func (ss *session) query(p []byte) error {
 	q := p[1:]
+	if ss.cur.tx.branches == 0 {
+		ss.snap = ss.srv.snapshot()
+	}
 	info := parser.ClassifyMode(q, ss.mode)
 	if info.Flags&parser.FlagMulti == 0 {
 		_, err := ss.run(&statement{text: q, packet: p, info: info})
@@ -34,7 +37,7 @@ func (ss *session) query(p []byte) error {
 	pieces, ok := parser.Split(ss.pieces[:0], q, ss.mode)
 	ss.pieces = pieces[:0]
 	if !ok {
-		if ss.srv.schema.Sharded() {
+		if ss.snap.schema.Sharded() {
 			return flush(ss.c, ss.writeErr(sqlerr.NotSupported("a multi-statement batch whose statements Courier cannot tell apart with certainty",
 				"send its statements one at a time")))
 		}
@@ -63,6 +66,11 @@ func (ss *session) runWhole(q, p []byte, info parser.Info, sticky bool) (bool, e
 	ss.w.reset(false, false, false)
 	ctx := ss.cmd.start(ss.srv.queryTimeout())
 	defer ss.cmd.end()
+	ss.srv.holds.enter(ss, parser.KindInsert) // its statements are unknown: it may write
+	defer ss.srv.holds.leave(ss)
+	if _, err := ss.srv.holds.admit(ctx, ss, nil, false, true); err != nil {
+		return false, ss.answerErr(err)
+	}
 	cu := ss.cur
 	cu.begin(currentOf(st, sticky))
 	err := cu.streamOne(ctx, targetOf(0), false, &ss.w)

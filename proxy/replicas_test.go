@@ -166,6 +166,7 @@ func TestShardsWithReplicas(t *testing.T) {
 	t.Run("CALL leaks nothing", func(t *testing.T) { testCallLeaksNothing(t, e) })
 	t.Run("merge memory budget", func(t *testing.T) { testMergeBudget(t, e) })
 	t.Run("heap bound", func(t *testing.T) { testHeapBound(t, e) })
+	t.Run("layout switch under writes", func(t *testing.T) { testLayoutSwitch(t, e) })
 }
 
 func testPreparedTransactions(t *testing.T, e *replEnv) {

@@ -59,7 +59,7 @@ func (s *Server) nextIDs(ctx context.Context, db string, t *engine.Sequence, n i
 		b.next += int64(n)
 		return first, nil
 	}
-	size := int64(max(n, s.cfg.Sharding.SequenceBlock))
+	size := int64(max(n, s.snapshot().sequenceBlock()))
 	tableDB := db
 	if i := strings.IndexByte(seq, '.'); i >= 0 && db == "" {
 		tableDB = seq[:i]
@@ -132,7 +132,7 @@ func (s *Server) createSequence(ctx context.Context, bc *backend.Conn, name stri
 // when empty).
 func (s *Server) maxKey(ctx context.Context, db string, t *engine.Sequence) (int64, error) {
 	var top int64
-	ks := s.schema.Keyspace()
+	ks := s.snapshot().schema.Keyspace()
 	for i := range ks.Shards() {
 		pool := s.clusterList[ks.Clusters[i]].Primary
 		bc, err := pool.Get(ctx, backend.FlavourPlain)

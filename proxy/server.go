@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,14 +35,14 @@ type Server struct {
 	cluster  *backend.Cluster // the default cluster
 	pools    []*backend.Pool  // every backend of every cluster
 
-	// schema is the layout statements are planned against; clusterList
-	// holds its clusters by index (the default cluster first), plans the
-	// plan cache.
-	schema      *router.Schema
+	// rt is the layout statements are planned against (SwapLayout
+	// replaces it); clusterList holds every cluster by index, the default
+	// cluster first, the same in every layout.
+	rt          atomic.Pointer[snapshot]
+	swapMu      sync.Mutex // serialises SwapLayout
+	holds       writeHolds // write holds of layout changes
 	clusterList []*clusterInfo
-	plans       *router.Plans
 	budget      *engine.RowBudget // rows all merges together may hold
-	internal    map[string]bool   // Courier's own tables (index, sequence, progress), lower case
 	seqs        sequences         // reserved blocks of sequence ids
 
 	consistency router.Consistency // default for sessions
@@ -174,19 +173,6 @@ func (s *Server) queryTimeout() time.Duration {
 // ddlTimeout is the time bound of DDL statements (limits.ddl_timeout).
 func (s *Server) ddlTimeout() time.Duration { return s.cfg.Limits.DDLTimeout }
 
-// maxMergeRows bounds the rows one statement may hold while merging.
-func (s *Server) maxMergeRows() int {
-	if s.cfg.Sharding != nil {
-		return s.cfg.Sharding.MaxMergeRows
-	}
-	return 1000000
-}
-
-// bestEffort reports whether a transaction may reach several shards.
-func (s *Server) bestEffort() bool {
-	return s.cfg.Sharding != nil && s.cfg.Sharding.MultiShardTransactions == "best_effort"
-}
-
 // Prepare connects to the primary once to learn its version and
 // collations. It is optional: without it the first client does it.
 func (s *Server) Prepare(ctx context.Context) error {
@@ -271,7 +257,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, p := range s.pools {
 		p.Close()
 	}
-	s.plans.Close()
+	s.snapshot().plans.Close()
 	return ctx.Err()
 }
 
@@ -313,13 +299,13 @@ func (s *Server) session(id uint32) *session {
 // Pools returns the backend pools (for status and metrics).
 func (s *Server) Pools() []*backend.Pool { return s.pools }
 
-// newPlanner builds the schema, the planner and the plan cache.
+// newPlanner builds the first layout: the schema, the planner and the
+// plan cache.
 func (s *Server) newPlanner(p *parser.Parser) error {
 	schema, err := layout.Schema(s.cfg)
 	if err != nil {
 		return err
 	}
-	s.schema = schema
 	for _, name := range schema.Clusters {
 		ci := s.clusters[name]
 		if ci == nil {
@@ -327,19 +313,11 @@ func (s *Server) newPlanner(p *parser.Parser) error {
 		}
 		s.clusterList = append(s.clusterList, ci)
 	}
-	sp := p.SQLParser()
-	s.plans = router.NewPlans(router.NewPlanner(schema, sp), sp, int64(s.cfg.Limits.PlanCache))
-	s.budget = &engine.RowBudget{Limit: int64(s.cfg.Limits.MergeMemory)}
-	s.internal = map[string]bool{strings.ToLower(config.IndexProgressTable): true}
-	if sh := s.cfg.Sharding; sh != nil {
-		for _, t := range sh.Tables {
-			if t.Sequence != "" {
-				s.internal[strings.ToLower(t.Sequence[strings.LastIndexByte(t.Sequence, '.')+1:])] = true
-			}
-			for _, ix := range t.Indexes {
-				s.internal[strings.ToLower(ix.Table)] = true
-			}
-		}
+	rt, err := s.newRouting(s.cfg, 1, nil)
+	if err != nil {
+		return err
 	}
+	s.rt.Store(rt)
+	s.budget = &engine.RowBudget{Limit: int64(s.cfg.Limits.MergeMemory)}
 	return nil
 }

@@ -50,6 +50,10 @@ type session struct {
 	cur *cursor
 	w   clientWriter
 	cmd cmdContext
+	// snap is the layout the session plans on (see snapshot); mark is
+	// what write holds know of its work in flight (see writeHolds).
+	snap *snapshot
+	mark atomic.Uint64
 	// killed is set by KILL CONNECTION from another session.
 	killed atomic.Bool
 	// act is what the session is doing, for SHOW PROCESSLIST; host is the
@@ -71,6 +75,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	}
 	ss := &session{srv: s, id: s.nextID.Add(1), nc: nc, c: wire.NewConn(nc, 16<<10, 16<<10)}
 	ss.w.ss = ss
+	ss.snap = s.snapshot()
 	ss.cur = newCursor(ss)
 	ss.cmd.init(ctx, ss.cur)
 	defer func() {

@@ -21,7 +21,7 @@ import (
 // session to the connection.
 func (ss *session) set(ctx context.Context, st *statement) error {
 	if containsWord(st.text, "select") { // SET @n = (SELECT ... FROM orders)
-		p := ss.srv.plans.Text(st.text, router.Options{Mode: ss.mode})
+		p := ss.snap.plans.Text(st.text, router.Options{Mode: ss.mode})
 		var pe *router.ParseError
 		if p.Err != nil && !errors.As(p.Err, &pe) {
 			return p.Err

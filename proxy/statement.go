@@ -34,6 +34,8 @@ const errDeadlock = 1213
 func (ss *session) run(st *statement) (bool, error) {
 	start := time.Now()
 	cu := ss.cur
+	ss.srv.holds.enter(ss, st.info.Kind)
+	defer ss.srv.holds.leave(ss)
 	ss.w.reset(st.stmt != nil, st.batch, st.more)
 	if st.info.Flags&parser.FlagDiagnostics == 0 && cu.last != nil {
 		cu.last.Pool().Put(cu.last)
@@ -149,11 +151,18 @@ func (ss *session) planned(ctx context.Context, st *statement) error {
 	}
 	// Grants first: a statement beyond them is refused as such, whether
 	// or not Courier could run it.
-	if err := ss.user.authorize(p, st.info, ss.state.Schema, ss.srv.internalTable); err != nil {
+	if err := ss.user.authorize(p, st.info, ss.state.Schema, ss.snap.internalTable); err != nil {
 		return err
 	}
 	if p.Err != nil {
 		return p.Err
+	}
+	if writes(p) {
+		if again, err := ss.srv.holds.admitPlan(ctx, ss, p); err != nil {
+			return err
+		} else if again { // held: the layout may have changed meanwhile
+			return ss.planned(ctx, st)
+		}
 	}
 	cu := ss.cur
 	if (p.DDL || st.info.Kind == parser.KindLock) && cu.tx.active(ss) && cu.tx.branches > 0 {
@@ -170,8 +179,8 @@ func (ss *session) planned(ctx context.Context, st *statement) error {
 	cu.begin(currentOf(st, sticky(st.info)))
 	err := p.Root.Execute(ctx, cu, &ss.bind, &ss.w)
 	if p.DDL {
-		ss.srv.plans.Flush()
-		if cat := ss.srv.schema.Catalog(); cat != nil {
+		ss.snap.plans.Flush()
+		if cat := ss.snap.schema.Catalog(); cat != nil {
 			cat.Clear()
 		}
 	}
@@ -185,7 +194,12 @@ func (ss *session) planError(st *statement, pe *router.ParseError) error {
 	if err := ss.user.authorizeUnparsed(st.text, ss.mode); err != nil {
 		return err
 	}
-	if !ss.srv.schema.Sharded() || !routedKind(st.info.Kind) {
+	if !ss.snap.schema.Sharded() || !routedKind(st.info.Kind) {
+		if mayWrite(st.info.Kind) { // its tables are unknown: any hold applies
+			if _, err := ss.srv.holds.admit(&ss.cmd, ss, nil, false, true); err != nil {
+				return err
+			}
+		}
 		return ss.direct(&ss.cmd, st, 0)
 	}
 	return sqlerr.NotSupported("a statement the sharding planner cannot parse ("+short(pe.Err.Error())+")",
@@ -206,7 +220,7 @@ func routedKind(k parser.Kind) bool {
 // cached plan of its shape when it normalizes, else a plan of its own
 // text (with no values).
 func (ss *session) plan(st *statement) (*router.Plan, []parser.Arg) {
-	plans := ss.srv.plans
+	plans := ss.snap.plans
 	o := router.Options{Mode: ss.mode}
 	if ss.mode.Has(parser.MultibyteEscapes) {
 		o.Charset = charsetOf(ss.state)

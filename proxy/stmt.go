@@ -120,6 +120,9 @@ func (ss *session) stmtPrepare(p []byte) error {
 			"Can't create more than max_prepared_stmt_count statements (current value: %d); close statements you no longer use", limit))
 	}
 	cs := ss.stmts.newStmt(ss, p[1:])
+	if ss.cur.tx.branches == 0 {
+		ss.snap = ss.srv.snapshot()
+	}
 	plan, _ := ss.plan(&statement{stmt: cs, info: cs.info})
 	var pe *router.ParseError
 	switch {
@@ -128,7 +131,7 @@ func (ss *session) stmtPrepare(p []byte) error {
 			return ss.writeErr(err)
 		}
 	default:
-		if err := ss.user.authorize(plan, cs.info, ss.state.Schema, ss.srv.internalTable); err != nil {
+		if err := ss.user.authorize(plan, cs.info, ss.state.Schema, ss.snap.internalTable); err != nil {
 			return ss.writeErr(err)
 		}
 		if plan.Err != nil {

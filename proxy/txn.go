@@ -39,7 +39,7 @@ func (t *txn) active(ss *session) bool { return t.open || autocommitOff(ss.state
 // openBranch opens the transaction's branch on cluster cl: on the
 // session's pinned connection there, or a pooled primary connection.
 func (cu *cursor) openBranch(ctx context.Context, cl int) error {
-	if cu.tx.branches > 0 && !cu.srv.bestEffort() {
+	if cu.tx.branches > 0 && !cu.ss.snap.bestEffort() {
 		return sqlerr.NotSupported("a transaction that spans shards",
 			"keep each transaction on one shard (every statement in it must name the same sharding key's shard), or set sharding.multi_shard_transactions: best_effort")
 	}

@@ -1,0 +1,146 @@
+package proxy
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/courier-proxy/courier/config"
+)
+
+// LayoutStatus is the document /layout serves: the layout version this
+// instance serves, and the write hold in place, if any.
+type LayoutStatus struct {
+	Version uint64      `json:"version"`
+	Hold    *HoldStatus `json:"hold,omitempty"`
+}
+
+// Layout reports the layout served and the hold in place.
+func (s *Server) Layout() LayoutStatus {
+	st := LayoutStatus{Version: s.LayoutVersion()}
+	if h := s.holds.current(); h != nil {
+		st.Hold = h.status()
+	}
+	return st
+}
+
+// HoldRequest is the body of POST /layout/hold.
+type HoldRequest struct {
+	Tables []string `json:"tables"`
+	// Pause bounds the hold (at most MaxHold); Drain bounds the wait for
+	// statements and transactions in flight. Go durations ("5s").
+	Pause string `json:"pause"`
+	Drain string `json:"drain"`
+}
+
+// maxLayoutBody bounds the body of a layout call (a configuration file).
+const maxLayoutBody = 4 << 20
+
+// layoutHandlers adds the layout calls to mux:
+//
+//	GET  /layout                    LayoutStatus
+//	POST /layout/hold               HoldRequest → HoldStatus
+//	POST /layout/release?hold=N
+//	POST /layout/switch?hold=N      a whole configuration file (YAML) → LayoutStatus
+//
+// The write calls need the admin token (admin_token), or come from
+// loopback when none is set. Errors are {"error": "..."} with 400 (bad
+// request), 403 or 409 (refused in the current state).
+func (s *Server) layoutHandlers(mux *http.ServeMux) {
+	mux.HandleFunc("GET /layout", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, s.Layout())
+	})
+	mux.HandleFunc("POST /layout/hold", s.adminWrite(func(w http.ResponseWriter, r *http.Request) {
+		var req HoldRequest
+		if err := json.NewDecoder(io.LimitReader(r.Body, maxLayoutBody)).Decode(&req); err != nil {
+			writeError(w, http.StatusBadRequest, "the body must be a JSON hold request: "+err.Error())
+			return
+		}
+		pause, err1 := time.ParseDuration(req.Pause)
+		drain, err2 := time.ParseDuration(orDefault(req.Drain, "5s"))
+		if err1 != nil || err2 != nil {
+			writeError(w, http.StatusBadRequest, "pause and drain must be durations such as \"5s\"")
+			return
+		}
+		st, err := s.Hold(r.Context(), req.Tables, pause, drain)
+		if err != nil {
+			writeError(w, http.StatusConflict, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, st)
+	}))
+	mux.HandleFunc("POST /layout/release", s.adminWrite(func(w http.ResponseWriter, r *http.Request) {
+		gen, err := strconv.ParseUint(r.URL.Query().Get("hold"), 10, 64)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "hold must be the number of a write hold")
+			return
+		}
+		if err := s.Release(gen); err != nil {
+			writeError(w, http.StatusConflict, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, s.Layout())
+	}))
+	mux.HandleFunc("POST /layout/switch", s.adminWrite(func(w http.ResponseWriter, r *http.Request) {
+		var gen uint64
+		if h := r.URL.Query().Get("hold"); h != "" {
+			var err error
+			if gen, err = strconv.ParseUint(h, 10, 64); err != nil {
+				writeError(w, http.StatusBadRequest, "hold must be the number of a write hold")
+				return
+			}
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxLayoutBody))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		next, err := config.Parse(body)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "the configuration is not valid: "+err.Error())
+			return
+		}
+		if _, err := s.SwapLayout(next, gen); err != nil {
+			writeError(w, http.StatusConflict, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, s.Layout())
+	}))
+}
+
+// adminWrite guards an admin call that changes what Courier serves.
+func (s *Server) adminWrite(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if tok := s.cfg.AdminToken; tok != "" {
+			if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+tok)) != 1 {
+				writeError(w, http.StatusForbidden, "this call needs the admin token (Authorization: Bearer <admin_token>)")
+				return
+			}
+		} else if host, _, err := net.SplitHostPort(r.RemoteAddr); err != nil || !net.ParseIP(host).IsLoopback() {
+			writeError(w, http.StatusForbidden, "without admin_token this call is served to loopback clients only")
+			return
+		}
+		h(w, r)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"error": msg})
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

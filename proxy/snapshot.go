@@ -1,0 +1,128 @@
+package proxy
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/courier-proxy/courier/config"
+	"github.com/courier-proxy/courier/layout"
+	"github.com/courier-proxy/courier/router"
+)
+
+// snapshot is one layout Courier serves: the schema statements are
+// planned against, its view of the plan cache, and its sharding settings.
+// It is immutable; SwapLayout replaces the server's snapshot as a whole.
+// A session takes the current snapshot when a statement starts outside a
+// transaction, and keeps it while its transaction has branches, so that
+// statements and transactions in flight finish on the layout they
+// started with.
+type snapshot struct {
+	version  uint64
+	schema   *router.Schema
+	plans    *router.Plans
+	sharding *config.Sharding // nil: nothing sharded
+	internal map[string]bool  // Courier's own tables (index, sequence, progress), lower case
+}
+
+// newRouting builds the snapshot of cfg's layout, planning through a view
+// of plans (nil: a new cache).
+func (s *Server) newRouting(cfg *config.Config, version uint64, plans *router.Plans) (*snapshot, error) {
+	schema, err := layout.Schema(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if len(schema.Clusters) != len(s.clusterList) {
+		return nil, fmt.Errorf("the layout names %d clusters; Courier serves %d", len(schema.Clusters), len(s.clusterList))
+	}
+	for i, name := range schema.Clusters {
+		if s.clusterList[i].Name != name {
+			return nil, fmt.Errorf("cluster %q is not configured in the running Courier (clusters change with a restart)", name)
+		}
+	}
+	pl := router.NewPlanner(schema, s.parser.SQLParser())
+	if plans == nil {
+		plans = router.NewPlans(pl, s.parser.SQLParser(), int64(s.cfg.Limits.PlanCache))
+	} else {
+		plans = plans.With(pl)
+	}
+	rt := &snapshot{version: version, schema: schema, plans: plans, sharding: cfg.Sharding,
+		internal: map[string]bool{strings.ToLower(config.IndexProgressTable): true}}
+	if sh := cfg.Sharding; sh != nil {
+		for _, t := range sh.Tables {
+			if t.Sequence != "" {
+				rt.internal[strings.ToLower(t.Sequence[strings.LastIndexByte(t.Sequence, '.')+1:])] = true
+			}
+			for _, ix := range t.Indexes {
+				rt.internal[strings.ToLower(ix.Table)] = true
+			}
+		}
+	}
+	return rt, nil
+}
+
+// internalTable reports whether a table is one of Courier's own: a global
+// index table, a sequence table or a backfill checkpoint table.
+func (rt *snapshot) internalTable(name string) bool {
+	return rt.internal[strings.ToLower(name)]
+}
+
+// maxMergeRows bounds the rows one statement may hold while merging.
+func (rt *snapshot) maxMergeRows() int {
+	if rt.sharding != nil {
+		return rt.sharding.MaxMergeRows
+	}
+	return 1000000
+}
+
+// bestEffort reports whether a transaction may reach several shards.
+func (rt *snapshot) bestEffort() bool {
+	return rt.sharding != nil && rt.sharding.MultiShardTransactions == "best_effort"
+}
+
+// sequenceBlock is how many ids a sequence reserves at a time.
+func (rt *snapshot) sequenceBlock() int {
+	if rt.sharding != nil {
+		return rt.sharding.SequenceBlock
+	}
+	return 1000
+}
+
+// snapshot returns the layout now served.
+func (s *Server) snapshot() *snapshot { return s.rt.Load() }
+
+// LayoutVersion is the version of the layout now served: 1 at start,
+// one more at every switch.
+func (s *Server) LayoutVersion() uint64 { return s.snapshot().version }
+
+// SwapLayout switches the layout to the sharding section of next, a
+// whole configuration validated as such, whose clusters and default
+// cluster must be the running ones. Statements already running, and
+// transactions that have reached a backend, finish on the layout they
+// started with; a write in such a transaction after the switch is
+// refused (1412), since its rows may have moved. When hold is not 0, it
+// must be the write hold in place (see Hold), which the switch then
+// releases: the writes it held run on the new layout.
+func (s *Server) SwapLayout(next *config.Config, hold uint64) (uint64, error) {
+	s.swapMu.Lock()
+	defer s.swapMu.Unlock()
+	if next.DefaultCluster != s.cfg.DefaultCluster {
+		return 0, fmt.Errorf("default_cluster is %q, the running Courier's is %q (it changes with a restart)", next.DefaultCluster, s.cfg.DefaultCluster)
+	}
+	old := s.snapshot()
+	rt, err := s.newRouting(next, old.version+1, old.plans)
+	if err != nil {
+		return 0, err
+	}
+	if hold != 0 {
+		h := s.holds.current()
+		if h == nil || h.gen != hold {
+			return 0, fmt.Errorf("write hold %d is not in place (it was released or lapsed): the layout was not switched", hold)
+		}
+		s.rt.Store(rt)
+		s.holds.release(h)
+	} else {
+		s.rt.Store(rt)
+	}
+	s.log.Info("layout switched")
+	return rt.version, nil
+}

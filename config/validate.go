@@ -30,6 +30,16 @@ var AccessLevels = []string{"read_only", "read_write", "ddl", "admin"}
 // take its name.
 const IndexProgressTable = "courier_index_progress"
 
+// ControlSchema is the database on default_cluster where "courierctl
+// migrate" keeps the state of migrations, and LayoutsTable the table in
+// it of every layout a migration switched to: Courier serves the newest
+// one, in place of its file's sharding section, when it starts and when
+// a write hold lapses.
+const (
+	ControlSchema = "courier_control"
+	LayoutsTable  = ControlSchema + ".layouts"
+)
+
 // problems collects validation failures, each prefixed by the key path.
 type problems []error
 

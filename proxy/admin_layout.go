@@ -45,7 +45,11 @@ const maxLayoutBody = 4 << 20
 //	GET  /layout                    LayoutStatus
 //	POST /layout/hold               HoldRequest → HoldStatus
 //	POST /layout/release?hold=N
-//	POST /layout/switch?hold=N      a whole configuration file (YAML) → LayoutStatus
+//	POST /layout/switch?hold=N&version=V  a whole configuration file (YAML) → LayoutStatus
+//
+// The switch takes the file's layout (its sharding section); its other
+// settings must match the running ones where they change with a restart
+// (clusters, default_cluster) and are otherwise ignored.
 //
 // The write calls need the admin token (admin_token), or come from
 // loopback when none is set. Errors are {"error": "..."} with 400 (bad
@@ -86,12 +90,14 @@ func (s *Server) layoutHandlers(mux *http.ServeMux) {
 		writeJSON(w, http.StatusOK, s.Layout())
 	}))
 	mux.HandleFunc("POST /layout/switch", s.adminWrite(func(w http.ResponseWriter, r *http.Request) {
-		var gen uint64
-		if h := r.URL.Query().Get("hold"); h != "" {
-			var err error
-			if gen, err = strconv.ParseUint(h, 10, 64); err != nil {
-				writeError(w, http.StatusBadRequest, "hold must be the number of a write hold")
-				return
+		var gen, version uint64
+		for name, dst := range map[string]*uint64{"hold": &gen, "version": &version} {
+			if v := r.URL.Query().Get(name); v != "" {
+				var err error
+				if *dst, err = strconv.ParseUint(v, 10, 64); err != nil {
+					writeError(w, http.StatusBadRequest, name+" must be a number")
+					return
+				}
 			}
 		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxLayoutBody))
@@ -104,7 +110,7 @@ func (s *Server) layoutHandlers(mux *http.ServeMux) {
 			writeError(w, http.StatusBadRequest, "the configuration is not valid: "+err.Error())
 			return
 		}
-		if _, err := s.SwapLayout(next, gen); err != nil {
+		if _, err := s.SwapLayout(next, gen, version); err != nil {
 			writeError(w, http.StatusConflict, err.Error())
 			return
 		}

@@ -3,15 +3,17 @@ package proxy
 import (
 	"strings"
 
+	"github.com/courier-proxy/courier/config"
 	"github.com/courier-proxy/courier/parser"
 	"github.com/courier-proxy/courier/router"
 	"github.com/courier-proxy/courier/sqlerr"
 )
 
 // systemSchemas hold the servers' own data (users and their password
-// hashes, server state) and Courier's heartbeat: only accounts that
-// administer may reach them.
-var systemSchemas = [...]string{"mysql", "performance_schema", "sys", "courier_heartbeat"}
+// hashes, server state), Courier's heartbeat and its control schema
+// (migrations, recorded layouts): only accounts that administer may
+// reach them.
+var systemSchemas = [...]string{"mysql", "performance_schema", "sys", "courier_heartbeat", config.ControlSchema}
 
 func systemSchema(db string) bool {
 	for _, s := range systemSchemas {

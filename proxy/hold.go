@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/courier-proxy/courier/parser"
 	"github.com/courier-proxy/courier/router"
 	"github.com/courier-proxy/courier/sqlerr"
@@ -17,7 +19,7 @@ import (
 
 // MaxHold is the longest a write hold may last: a hold whose holder
 // (courierctl migrate) went away lapses by then and the writes it held
-// run.
+// run (see lapse).
 const MaxHold = time.Minute
 
 // errTableDefChanged is MySQL's "Table definition has changed, please
@@ -109,11 +111,7 @@ func (s *Server) Hold(ctx context.Context, tables []string, pause, drain time.Du
 	for _, t := range tables {
 		h.tables[strings.ToLower(t)] = true
 	}
-	h.timer = time.AfterFunc(pause, func() {
-		if hs.release(h) {
-			s.log.Warn("write hold lapsed")
-		}
-	})
+	h.timer = time.AfterFunc(pause, func() { s.lapse(h) })
 	hs.cur.Store(h)
 	hs.mu.Unlock()
 
@@ -140,6 +138,28 @@ func (s *Server) Hold(ctx context.Context, tables []string, pause, drain time.Du
 	st := h.status()
 	st.Drained, st.Waited = time.Since(start), len(waited)
 	return st, nil
+}
+
+// lapse ends hold h when its pause has passed without a release (its
+// holder, courierctl migrate, went away). First it serves the newest
+// recorded layout: if the migration recorded its switch before going
+// away, the writes held run on the layout the data is in now. While the
+// record cannot be read, the writes stay held (each bounded by its
+// statement's time limit).
+func (s *Server) lapse(h *hold) {
+	for s.holds.current() == h && !s.closing.Load() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		err := s.adoptRecorded(ctx)
+		cancel()
+		if err == nil {
+			if s.holds.release(h) {
+				s.log.Warn("write hold lapsed", zap.Uint64("hold", h.gen), zap.Uint64("layout", s.LayoutVersion()))
+			}
+			return
+		}
+		s.log.Warn("write hold lapsed, but the recorded layout cannot be read: writes stay held", zap.Error(err))
+		time.Sleep(time.Second)
+	}
 }
 
 // Release releases write hold gen.

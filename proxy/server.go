@@ -174,7 +174,9 @@ func (s *Server) queryTimeout() time.Duration {
 func (s *Server) ddlTimeout() time.Duration { return s.cfg.Limits.DDLTimeout }
 
 // Prepare connects to the primary once to learn its version and
-// collations. It is optional: without it the first client does it.
+// collations, and serves the newest layout a migration recorded there
+// (see adoptRecorded). It is optional: without it the first client does
+// the rest.
 func (s *Server) Prepare(ctx context.Context) error {
 	bc, err := s.primary.Get(ctx, backend.FlavourPlain)
 	if err != nil {
@@ -187,6 +189,9 @@ func (s *Server) Prepare(ctx context.Context) error {
 	}
 	if err := s.collations.load(ctx, bc); err != nil {
 		return err
+	}
+	if err := s.adoptRecorded(ctx); err != nil {
+		return fmt.Errorf("reading the recorded layout: %w", err)
 	}
 	s.startCluster(ctx)
 	return nil

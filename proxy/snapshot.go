@@ -1,12 +1,18 @@
 package proxy
 
 import (
+	"context"
 	"fmt"
+	"strconv"
 	"strings"
+
+	"go.uber.org/zap"
 
 	"github.com/courier-proxy/courier/config"
 	"github.com/courier-proxy/courier/layout"
+	"github.com/courier-proxy/courier/proxy/backend"
 	"github.com/courier-proxy/courier/router"
+	"github.com/courier-proxy/courier/sqlerr"
 )
 
 // snapshot is one layout Courier serves: the schema statements are
@@ -102,14 +108,29 @@ func (s *Server) LayoutVersion() uint64 { return s.snapshot().version }
 // refused (1412), since its rows may have moved. When hold is not 0, it
 // must be the write hold in place (see Hold), which the switch then
 // releases: the writes it held run on the new layout.
-func (s *Server) SwapLayout(next *config.Config, hold uint64) (uint64, error) {
+//
+// version is the new layout's version (0: one more than the current); a
+// switch to the version already served changes nothing, so a switch can
+// be retried.
+func (s *Server) SwapLayout(next *config.Config, hold, version uint64) (uint64, error) {
 	s.swapMu.Lock()
 	defer s.swapMu.Unlock()
 	if next.DefaultCluster != s.cfg.DefaultCluster {
 		return 0, fmt.Errorf("default_cluster is %q, the running Courier's is %q (it changes with a restart)", next.DefaultCluster, s.cfg.DefaultCluster)
 	}
 	old := s.snapshot()
-	rt, err := s.newRouting(next, old.version+1, old.plans)
+	switch {
+	case version == 0:
+		version = old.version + 1
+	case version == old.version:
+		if h := s.holds.current(); hold != 0 && h != nil && h.gen == hold {
+			s.holds.release(h)
+		}
+		return version, nil
+	case version < old.version:
+		return 0, fmt.Errorf("layout version %d is older than the one served, %d", version, old.version)
+	}
+	rt, err := s.newRouting(next, version, old.plans)
 	if err != nil {
 		return 0, err
 	}
@@ -123,6 +144,51 @@ func (s *Server) SwapLayout(next *config.Config, hold uint64) (uint64, error) {
 	} else {
 		s.rt.Store(rt)
 	}
-	s.log.Info("layout switched")
+	s.log.Info("layout switched", zap.Uint64("version", rt.version))
 	return rt.version, nil
+}
+
+// errNoSuchTable and errNoSuchDatabase: no layout was ever recorded.
+const (
+	errNoSuchTable    = 1146
+	errNoSuchDatabase = 1049
+)
+
+// adoptRecorded serves the newest layout a migration recorded in
+// config.LayoutsTable on the default cluster, when it is newer than the
+// one served: a Courier started (or whose write hold lapsed) after a
+// switch serves the layout the data is in, whatever its file says.
+func (s *Server) adoptRecorded(ctx context.Context) error {
+	bc, err := s.primary.Get(ctx, backend.FlavourPlain)
+	if err != nil {
+		return err
+	}
+	defer s.primary.Put(bc)
+	rows, err := bc.Query(ctx, "SELECT version, config FROM "+config.LayoutsTable+" ORDER BY version DESC LIMIT 1")
+	if se, ok := sqlerr.From(err); ok && (se.Num == errNoSuchTable || se.Num == errNoSuchDatabase) {
+		return nil
+	}
+	if err != nil {
+		bc.MarkBroken()
+		return err
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	version, err := strconv.ParseUint(rows[0][0].Text, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%s: version %q", config.LayoutsTable, rows[0][0].Text)
+	}
+	if version <= s.LayoutVersion() {
+		return nil
+	}
+	next, err := config.Parse([]byte(rows[0][1].Text))
+	if err != nil {
+		return fmt.Errorf("the layout recorded as version %d in %s is not valid: %w", version, config.LayoutsTable, err)
+	}
+	if _, err := s.SwapLayout(next, 0, version); err != nil {
+		return fmt.Errorf("the layout recorded as version %d in %s: %w", version, config.LayoutsTable, err)
+	}
+	s.log.Info("serving the recorded layout", zap.Uint64("version", version))
+	return nil
 }

@@ -1,0 +1,14 @@
+// Package migrate moves tables' rows from one sharding layout to another:
+// the plan (which tables move from which clusters to which, checked
+// against the servers), the chunked copy with its checkpoints, the
+// verification to zero differences, and the durable state of a migration
+// in Courier's control schema on the default cluster, from which a
+// stopped run resumes. It drives the Courier instances in front of the
+// data through their admin API (write holds, the layout switch) and
+// records each switched layout where every instance reads it when it
+// starts or when a hold lapses.
+//
+// It is its own package because none of this runs inside Courier's data
+// path: courierctl wires it to the command line, and the proxy only
+// serves the layout it is told to.
+package migrate

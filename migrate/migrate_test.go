@@ -1,0 +1,436 @@
+package migrate
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+
+	"github.com/courier-proxy/courier/config"
+	"github.com/courier-proxy/courier/localcluster"
+	"github.com/courier-proxy/courier/router/topo"
+	"github.com/courier-proxy/courier/router/vindex"
+	"github.com/courier-proxy/courier/testbed"
+)
+
+// cluster is four clusters, each a primary with a GTID replica, started
+// once by TestMain.
+var cluster *localcluster.Cluster
+
+func TestMain(m *testing.M) {
+	os.Exit(testbed.Main(m, 4, 1, func(c *localcluster.Cluster) { cluster = c }))
+}
+
+// env is one test's database on every cluster and the Courier
+// instances in front of it.
+type env struct {
+	t       *testing.T
+	db      string
+	admins  []string
+	couri   []*testbed.Courier
+	clients []*sql.DB // one per instance, go-sql-driver's default DSN
+}
+
+// layoutFile is a configuration over the four clusters (with their
+// replicas) whose shards are ranges ("-80=s0,80-=s1").
+func layoutFile(ranges string) []byte {
+	var b strings.Builder
+	b.WriteString("listen: 127.0.0.1:0\nadmin: \"\"\nusers: [{name: app, password: app}]\nclusters:\n")
+	for i := range 4 {
+		fmt.Fprintf(&b, "  - name: s%d\n    user: %s\n    password: %s\n    primary: {address: %q}\n    replicas: [{address: %q}]\n    replication: {check_interval: 200ms, warmup: 0s}\n",
+			i, cluster.Spec.User, cluster.Spec.Password, cluster.Primary(i).Addr, cluster.Replicas(i)[0].Addr)
+	}
+	b.WriteString("default_cluster: s0\nsharding:\n  shards:\n")
+	for _, r := range strings.Split(ranges, ",") {
+		rng, cl, _ := strings.Cut(r, "=")
+		fmt.Fprintf(&b, "    - {range: %q, cluster: %s}\n", rng, cl)
+	}
+	b.WriteString("  tables:\n    - {name: orders, key: order_id, indexes: [{column: user_id}]}\n    - {name: order_items, key: order_id}\n    - {name: cities, type: reference}\n")
+	return []byte(b.String())
+}
+
+// newEnv creates the tables in database db on every cluster and starts
+// instances Courier instances on the layout from.
+func newEnv(t *testing.T, db string, from []byte, instances int) *env {
+	t.Helper()
+	testbed.Require(t)
+	e := &env{t: t, db: db}
+	for i := range 4 {
+		p := e.primary(i, "")
+		for _, q := range []string{
+			"DROP DATABASE IF EXISTS " + db, "CREATE DATABASE " + db,
+			"CREATE TABLE " + db + ".orders (order_id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL, amount INT NOT NULL, note VARCHAR(40)) ENGINE=InnoDB",
+			"CREATE TABLE " + db + ".orders_by_user_id (user_id BIGINT NOT NULL, order_id BIGINT NOT NULL, PRIMARY KEY (user_id, order_id)) ENGINE=InnoDB",
+			"CREATE TABLE " + db + ".order_items (order_id BIGINT NOT NULL, item INT NOT NULL, qty INT NOT NULL, PRIMARY KEY (order_id, item)) ENGINE=InnoDB",
+			"CREATE TABLE " + db + ".cities (id INT PRIMARY KEY, name VARCHAR(20)) ENGINE=InnoDB",
+		} {
+			if _, err := p.Exec(q); err != nil {
+				t.Fatalf("s%d: %s: %v", i, q, err)
+			}
+		}
+	}
+	cfg, err := config.Parse(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range instances {
+		c := testbed.StartT(t, cfg)
+		admin := httptest.NewServer(c.Server.AdminHandler())
+		t.Cleanup(admin.Close)
+		e.couri = append(e.couri, c)
+		e.admins = append(e.admins, strings.TrimPrefix(admin.URL, "http://"))
+		db := e.open(c.DSN("app", "app", e.db, ""))
+		db.SetMaxOpenConns(8)
+		e.clients = append(e.clients, db)
+	}
+	return e
+}
+
+func (e *env) open(dsn string) *sql.DB {
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func (e *env) primary(i int, db string) *sql.DB { return e.open(cluster.DSN(cluster.Primary(i), db)) }
+
+// workload is writers through every instance, and what they were told
+// committed.
+type workload struct {
+	e      *env
+	stop   context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	orders map[int64][2]int64 // order_id → user_id, amount
+	items  map[[2]int64]int   // (order_id, item) → qty
+	errs   []error
+	writes int
+	next   map[int]int64 // each writer's next new key, kept across runs
+}
+
+// load inserts n orders with two items each and a few cities, through
+// the first instance.
+func (e *env) load(n int) *workload {
+	w := &workload{e: e, orders: map[int64][2]int64{}, items: map[[2]int64]int{}, next: map[int]int64{}}
+	db := e.clients[0]
+	for k := int64(1); k <= int64(n); k++ {
+		mustExec(e.t, db, "INSERT INTO orders (order_id, user_id, amount) VALUES (?, ?, ?)", k, k%97, k)
+		mustExec(e.t, db, "INSERT INTO order_items (order_id, item, qty) VALUES (?, 1, 1), (?, 2, 2)", k, k)
+		w.orders[k] = [2]int64{k % 97, k}
+		w.items[[2]int64{k, 1}], w.items[[2]int64{k, 2}] = 1, 2
+	}
+	for i := 1; i <= 5; i++ {
+		mustExec(e.t, db, "INSERT INTO cities (id, name) VALUES (?, ?)", i, fmt.Sprint("city", i))
+	}
+	return w
+}
+
+// start runs writers writers (inserts, multi-row inserts, updates of a
+// non-key column, deletes) until stop; writer i owns the keys ≡ i
+// (mod writers) and alternates between the instances.
+func (w *workload) start(writers int) {
+	ctx, stop := context.WithCancel(context.Background())
+	w.stop = stop
+	for i := range writers {
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			rnd := rand.New(rand.NewPCG(uint64(i), uint64(len(w.next))))
+			w.mu.Lock()
+			next, ok := w.next[i]
+			w.mu.Unlock()
+			if !ok {
+				next = int64(1_000_000 + i)
+			}
+			defer func() { w.mu.Lock(); w.next[i] = next; w.mu.Unlock() }()
+			for n := 0; ctx.Err() == nil; n++ {
+				db := w.e.clients[n%len(w.e.clients)]
+				w.mu.Lock()
+				var live []int64
+				for k := int64(1 + i); k < 1000 && len(live) < 50; k += int64(writers) {
+					if _, ok := w.orders[k]; ok {
+						live = append(live, k)
+					}
+				}
+				w.mu.Unlock()
+				w.one(db, rnd, &next, writers, live)
+			}
+		}()
+	}
+}
+
+func (w *workload) one(db *sql.DB, rnd *rand.Rand, next *int64, writers int, live []int64) {
+	var err error
+	var apply func()
+	switch op := rnd.IntN(10); {
+	case op < 4 || len(live) == 0:
+		k := *next
+		*next += int64(writers)
+		if _, err = db.Exec("INSERT INTO orders (order_id, user_id, amount) VALUES (?, ?, 1)", k, k%97); err == nil {
+			_, err = db.Exec("INSERT INTO order_items (order_id, item, qty) VALUES (?, 1, 5), (?, 2, 6)", k, k)
+			if err != nil {
+				w.note(fmt.Errorf("items of %d: %w", k, err))
+			}
+			w.mu.Lock()
+			w.orders[k] = [2]int64{k % 97, 1}
+			if err == nil {
+				w.items[[2]int64{k, 1}], w.items[[2]int64{k, 2}] = 5, 6
+			}
+			w.writes += 2
+			w.mu.Unlock()
+			return
+		}
+	case op < 9:
+		k := live[rnd.IntN(len(live))]
+		var res sql.Result
+		if res, err = db.Exec("UPDATE orders SET amount = amount + 1 WHERE order_id = ?", k); err == nil {
+			if n, _ := res.RowsAffected(); n != 1 {
+				err = fmt.Errorf("update of order %d: %d rows", k, n)
+			}
+		}
+		apply = func() { v := w.orders[k]; v[1]++; w.orders[k] = v }
+	default:
+		k := live[rnd.IntN(len(live))]
+		if _, err = db.Exec("DELETE FROM order_items WHERE order_id = ?", k); err == nil {
+			_, err = db.Exec("DELETE FROM orders WHERE order_id = ?", k)
+		}
+		apply = func() { delete(w.orders, k); delete(w.items, [2]int64{k, 1}); delete(w.items, [2]int64{k, 2}) }
+	}
+	if err != nil {
+		w.note(err)
+		return
+	}
+	w.mu.Lock()
+	apply()
+	w.writes++
+	w.mu.Unlock()
+}
+
+func (w *workload) note(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.errs = append(w.errs, err)
+}
+
+// finish stops the writers and fails the test on any failed write.
+func (w *workload) finish() {
+	w.stop()
+	w.wg.Wait()
+	if len(w.errs) > 0 {
+		w.e.t.Fatalf("%d writes failed, first: %v", len(w.errs), w.errs[:min(5, len(w.errs))])
+	}
+}
+
+// check reads every table through every instance (from the replicas,
+// once they have applied every write) and compares with what the
+// writers were told committed, and reads some orders by user_id (the
+// global index).
+func (w *workload) check() {
+	t := w.e.t
+	t.Helper()
+	for i := range 4 {
+		waitReplica(t, w.e, i)
+	}
+	for n, db := range w.e.clients {
+		got := map[int64][2]int64{}
+		rows, err := db.Query("SELECT order_id, user_id, amount FROM orders")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var k, u, a int64
+			_ = rows.Scan(&k, &u, &a)
+			if _, dup := got[k]; dup {
+				t.Errorf("instance %d: order %d read twice", n, k)
+			}
+			got[k] = [2]int64{u, a}
+		}
+		rows.Close()
+		diff(t, fmt.Sprintf("instance %d, orders", n), w.orders, got)
+		gotItems := map[[2]int64]int{}
+		rows, err = db.Query("SELECT order_id, item, qty FROM order_items")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var k, it int64
+			var q int
+			_ = rows.Scan(&k, &it, &q)
+			gotItems[[2]int64{k, it}] = q
+		}
+		rows.Close()
+		diff(t, fmt.Sprintf("instance %d, order_items", n), w.items, gotItems)
+		for u := int64(0); u < 97; u += 13 {
+			var count int
+			want := 0
+			for _, o := range w.orders {
+				if o[0] == u {
+					want++
+				}
+			}
+			if err := db.QueryRow("SELECT COUNT(*) FROM orders WHERE user_id = ?", u).Scan(&count); err != nil || count != want {
+				t.Errorf("instance %d: orders of user %d by the global index: %d, %v; want %d", n, u, count, err, want)
+			}
+		}
+		var cities int
+		if err := db.QueryRow("SELECT COUNT(*) FROM cities").Scan(&cities); err != nil || cities != 5 {
+			t.Errorf("instance %d: cities %d, %v", n, cities, err)
+		}
+	}
+}
+
+func diff[K comparable, V comparable](t *testing.T, what string, want, got map[K]V) {
+	t.Helper()
+	bad := 0
+	for k, v := range want {
+		if g, ok := got[k]; !ok || g != v {
+			if bad++; bad <= 5 {
+				t.Errorf("%s: %v = %v (present %v), want %v", what, k, g, ok, v)
+			}
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			if bad++; bad <= 5 {
+				t.Errorf("%s: %v read back but deleted or never acknowledged", what, k)
+			}
+		}
+	}
+	if bad > 0 {
+		t.Fatalf("%s: %d differences (%d acknowledged, %d read)", what, bad, len(want), len(got))
+	}
+}
+
+func waitReplica(t *testing.T, e *env, i int) {
+	t.Helper()
+	var pos string
+	if err := e.primary(i, "").QueryRow("SELECT @@gtid_binlog_pos").Scan(&pos); err != nil {
+		t.Fatal(err)
+	}
+	var got sql.NullInt64
+	if err := e.open(cluster.DSN(cluster.Replicas(i)[0], "")).QueryRow("SELECT MASTER_GTID_WAIT(?, 20)", pos).Scan(&got); err != nil || got.Int64 != 0 {
+		t.Fatalf("s%d's replica did not catch up: %v %v", i, got, err)
+	}
+}
+
+// inRange checks that cluster cl's primary holds only orders of range rs.
+func (e *env) inRange(cl int, rs string) int {
+	e.t.Helper()
+	r, _ := topo.ParseKeyRange(rs)
+	rows, err := e.primary(cl, e.db).Query("SELECT order_id FROM orders")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var k int64
+		_ = rows.Scan(&k)
+		n++
+		if id, _ := (vindex.Hash{}).Map(vindex.Int, vindex.IntValue(k)); !r.Contains(id) {
+			e.t.Errorf("order %d on s%d, outside its range %s", k, cl, rs)
+		}
+	}
+	return n
+}
+
+func (e *env) versions() []uint64 {
+	var out []uint64
+	for _, c := range e.couri {
+		out = append(out, c.Server.LayoutVersion())
+	}
+	return out
+}
+
+func mustExec(t *testing.T, db *sql.DB, q string, args ...any) {
+	t.Helper()
+	if _, err := db.Exec(q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+func (e *env) options(name string) Options {
+	return Options{Name: name, Chunk: 100, Pause: 20 * time.Second, Event: func(s string) { e.t.Log(s) }}
+}
+
+// TestSplitStopTheWorld splits shard -80 into -40 and 40-80 (new
+// clusters s2 and s3; 80- stays on s1) under writes through two Courier
+// instances, then reverses, then completes the reverse: no write fails,
+// every acknowledged write reads back through both instances on each
+// layout, each primary holds only its range.
+func TestSplitStopTheWorld(t *testing.T) {
+	from, to := layoutFile("-80=s0,80-=s1"), layoutFile("-40=s2,40-80=s3,80-=s1")
+	e := newEnv(t, "msplit", from, 2)
+	w := e.load(600)
+	w.start(4)
+	time.Sleep(500 * time.Millisecond)
+	ctx := context.Background()
+	m, err := Open(ctx, from, to, e.db, NewFleet(e.admins, ""), e.options("msplit"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var moved []string
+	for _, mv := range m.Plan.Tables {
+		moved = append(moved, fmt.Sprintf("%s %v→%v", mv.Table, mv.Sources, mv.Targets))
+	}
+	if got := strings.Join(moved, "; "); got != "cities [s0]→[s2 s3]; order_items [s0]→[s2 s3]; orders [s0]→[s2 s3]; orders_by_user_id [s0]→[s2 s3]" {
+		t.Fatalf("plan: %s", got)
+	}
+	start := time.Now()
+	if err := m.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("stop-the-world split in %s, writes held %s", time.Since(start).Round(time.Millisecond), m.State.Pause.Round(time.Millisecond))
+	time.Sleep(300 * time.Millisecond)
+	w.finish()
+	t.Logf("%d acknowledged writes", w.writes)
+	if v := e.versions(); v[0] != m.State.Version || v[1] != m.State.Version || m.State.Phase != PhaseSwitched {
+		t.Fatalf("versions %v, state %+v", v, m.State)
+	}
+	w.check()
+	if e.inRange(2, "-40") == 0 || e.inRange(3, "40-80") == 0 || e.inRange(1, "80-") == 0 {
+		t.Fatal("a new shard is empty")
+	}
+
+	// Back to two shards, under writes again.
+	w.start(4)
+	time.Sleep(300 * time.Millisecond)
+	if err := m.Reverse(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	w.finish()
+	if m.State.Phase != PhaseReversed {
+		t.Fatalf("after reverse: %s", m.State.Phase)
+	}
+	w.check()
+	e.inRange(0, "-80")
+
+	back, err := Resume(ctx, from, "msplit.reverse", "", e.options("msplit.reverse"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer back.Close()
+	if err := back.Complete(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, cl := range []int{2, 3} {
+		var n int
+		if err := e.primary(cl, e.db).QueryRow("SELECT COUNT(*) FROM orders").Scan(&n); err != nil || n != 0 {
+			t.Errorf("s%d after complete: %d orders, %v", cl, n, err)
+		}
+	}
+	w.check()
+}

@@ -143,8 +143,8 @@ func tableNames(cfgs ...*config.Config) []string {
 
 // where is a table's placement in one layout.
 type where struct {
-	kind     router.TableKind
-	key, fn  string
+	kind          router.TableKind
+	key, fn       string
 	shards        []string // "range=cluster" in key order (sharded), or the clusters
 	shardClusters []string // the cluster of each of shards
 	clusters      []string

@@ -63,6 +63,8 @@ func newEnv(t *testing.T, db string, from []byte, instances int) *env {
 	t.Helper()
 	testbed.Require(t)
 	e := &env{t: t, db: db}
+	// The layouts recorded by an earlier test are not this one's.
+	mustExec(t, e.primary(0, ""), "DROP DATABASE IF EXISTS "+config.ControlSchema)
 	for i := range 4 {
 		p := e.primary(i, "")
 		for _, q := range []string{
@@ -433,4 +435,189 @@ func TestSplitStopTheWorld(t *testing.T) {
 		}
 	}
 	w.check()
+}
+
+// stopAfter returns options whose run is cancelled (as if courierctl
+// were killed) after n chunks copied.
+func (e *env) stopAfter(name string, n int, pause time.Duration) (context.Context, Options) {
+	ctx, cancel := context.WithCancel(context.Background())
+	e.t.Cleanup(cancel)
+	opt := e.options(name)
+	opt.Chunk, opt.Pause = 50, pause
+	var mu sync.Mutex
+	chunks := 0
+	opt.Progress = func(p Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		if p.Phase == "copy" {
+			if chunks++; chunks == n {
+				cancel()
+			}
+		}
+	}
+	return ctx, opt
+}
+
+// TestResume stops a migration in the middle of its copy, twice: once
+// resumed while its holds are still in place (the copy goes on from its
+// checkpoints), once after they lapsed and writes reached the sources
+// (the copy starts over). Both verify to zero differences and every
+// acknowledged write reads back.
+func TestResume(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		pause time.Duration
+		wait  time.Duration
+		event string
+	}{
+		{"under the holds", 20 * time.Second, 0, "resuming under the holds still in place"},
+		{"after the holds lapsed", 2 * time.Second, 3 * time.Second, "copying again from the start"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			from, to := layoutFile("-80=s0,80-=s1"), layoutFile("-80=s2,80-=s3")
+			e := newEnv(t, "mresume", from, 2)
+			w := e.load(600)
+			w.start(4)
+			time.Sleep(300 * time.Millisecond)
+			ctx, opt := e.stopAfter("mresume", 5, tc.pause)
+			m, err := Open(ctx, from, to, e.db, NewFleet(e.admins, ""), opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			if err := m.Start(ctx); err == nil {
+				t.Fatal("the stopped run did not stop")
+			}
+			time.Sleep(tc.wait)
+			var events []string
+			opt = e.options("mresume")
+			opt.Chunk, opt.Event = 50, func(s string) { events = append(events, s); t.Log(s) }
+			again, err := Open(context.Background(), from, to, e.db, NewFleet(e.admins, ""), opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer again.Close()
+			if again.State == nil || again.State.Phase != PhaseCopying {
+				t.Fatalf("state after the stop: %+v", again.State)
+			}
+			if err := again.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(strings.Join(events, "\n"), tc.event) {
+				t.Fatalf("events %q lack %q", events, tc.event)
+			}
+			time.Sleep(200 * time.Millisecond)
+			w.finish()
+			w.check()
+			e.inRange(2, "-80")
+			e.inRange(3, "80-")
+		})
+	}
+}
+
+// TestLapsedHoldServesRecordedLayout: an instance whose hold lapses
+// after the migration recorded its new layout (courierctl stopped
+// between the record and the switch) serves that layout before the
+// writes it held run.
+func TestLapsedHoldServesRecordedLayout(t *testing.T) {
+	from, to := layoutFile("-80=s0,80-=s1"), layoutFile("-80=s2,80-=s3")
+	e := newEnv(t, "mlapse", from, 1)
+	e.load(10)
+	f := NewFleet(e.admins, "")
+	ctx := context.Background()
+	if _, err := f.hold(ctx, []string{"orders"}, time.Second, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	st := &store{db: e.primary(0, "")}
+	if err := st.init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.recordLayout(ctx, 7, string(to), "mlapse"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { // held until the lapse, then run on the recorded layout
+		_, err := e.clients[0].Exec("INSERT INTO orders (order_id, user_id, amount) VALUES (?, 1, 1)", 12345)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("the write ran during the hold: %v", err)
+	case <-time.After(500 * time.Millisecond):
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if v := e.versions(); v[0] != 7 {
+		t.Fatalf("version after the lapse %v", v)
+	}
+	shard := 2
+	if id, _ := (vindex.Hash{}).Map(vindex.Int, vindex.IntValue(12345)); id >= 1<<63 {
+		shard = 3
+	}
+	var n int
+	if err := e.primary(shard, e.db).QueryRow("SELECT COUNT(*) FROM orders WHERE order_id = 12345").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("the held write is not on s%d, its shard in the recorded layout: %d, %v", shard, n, err)
+	}
+}
+
+// TestPlanRefusals: what a migration refuses, before any hold or copy,
+// each with a message that says what to do.
+func TestPlanRefusals(t *testing.T) {
+	from := layoutFile("-80=s0,80-=s1")
+	for _, tc := range []struct {
+		name, to, want string
+		prepare        func(e *env)
+	}{
+		{name: "nothing moves", to: "-80=s0,80-=s1", want: "nothing to migrate"},
+		{name: "a target that holds rows now", to: "-40=s0,40-80=s2,80-=s1", want: "cluster s0 holds some of its rows now"},
+		{name: "a target not empty", to: "-80=s2,80-=s3", want: "table orders on cluster s2 is not empty",
+			prepare: func(e *env) { mustExec(e.t, e.primary(2, e.db), "INSERT INTO orders VALUES (1, 1, 1, NULL)") }},
+		{name: "another definition", to: "-80=s2,80-=s3", want: "its definition on cluster s3 differs",
+			prepare: func(e *env) { mustExec(e.t, e.primary(3, e.db), "ALTER TABLE order_items ADD COLUMN extra INT") }},
+		{name: "no primary key", to: "-80=s2,80-=s3", want: "has no primary key",
+			prepare: func(e *env) {
+				for i := range 4 {
+					mustExec(e.t, e.primary(i, e.db), "ALTER TABLE cities DROP PRIMARY KEY")
+				}
+			}},
+		{name: "a missing table", to: "-80=s2,80-=s3", want: "table order_items does not exist on cluster s2",
+			prepare: func(e *env) { mustExec(e.t, e.primary(2, e.db), "DROP TABLE order_items") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, "mrefuse", from, 0)
+			if tc.prepare != nil {
+				tc.prepare(e)
+			}
+			ctx := context.Background()
+			m, err := Open(ctx, from, layoutFile(tc.to), e.db, NewFleet(nil, ""), e.options("mrefuse"))
+			if err == nil {
+				defer m.Close()
+				err = m.Start(ctx)
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error saying %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestInstanceThatDoesNotAnswer: a migration does not go ahead unless
+// every instance holds writes; the holds placed are released.
+func TestInstanceThatDoesNotAnswer(t *testing.T) {
+	from, to := layoutFile("-80=s0,80-=s1"), layoutFile("-80=s2,80-=s3")
+	e := newEnv(t, "mgone", from, 1)
+	e.load(10)
+	ctx := context.Background()
+	m, err := Open(ctx, from, to, e.db, NewFleet(append(e.admins, "127.0.0.1:1"), ""), e.options("mgone"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := m.Start(ctx); err == nil || !strings.Contains(err.Error(), "Courier at 127.0.0.1:1") {
+		t.Fatalf("start with an instance down: %v", err)
+	}
+	if st := e.couri[0].Server.Layout(); st.Hold != nil || st.Version != 1 {
+		t.Fatalf("the instance that answered: %+v", st)
+	}
 }

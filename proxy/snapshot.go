@@ -165,10 +165,10 @@ func (s *Server) adoptRecorded(ctx context.Context) error {
 	}
 	defer s.primary.Put(bc)
 	rows, err := bc.Query(ctx, "SELECT version, config FROM "+config.LayoutsTable+" ORDER BY version DESC LIMIT 1")
-	if se, ok := sqlerr.From(err); ok && (se.Num == errNoSuchTable || se.Num == errNoSuchDatabase) {
-		return nil
-	}
 	if err != nil {
+		if se, ok := sqlerr.From(err); ok && (se.Num == errNoSuchTable || se.Num == errNoSuchDatabase) {
+			return nil
+		}
 		bc.MarkBroken()
 		return err
 	}

@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 // env is one test's database on every cluster and the Courier
 // instances in front of it.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	db      string
 	admins  []string
 	couri   []*testbed.Courier
@@ -59,7 +59,7 @@ func layoutFile(ranges string) []byte {
 
 // newEnv creates the tables in database db on every cluster and starts
 // instances Courier instances on the layout from.
-func newEnv(t *testing.T, db string, from []byte, instances int) *env {
+func newEnv(t testing.TB, db string, from []byte, instances int) *env {
 	t.Helper()
 	testbed.Require(t)
 	e := &env{t: t, db: db}
@@ -292,7 +292,7 @@ func (w *workload) check() {
 	}
 }
 
-func diff[K comparable, V comparable](t *testing.T, what string, want, got map[K]V) {
+func diff[K comparable, V comparable](t testing.TB, what string, want, got map[K]V) {
 	t.Helper()
 	bad := 0
 	for k, v := range want {
@@ -314,7 +314,7 @@ func diff[K comparable, V comparable](t *testing.T, what string, want, got map[K
 	}
 }
 
-func waitReplica(t *testing.T, e *env, i int) {
+func waitReplica(t testing.TB, e *env, i int) {
 	t.Helper()
 	var pos string
 	if err := e.primary(i, "").QueryRow("SELECT @@gtid_binlog_pos").Scan(&pos); err != nil {
@@ -355,7 +355,7 @@ func (e *env) versions() []uint64 {
 	return out
 }
 
-func mustExec(t *testing.T, db *sql.DB, q string, args ...any) {
+func mustExec(t testing.TB, db *sql.DB, q string, args ...any) {
 	t.Helper()
 	if _, err := db.Exec(q, args...); err != nil {
 		t.Fatalf("%s: %v", q, err)

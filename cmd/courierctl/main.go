@@ -26,7 +26,7 @@ func newRootCmd() *cobra.Command {
 		Short:         "Administer Courier, the MySQL sharding proxy",
 		SilenceErrors: true,
 	}
-	root.AddCommand(newConfigCmd(), newLocalCmd(), newStatusCmd(), newIndexCmd(), newDemoCmd())
+	root.AddCommand(newConfigCmd(), newLocalCmd(), newStatusCmd(), newIndexCmd(), newMigrateCmd(), newDemoCmd())
 	return root
 }
 

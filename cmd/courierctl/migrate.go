@@ -154,6 +154,7 @@ func migrateStartCmd(f *migrateFlags) *cobra.Command {
 			f.events(cmd.OutOrStdout())
 			pr := newMigrateProgress(cmd.ErrOrStderr())
 			f.opt.Progress = pr.report
+			f.opt.Name = f.name
 			m, err := migrate.Open(ctx, from, to, f.schema, migrate.NewFleet(f.admins, f.token), f.opt)
 			if err != nil {
 				return err

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "github.com/go-sql-driver/mysql"
+
+	"github.com/courier-proxy/courier/config"
+	"github.com/courier-proxy/courier/migrate"
+	"github.com/courier-proxy/courier/testbed"
+)
+
+// TestMigrateCommands moves orders (one shard) from cluster s1 to s2
+// with the commands a user runs against a running Courier: plan, start,
+// status, verify, complete, and checks their output and exit codes.
+func TestMigrateCommands(t *testing.T) {
+	lc := testbed.ClusterT(t, t.TempDir(), 3, 0)
+	file := func(cluster string) string {
+		yaml := fmt.Sprintf(`
+listen: 127.0.0.1:0
+admin: ""
+users: [{name: app, password: app}]
+clusters:
+  - {name: s0, user: %[1]s, password: %[2]s, primary: {address: "%[3]s"}}
+  - {name: s1, user: %[1]s, password: %[2]s, primary: {address: "%[4]s"}}
+  - {name: s2, user: %[1]s, password: %[2]s, primary: {address: "%[5]s"}}
+default_cluster: s0
+sharding:
+  shards: [{range: "-", cluster: %[6]s}]
+  tables: [{name: orders, key: order_id}]
+`, lc.Spec.User, lc.Spec.Password, lc.Primary(0).Addr, lc.Primary(1).Addr, lc.Primary(2).Addr, cluster)
+		path := filepath.Join(t.TempDir(), cluster+".yaml")
+		if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	from, to := file("s1"), file("s2")
+	var primaries []*sql.DB
+	for i := range 3 {
+		db, err := sql.Open("mysql", lc.DSN(lc.Primary(i), ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		for _, q := range []string{"CREATE DATABASE shop", "CREATE TABLE shop.orders (order_id BIGINT PRIMARY KEY, note VARCHAR(20))"} {
+			if _, err := db.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		primaries = append(primaries, db)
+	}
+	cfg, err := config.Load(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := testbed.StartT(t, cfg)
+	admin := httptest.NewServer(c.Server.AdminHandler())
+	defer admin.Close()
+	app, err := sql.Open("mysql", c.DSN("app", "app", "shop", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	for k := 1; k <= 250; k++ {
+		if _, err := app.Exec("INSERT INTO orders (order_id, note) VALUES (?, 'x')", k); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	run := func(args ...string) (string, int) {
+		t.Helper()
+		root := newRootCmd()
+		var out, errOut bytes.Buffer
+		root.SetOut(&out)
+		root.SetErr(&errOut)
+		root.SetArgs(append([]string{"migrate"}, append(args, "--config", from, "--name", "move")...))
+		code := 0
+		if err := root.Execute(); err != nil {
+			code = exitCode(err)
+			out.WriteString("error: " + err.Error() + "\n")
+		}
+		return out.String() + errOut.String(), code
+	}
+	expect := func(out string, code, wantCode int, want ...string) {
+		t.Helper()
+		if code != wantCode {
+			t.Errorf("exit %d, want %d; output:\n%s", code, wantCode, out)
+		}
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("output lacks %q:\n%s", w, out)
+			}
+		}
+	}
+	adminAddr := strings.TrimPrefix(admin.URL, "http://")
+
+	out, code := run("plan", "--to", to, "--schema", "shop")
+	expect(out, code, 0, "orders", "s1 → s2", "(250 rows)", "ready")
+	out, code = run("start", "--to", to, "--schema", "shop", "--admin", adminAddr, "--chunk", "100", "--mode", "online")
+	expect(out, code, 1, "only the stop-the-world mode")
+	out, code = run("start", "--to", to, "--schema", "shop", "--admin", adminAddr, "--chunk", "100")
+	expect(out, code, 0, "held on 1 Courier instance", "zero differences", "switched 1 instance(s) to layout version 2", "copy orders from s1", "250 rows")
+	out, code = run("status", "--output", "json")
+	expect(out, code, 0)
+	var st migrate.Status
+	if err := json.Unmarshal([]byte(out), &st); err != nil || st.State.Phase != migrate.PhaseSwitched || st.Instances[adminAddr].Version != 2 {
+		t.Fatalf("status: %v %s", err, out)
+	}
+	out, code = run("status")
+	expect(out, code, 0, "switched", "orders", "[####################] 100%", "layout version 2")
+	out, code = run("verify")
+	expect(out, code, 0, "250 source rows, 250 target rows, 0 differences")
+	if _, err := primaries[2].Exec("DELETE FROM shop.orders WHERE order_id = 7"); err != nil {
+		t.Fatal(err)
+	}
+	out, code = run("verify")
+	expect(out, code, exitFindings, "1 differences", `key i7: missing on the target`)
+	out, code = run("abort")
+	expect(out, code, 1, "only one that has not switched can be aborted")
+	out, code = run("complete")
+	expect(out, code, 0, "deleted the old copy of orders on s1")
+	var left int
+	if err := primaries[1].QueryRow("SELECT COUNT(*) FROM shop.orders").Scan(&left); err != nil || left != 0 {
+		t.Fatalf("s1 after complete: %d rows, %v", left, err)
+	}
+	var n int
+	if err := app.QueryRow("SELECT COUNT(*) FROM orders").Scan(&n); err != nil || n != 249 {
+		t.Fatalf("through Courier after the move: %d rows, %v", n, err)
+	}
+}

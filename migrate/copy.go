@@ -15,10 +15,15 @@ import (
 // float32, float64, []byte or nil per column.
 type row []any
 
+// querier is a pool or one of its connections (a snapshot).
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
 // scanner reads one cluster's rows of a table in primary-key order, a
 // chunk at a time (keyset pagination from the last key read).
 type scanner struct {
-	db    *sql.DB
+	db    querier
 	m     *Move
 	chunk int
 	after []any // the primary key of the last row read; nil before the first
@@ -85,7 +90,14 @@ type Progress struct {
 // after a stop changes nothing.
 func (p *Plan) copySource(ctx context.Context, m *Move, source string, cp checkpoint, chunk int,
 	save func(checkpoint) error, progress func(Progress)) error {
-	s := &scanner{db: p.pools[source], m: m, chunk: chunk}
+	return p.copyFrom(ctx, p.pools[source], m, source, cp, chunk, nil, save, progress)
+}
+
+// copyFrom is copySource reading through db (a pool, or a connection in
+// a consistent snapshot), waiting on pace (if any) before each chunk.
+func (p *Plan) copyFrom(ctx context.Context, db querier, m *Move, source string, cp checkpoint, chunk int,
+	pace func(context.Context, int) error, save func(checkpoint) error, progress func(Progress)) error {
+	s := &scanner{db: db, m: m, chunk: chunk}
 	var err error
 	if s.after, err = decodeKey(cp.LastKey); err != nil {
 		return err
@@ -100,6 +112,11 @@ func (p *Plan) copySource(ctx context.Context, m *Move, source string, cp checkp
 			cp.Done = true
 			progress(Progress{Phase: "copy", Table: m.Table, Cluster: source, Rows: rows, Total: m.Estimate, Done: true})
 			return save(cp)
+		}
+		if pace != nil {
+			if err := pace(ctx, len(batch)); err != nil {
+				return err
+			}
 		}
 		byTarget := map[string][]row{}
 		for _, r := range batch {

@@ -621,3 +621,106 @@ func TestInstanceThatDoesNotAnswer(t *testing.T) {
 		t.Fatalf("the instance that answered: %+v", st)
 	}
 }
+
+// TestOnlineSplit splits shard -80 into two new shards online under
+// writes through two Courier instances: the copy and the catch-up run
+// while the writers go on, writes are held only for the switch; nothing
+// fails, every acknowledged write reads back on the new layout; a
+// reverse then brings the old layout back with nothing lost.
+func TestOnlineSplit(t *testing.T) {
+	from, to := layoutFile("-80=s0,80-=s1"), layoutFile("-40=s2,40-80=s3,80-=s1")
+	e := newEnv(t, "monline", from, 2)
+	w := e.load(600)
+	w.start(4)
+	time.Sleep(300 * time.Millisecond)
+	ctx := context.Background()
+	opt := e.options("monline")
+	opt.Mode, opt.Rate = "online", 5000
+	m, err := Open(ctx, from, to, e.db, NewFleet(e.admins, ""), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	mark := w.count()
+	start := time.Now()
+	if err := m.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("online split in %s, %d writes meanwhile; writes held %s", time.Since(start).Round(time.Millisecond), w.count()-mark, m.State.Pause.Round(time.Millisecond))
+	time.Sleep(300 * time.Millisecond)
+	w.finish()
+	if v := e.versions(); v[0] != m.State.Version || v[1] != m.State.Version {
+		t.Fatalf("versions %v, want %d", v, m.State.Version)
+	}
+	w.check()
+	e.inRange(2, "-40")
+	e.inRange(3, "40-80")
+
+	w.start(4)
+	time.Sleep(300 * time.Millisecond)
+	if err := m.Reverse(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	w.finish()
+	w.check()
+	e.inRange(0, "-80")
+}
+
+// TestOnlineResume stops an online migration in the middle of its copy
+// and, in another run, in the middle of its catch-up; run again, each
+// verifies to zero differences and switches, under writes throughout.
+func TestOnlineResume(t *testing.T) {
+	for _, tc := range []struct{ name, stopAt, event string }{
+		{"during the copy", "", "copying again from a new snapshot"},
+		{"during the catch-up", "copied s1", "following the sources' binary logs again"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			from, to := layoutFile("-80=s0,80-=s1"), layoutFile("-80=s2,80-=s3")
+			e := newEnv(t, "monresume", from, 2)
+			w := e.load(600)
+			w.start(4)
+			time.Sleep(300 * time.Millisecond)
+			ctx, opt := e.stopAfter("monresume", 5, 20*time.Second)
+			opt.Mode = "online"
+			if tc.stopAt != "" { // stop once the copy is done, catching up
+				cctx, cancel := context.WithCancel(context.Background())
+				ctx, opt.Progress = cctx, nil
+				opt.Event = func(s string) {
+					t.Log(s)
+					if strings.HasPrefix(s, tc.stopAt) {
+						cancel()
+					}
+				}
+			}
+			m, err := Open(ctx, from, to, e.db, NewFleet(e.admins, ""), opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			if err := m.Start(ctx); err == nil {
+				t.Fatal("the stopped run did not stop")
+			}
+			time.Sleep(500 * time.Millisecond) // writes go on meanwhile
+			var events []string
+			opt = e.options("monresume")
+			opt.Mode, opt.Event = "online", func(s string) { events = append(events, s); t.Log(s) }
+			again, err := Open(context.Background(), from, to, e.db, NewFleet(e.admins, ""), opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer again.Close()
+			if err := again.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(strings.Join(events, "\n"), tc.event) {
+				t.Fatalf("events %q lack %q", events, tc.event)
+			}
+			time.Sleep(200 * time.Millisecond)
+			w.finish()
+			w.check()
+			e.inRange(2, "-80")
+			e.inRange(3, "80-")
+		})
+	}
+}

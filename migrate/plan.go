@@ -30,6 +30,7 @@ type Plan struct {
 	to               *router.Schema
 	pools            map[string]*sql.DB // cluster → its primary
 	fromText, toText string             // the files, as given
+	via              map[string]querier // clusters a verification reads in a snapshot
 }
 
 // Move is one table of a plan.
@@ -42,9 +43,13 @@ type Move struct {
 	Estimate int64
 
 	to      *router.Table // its layout after the migration
-	columns []string      // copied columns, in order
-	pk      []int         // positions of the primary key in columns
-	key     int           // position of the sharding key after (sharded), -1 otherwise
+	columns  []string      // copied columns, in order
+	unsigned []bool        // of each column: an unsigned integer
+	pk       []int         // positions of the primary key in columns
+	key      int           // position of the sharding key after (sharded), -1 otherwise
+	// generated: the table has generated columns (not copied; the online
+	// mode, which reads whole row images from the binlog, refuses them).
+	generated bool
 }
 
 // NewPlan compares two layouts over db. Targets must hold none of a
@@ -295,24 +300,26 @@ func (p *Plan) definition(ctx context.Context, cluster, table string) (string, e
 // first source).
 func (p *Plan) readColumns(ctx context.Context, m *Move) error {
 	c := m.Sources[0]
-	rows, err := p.pools[c].QueryContext(ctx, "SELECT COLUMN_NAME, COLUMN_KEY, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION", p.DB, m.Table)
+	rows, err := p.pools[c].QueryContext(ctx, "SELECT COLUMN_NAME, COLUMN_TYPE, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION", p.DB, m.Table)
 	if err != nil {
 		return on(c, err)
 	}
 	defer rows.Close()
-	m.columns, m.pk, m.key = nil, nil, -1
+	m.columns, m.unsigned, m.pk, m.key, m.generated = nil, nil, nil, -1, false
 	for rows.Next() {
-		var name, key, extra string
-		if err := rows.Scan(&name, &key, &extra); err != nil {
+		var name, typ, extra string
+		if err := rows.Scan(&name, &typ, &extra); err != nil {
 			return on(c, err)
 		}
 		if strings.Contains(strings.ToUpper(extra), "GENERATED") {
+			m.generated = true
 			continue // computed by the server on the target too
 		}
 		if strings.EqualFold(name, m.to.Key) && m.to.Kind == router.Sharded {
 			m.key = len(m.columns)
 		}
 		m.columns = append(m.columns, name)
+		m.unsigned = append(m.unsigned, strings.Contains(strings.ToLower(typ), "unsigned"))
 	}
 	if err := rows.Err(); err != nil {
 		return on(c, err)

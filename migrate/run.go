@@ -16,8 +16,12 @@ type Options struct {
 	// Name identifies the migration in the control schema (default
 	// "migration").
 	Name string
-	// Mode is "stop" (stop-the-world). "online" is refused for now.
+	// Mode is "stop" (stop-the-world) or "online" (copy from snapshots
+	// and binlog catch-up while writes go on; writes held only for the
+	// switch).
 	Mode string
+	// Rate bounds the online copy's rows per second (0: no bound).
+	Rate float64
 	// Chunk is how many rows a copy or verification reads at a time.
 	Chunk int
 	// Pause bounds the write hold (at most a minute, Courier's MaxHold),
@@ -76,8 +80,8 @@ type Migration struct {
 // between the same files.
 func Open(ctx context.Context, from, to []byte, db string, fleet *Fleet, opt Options) (*Migration, error) {
 	opt = opt.withDefaults()
-	if opt.Mode != "stop" {
-		return nil, fmt.Errorf("mode %q: only the stop-the-world mode (--mode stop) is built; the online mode is not yet", opt.Mode)
+	if opt.Mode != "stop" && opt.Mode != "online" {
+		return nil, fmt.Errorf("mode %q: the modes are stop (stop-the-world) and online", opt.Mode)
 	}
 	fc, err := config.Parse(from)
 	if err != nil {
@@ -171,6 +175,9 @@ func (m *Migration) Start(ctx context.Context) error {
 	} else if err := m.Plan.Check(ctx, true); err != nil { // columns and keys; the targets hold our copy
 		return err
 	}
+	if m.State.Mode != m.opt.Mode {
+		return fmt.Errorf("migration %s runs in mode %s, not %s", m.State.Name, m.State.Mode, m.opt.Mode)
+	}
 	switch m.State.Phase {
 	case PhaseSwitching:
 		return m.switchAll(ctx)
@@ -178,6 +185,9 @@ func (m *Migration) Start(ctx context.Context) error {
 		return fmt.Errorf("migration %s is %s already", m.State.Name, m.State.Phase)
 	case PhaseAborted, PhaseReversed:
 		return fmt.Errorf("migration %s was %s; start a new one with another --name", m.State.Name, m.State.Phase)
+	}
+	if m.opt.Mode == "online" {
+		return m.startOnline(ctx, fresh)
 	}
 	if err := m.holdWrites(ctx, fresh); err != nil {
 		return err
@@ -258,6 +268,18 @@ func (m *Migration) verify(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if bad := differences(reps); bad != "" {
+		m.fleet.release(context.WithoutCancel(ctx), m.heldMap())
+		_ = m.save(ctx, PhaseCopying, "verification found differences")
+		return fmt.Errorf("verification found differences; writes released, nothing switched:\n  %s", bad)
+	}
+	m.opt.Event(fmt.Sprintf("verified: %d table(s) on %d target(s), zero differences", len(m.Plan.Tables), len(reps)))
+	return m.save(ctx, PhaseCopied, "verified")
+}
+
+// differences describes the reports that found differences ("" when
+// none did).
+func differences(reps []Report) string {
 	var bad []string
 	for _, r := range reps {
 		if r.Differences > 0 {
@@ -268,13 +290,7 @@ func (m *Migration) verify(ctx context.Context) error {
 			bad = append(bad, s)
 		}
 	}
-	if len(bad) > 0 {
-		m.fleet.release(context.WithoutCancel(ctx), m.heldMap())
-		_ = m.save(ctx, PhaseCopying, "verification found differences")
-		return fmt.Errorf("verification found differences; writes released, nothing switched:\n  %s", strings.Join(bad, "\n  "))
-	}
-	m.opt.Event(fmt.Sprintf("verified: %d table(s) on %d target(s), zero differences", len(m.Plan.Tables), len(reps)))
-	return m.save(ctx, PhaseCopied, "verified")
+	return strings.Join(bad, "\n  ")
 }
 
 func (m *Migration) heldMap() map[string]held {

@@ -29,6 +29,9 @@ type State struct {
 	// Pause is how long writes were held (stop-the-world), Version the
 	// layout version switched to.
 	Pause   time.Duration `json:"pause_ns,omitempty"`
+	// Positions are, online, the binlog position of each source's
+	// snapshot: its changes are applied from there.
+	Positions map[string]binlogPos `json:"positions,omitempty"`
 	Version uint64        `json:"version,omitempty"`
 	Message string        `json:"message,omitempty"`
 	Updated time.Time     `json:"updated,omitzero"`
@@ -98,7 +101,7 @@ func (st *store) save(ctx context.Context, s *State) error {
 }
 
 func (st *store) checkpoints(ctx context.Context, name string) (map[[2]string]checkpoint, error) {
-	rows, err := st.db.QueryContext(ctx, "SELECT state FROM "+config.ControlSchema+".migration_progress WHERE name = ?", name)
+	rows, err := st.db.QueryContext(ctx, "SELECT state FROM "+config.ControlSchema+".migration_progress WHERE name = ? AND tbl <> ''", name)
 	if err != nil {
 		return nil, err
 	}

@@ -36,11 +36,15 @@ func newMigrateCmd() *cobra.Command {
 			"(the one Courier serves) and that of --to: a shard split or merge onto new clusters,\n" +
 			"an unsharded table sharded, global index and reference tables with them. The new\n" +
 			"clusters must already be configured in the running Courier instances (--admin).\n" +
-			"The stop-the-world mode holds writes to the moved tables on every instance, copies,\n" +
-			"verifies to zero differences, records the new layout in " + config.LayoutsTable + "\n" +
-			"on default_cluster and switches every instance. State lives in " + config.ControlSchema + ":\n" +
-			"a stopped run resumes when started again. Exit status: 0 when all is well, 2 when\n" +
-			"verify finds differences, 1 when the command could not run.",
+			"--mode stop holds writes to the moved tables on every instance, copies, verifies to\n" +
+			"zero differences, records the new layout in " + config.LayoutsTable + " on\n" +
+			"default_cluster and switches every instance. --mode online copies from consistent\n" +
+			"snapshots while writes go on, applies the changes since from the sources' binlogs,\n" +
+			"verifies under load, and holds writes only while the targets catch up for the switch;\n" +
+			"the targets as they were at the switch are then verified against the sources.\n" +
+			"State lives in " + config.ControlSchema + ": a stopped run resumes when started again.\n" +
+			"Exit status: 0 when all is well, 2 when verify finds differences, 1 when the command\n" +
+			"could not run.",
 	}
 	p := cmd.PersistentFlags()
 	p.StringVar(&f.config, "config", "", "Courier configuration file, of the layout served now (required)")
@@ -172,7 +176,8 @@ func migrateStartCmd(f *migrateFlags) *cobra.Command {
 	fl.StringVar(&f.to, "to", "", "configuration file with the new layout (required)")
 	fl.StringVar(&f.schema, "schema", "", "MySQL schema (database) holding the tables on every cluster (required)")
 	fl.StringSliceVar(&f.admins, "admin", nil, "admin address (host:port) of every Courier instance serving the data (required)")
-	fl.StringVar(&f.opt.Mode, "mode", "stop", "stop: stop-the-world (writes to the moved tables held during the copy)")
+	fl.StringVar(&f.opt.Mode, "mode", "stop", "stop: writes to the moved tables held during the copy; online: copy and binlog catch-up while writes go on, held only for the switch")
+	fl.Float64Var(&f.opt.Rate, "rate", 0, "online: rows copied per second at most (0: no bound)")
 	fl.DurationVar(&f.opt.Pause, "pause", 30*time.Second, "longest the writes may be held (at most 1m)")
 	fl.DurationVar(&f.opt.Drain, "drain", 5*time.Second, "longest wait for the statements and transactions in flight")
 	for _, n := range []string{"to", "schema", "admin"} {

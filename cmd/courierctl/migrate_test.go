@@ -105,8 +105,8 @@ sharding:
 
 	out, code := run("plan", "--to", to, "--schema", "shop")
 	expect(out, code, 0, "orders", "s1 → s2", "(250 rows)", "ready")
-	out, code = run("start", "--to", to, "--schema", "shop", "--admin", adminAddr, "--chunk", "100", "--mode", "online")
-	expect(out, code, 1, "only the stop-the-world mode")
+	out, code = run("start", "--to", to, "--schema", "shop", "--admin", adminAddr, "--chunk", "100", "--mode", "fast")
+	expect(out, code, 1, "the modes are stop (stop-the-world) and online")
 	out, code = run("start", "--to", to, "--schema", "shop", "--admin", adminAddr, "--chunk", "100")
 	expect(out, code, 0, "held on 1 Courier instance", "zero differences", "switched 1 instance(s) to layout version 2", "copy orders from s1", "250 rows")
 	out, code = run("status", "--output", "json")
@@ -135,5 +135,21 @@ sharding:
 	var n int
 	if err := app.QueryRow("SELECT COUNT(*) FROM orders").Scan(&n); err != nil || n != 249 {
 		t.Fatalf("through Courier after the move: %d rows, %v", n, err)
+	}
+
+	// And back, online.
+	root := newRootCmd()
+	var back bytes.Buffer
+	root.SetOut(&back)
+	root.SetErr(&back)
+	root.SetArgs([]string{"migrate", "start", "--config", to, "--to", from, "--schema", "shop", "--admin", adminAddr, "--mode", "online", "--name", "back", "--rate", "1000"})
+	code = 0
+	if err := root.Execute(); err != nil {
+		code = exitCode(err)
+	}
+	expect(back.String(), code, 0,
+		"copied s2 from its snapshot", "switched 1 instance(s) to layout version 3", "verified the targets as they were at the switch")
+	if err := app.QueryRow("SELECT COUNT(*) FROM orders").Scan(&n); err != nil || n != 249 {
+		t.Fatalf("through Courier after the move back: %d rows, %v", n, err)
 	}
 }

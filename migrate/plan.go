@@ -42,7 +42,7 @@ type Move struct {
 	// Estimate is the source rows to copy, when Check counted them.
 	Estimate int64
 
-	to      *router.Table // its layout after the migration
+	to       *router.Table // its layout after the migration
 	columns  []string      // copied columns, in order
 	unsigned []bool        // of each column: an unsigned integer
 	pk       []int         // positions of the primary key in columns

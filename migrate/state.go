@@ -28,13 +28,13 @@ type State struct {
 	HeldAt time.Time         `json:"held_at,omitzero"`
 	// Pause is how long writes were held (stop-the-world), Version the
 	// layout version switched to.
-	Pause   time.Duration `json:"pause_ns,omitempty"`
+	Pause time.Duration `json:"pause_ns,omitempty"`
 	// Positions are, online, the binlog position of each source's
 	// snapshot: its changes are applied from there.
 	Positions map[string]binlogPos `json:"positions,omitempty"`
-	Version uint64        `json:"version,omitempty"`
-	Message string        `json:"message,omitempty"`
-	Updated time.Time     `json:"updated,omitzero"`
+	Version   uint64               `json:"version,omitempty"`
+	Message   string               `json:"message,omitempty"`
+	Updated   time.Time            `json:"updated,omitzero"`
 }
 
 // The phases of a migration, in order.

@@ -42,6 +42,11 @@ type env struct {
 // layoutFile is a configuration over the four clusters (with their
 // replicas) whose shards are ranges ("-80=s0,80-=s1").
 func layoutFile(ranges string) []byte {
+	return layoutWith(ranges, "    - {name: orders, key: order_id, indexes: [{column: user_id}]}\n    - {name: order_items, key: order_id}\n    - {name: cities, type: reference}\n")
+}
+
+// layoutWith is layoutFile with the given sharding.tables entries.
+func layoutWith(ranges, tables string) []byte {
 	var b strings.Builder
 	b.WriteString("listen: 127.0.0.1:0\nadmin: \"\"\nusers: [{name: app, password: app}]\nclusters:\n")
 	for i := range 4 {
@@ -53,7 +58,7 @@ func layoutFile(ranges string) []byte {
 		rng, cl, _ := strings.Cut(r, "=")
 		fmt.Fprintf(&b, "    - {range: %q, cluster: %s}\n", rng, cl)
 	}
-	b.WriteString("  tables:\n    - {name: orders, key: order_id, indexes: [{column: user_id}]}\n    - {name: order_items, key: order_id}\n    - {name: cities, type: reference}\n")
+	b.WriteString("  tables:\n" + tables)
 	return []byte(b.String())
 }
 
@@ -722,5 +727,41 @@ func TestOnlineResume(t *testing.T) {
 			e.inRange(2, "-80")
 			e.inRange(3, "80-")
 		})
+	}
+}
+
+// TestShardAnUnshardedTable shards orders and order_items, which lived
+// unsharded on the default cluster, over two new clusters, online, with
+// writes going on: the first migration of a platform that outgrew one
+// database.
+func TestShardAnUnshardedTable(t *testing.T) {
+	from := layoutWith("-80=s2,80-=s3", "    - {name: cities, type: reference}\n")
+	to := layoutWith("-80=s2,80-=s3", "    - {name: cities, type: reference}\n    - {name: orders, key: order_id}\n    - {name: order_items, key: order_id}\n")
+	e := newEnv(t, "mshard", from, 2)
+	w := e.load(400)
+	w.start(4)
+	time.Sleep(300 * time.Millisecond)
+	opt := e.options("mshard")
+	opt.Mode = "online"
+	m, err := Open(context.Background(), from, to, e.db, NewFleet(e.admins, ""), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var moved []string
+	for _, mv := range m.Plan.Tables {
+		moved = append(moved, fmt.Sprintf("%s %v→%v", mv.Table, mv.Sources, mv.Targets))
+	}
+	if got := strings.Join(moved, "; "); got != "order_items [s0]→[s2 s3]; orders [s0]→[s2 s3]" {
+		t.Fatalf("plan: %s", got)
+	}
+	if err := m.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	w.finish()
+	w.check()
+	if e.inRange(2, "-80") == 0 || e.inRange(3, "80-") == 0 {
+		t.Fatal("a shard is empty")
 	}
 }

@@ -110,7 +110,7 @@ func (p *Plan) copyFrom(ctx context.Context, db querier, m *Move, source string,
 		}
 		if batch == nil {
 			cp.Done = true
-			progress(Progress{Phase: "copy", Table: m.Table, Cluster: source, Rows: rows, Total: m.Estimate, Done: true})
+			progress(Progress{Phase: "copy", Table: m.Table, Cluster: source, Rows: rows, Total: m.Estimates[source], Done: true})
 			return save(cp)
 		}
 		if pace != nil {
@@ -138,7 +138,7 @@ func (p *Plan) copyFrom(ctx context.Context, db querier, m *Move, source string,
 		if err := save(cp); err != nil {
 			return err
 		}
-		progress(Progress{Phase: "copy", Table: m.Table, Cluster: source, Rows: rows, Total: m.Estimate})
+		progress(Progress{Phase: "copy", Table: m.Table, Cluster: source, Rows: rows, Total: m.Estimates[source]})
 	}
 }
 

@@ -39,8 +39,10 @@ type Move struct {
 	Sources []string // clusters holding its rows now (one, for a reference table: each has them all)
 	Targets []string // clusters that will
 	Holders []string // every cluster holding its rows now ("complete" deletes them there)
-	// Estimate is the source rows to copy, when Check counted them.
-	Estimate int64
+	// Estimate is the source rows to copy, when Check counted them, and
+	// Estimates the same per source.
+	Estimate  int64
+	Estimates map[string]int64
 
 	to       *router.Table // its layout after the migration
 	columns  []string      // copied columns, in order
@@ -268,13 +270,14 @@ func (p *Plan) Check(ctx context.Context, targetsMayHoldRows bool) error {
 				}
 			}
 		}
-		m.Estimate = 0
+		m.Estimate, m.Estimates = 0, map[string]int64{}
 		for _, c := range m.Sources {
 			var n int64
 			if err := p.pools[c].QueryRowContext(ctx, "SELECT COUNT(*) FROM "+ident(m.Table)).Scan(&n); err != nil {
 				problems = append(problems, on(c, err))
 			}
 			m.Estimate += n
+			m.Estimates[c] = n
 		}
 	}
 	return errors.Join(problems...)

@@ -430,7 +430,7 @@ func (m *Migration) Status(ctx context.Context) (*Status, error) {
 	for _, t := range m.Plan.Tables {
 		for _, src := range t.Sources {
 			cp := cps[[2]string{t.Table, src}]
-			st.Tables = append(st.Tables, TableStatus{Table: t.Table, Source: src, Rows: cp.Rows, Estimate: t.Estimate, Done: cp.Done})
+			st.Tables = append(st.Tables, TableStatus{Table: t.Table, Source: src, Rows: cp.Rows, Estimate: t.Estimates[src], Done: cp.Done})
 		}
 	}
 	slices.SortFunc(st.Tables, func(a, b TableStatus) int { return strings.Compare(a.Table+a.Source, b.Table+b.Source) })

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -148,6 +149,11 @@ func (s *Server) SwapLayout(next *config.Config, hold, version uint64) (uint64, 
 	return rt.version, nil
 }
 
+// ErrRecordedLayout is the error of a Courier that cannot serve the
+// layout a migration recorded (the data is laid out that way): it must
+// not serve its file's layout instead.
+var ErrRecordedLayout = errors.New("the recorded layout cannot be served")
+
 // errNoSuchTable and errNoSuchDatabase: no layout was ever recorded.
 const (
 	errNoSuchTable    = 1146
@@ -184,10 +190,10 @@ func (s *Server) adoptRecorded(ctx context.Context) error {
 	}
 	next, err := config.Parse([]byte(rows[0][1].Text))
 	if err != nil {
-		return fmt.Errorf("the layout recorded as version %d in %s is not valid: %w", version, config.LayoutsTable, err)
+		return fmt.Errorf("%w: version %d in %s is not valid: %w", ErrRecordedLayout, version, config.LayoutsTable, err)
 	}
 	if _, err := s.SwapLayout(next, 0, version); err != nil {
-		return fmt.Errorf("the layout recorded as version %d in %s: %w", version, config.LayoutsTable, err)
+		return fmt.Errorf("%w: version %d in %s: %w (configure the clusters it names)", ErrRecordedLayout, version, config.LayoutsTable, err)
 	}
 	s.log.Info("serving the recorded layout", zap.Uint64("version", version))
 	return nil

@@ -49,8 +49,10 @@ if [ -f "$dir/cluster.json" ] && ! { grep -q '"Shards": 2,' "$dir/cluster.json" 
 	"$bin/courierctl" local down --dir "$dir" --purge >/dev/null
 fi
 "$bin/courierctl" local up --dir "$dir" --shards 2 --replicas 2 --base-port 3406 >/dev/null
-# The schema itself exists on every shard; its tables are created through
-# Courier below.
+# A fresh demo: the layout an earlier run's migration recorded
+# (scripts/demo-split.sh) is forgotten. The schema itself exists on every
+# shard; its tables are created through Courier below.
+mariadb -h127.0.0.1 -P3406 -ucourier -pcourier -e 'DROP DATABASE IF EXISTS courier_control'
 for port in "${primaries[@]}"; do
 	mariadb -h127.0.0.1 -P"$port" -ucourier -pcourier \
 		-e 'CREATE DATABASE IF NOT EXISTS delivery DEFAULT CHARACTER SET utf8mb4'

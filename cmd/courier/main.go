@@ -53,7 +53,10 @@ func run() error {
 		return err
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	if err := srv.Prepare(pctx); err != nil {
+	if err := srv.Prepare(pctx); errors.Is(err, proxy.ErrRecordedLayout) {
+		cancel()
+		return err
+	} else if err != nil {
 		log.Warn("primary not reachable at start; clients will get errors until it is", zap.Error(err))
 	}
 	cancel()

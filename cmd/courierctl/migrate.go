@@ -214,7 +214,11 @@ func migrateStatusCmd(f *migrateFlags) *cobra.Command {
 
 func printMigrateStatus(out io.Writer, st *migrate.Status) {
 	s := st.State
-	fmt.Fprintf(out, "migration %s (%s, schema %s): %s — %s\n", s.Name, s.Mode, s.DB, s.Phase, s.Message)
+	fmt.Fprintf(out, "migration %s (%s, schema %s): %s", s.Name, s.Mode, s.DB, s.Phase)
+	if s.Message != "" && s.Message != s.Phase {
+		fmt.Fprintf(out, " — %s", s.Message)
+	}
+	fmt.Fprintln(out)
 	if s.Version != 0 {
 		fmt.Fprintf(out, "layout version %d", s.Version)
 		if s.Pause > 0 {
@@ -299,19 +303,23 @@ func migrateEndCmd(f *migrateFlags, use, short string, fn func(context.Context, 
 type migrateProgress struct {
 	mu    sync.Mutex
 	w     io.Writer
-	start time.Time
 	last  time.Time
 	seen  map[string]migrate.Progress
+	first map[string]time.Time // when each table and source was first reported
 }
 
 func newMigrateProgress(w io.Writer) *migrateProgress {
-	return &migrateProgress{w: w, start: time.Now(), seen: map[string]migrate.Progress{}}
+	return &migrateProgress{w: w, seen: map[string]migrate.Progress{}, first: map[string]time.Time{}}
 }
 
 func (p *migrateProgress) report(pr migrate.Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.seen[pr.Phase+" "+pr.Table+" from "+pr.Cluster] = pr
+	k := pr.Phase + " " + pr.Table + " from " + pr.Cluster
+	p.seen[k] = pr
+	if _, ok := p.first[k]; !ok {
+		p.first[k] = time.Now()
+	}
 	if pr.Done || time.Since(p.last) >= time.Second {
 		p.print()
 	}
@@ -324,9 +332,9 @@ func (p *migrateProgress) print() {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	secs := max(time.Since(p.start).Seconds(), 0.001)
 	for _, k := range keys {
 		pr := p.seen[k]
+		secs := max(time.Since(p.first[k]).Seconds(), 0.001)
 		line := fmt.Sprintf("%-40s %8d rows", k, pr.Rows)
 		if pr.Total > 0 {
 			line += fmt.Sprintf(" of ~%d", pr.Total)

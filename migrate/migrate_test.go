@@ -355,7 +355,7 @@ func (e *env) inRange(cl int, rs string) int {
 func (e *env) versions() []uint64 {
 	var out []uint64
 	for _, c := range e.couri {
-		out = append(out, c.Server.LayoutVersion())
+		out = append(out, c.Server.Layouts().Version())
 	}
 	return out
 }
@@ -622,7 +622,7 @@ func TestInstanceThatDoesNotAnswer(t *testing.T) {
 	if err := m.Start(ctx); err == nil || !strings.Contains(err.Error(), "Courier at 127.0.0.1:1") {
 		t.Fatalf("start with an instance down: %v", err)
 	}
-	if st := e.couri[0].Server.Layout(); st.Hold != nil || st.Version != 1 {
+	if st := e.couri[0].Server.Layouts().Status(); st.Hold != nil || st.Version != 1 {
 		t.Fatalf("the instance that answered: %+v", st)
 	}
 }

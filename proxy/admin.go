@@ -106,7 +106,7 @@ func (s *Server) AdminHandler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(s.Status())
 	})
-	s.layoutHandlers(mux)
+	s.layouts.handlers(mux)
 	return mux
 }
 

@@ -20,9 +20,9 @@ type LayoutStatus struct {
 }
 
 // Layout reports the layout served and the hold in place.
-func (s *Server) Layout() LayoutStatus {
-	st := LayoutStatus{Version: s.LayoutVersion()}
-	if h := s.holds.current(); h != nil {
+func (l *Layouts) Status() LayoutStatus {
+	st := LayoutStatus{Version: l.Version()}
+	if h := l.holds.current(); h != nil {
 		st.Hold = h.status()
 	}
 	return st
@@ -54,11 +54,11 @@ const maxLayoutBody = 4 << 20
 // The write calls need the admin token (admin_token), or come from
 // loopback when none is set. Errors are {"error": "..."} with 400 (bad
 // request), 403 or 409 (refused in the current state).
-func (s *Server) layoutHandlers(mux *http.ServeMux) {
+func (l *Layouts) handlers(mux *http.ServeMux) {
 	mux.HandleFunc("GET /layout", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, s.Layout())
+		writeJSON(w, http.StatusOK, l.Status())
 	})
-	mux.HandleFunc("POST /layout/hold", s.adminWrite(func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST /layout/hold", l.adminWrite(func(w http.ResponseWriter, r *http.Request) {
 		var req HoldRequest
 		if err := json.NewDecoder(io.LimitReader(r.Body, maxLayoutBody)).Decode(&req); err != nil {
 			writeError(w, http.StatusBadRequest, "the body must be a JSON hold request: "+err.Error())
@@ -70,26 +70,26 @@ func (s *Server) layoutHandlers(mux *http.ServeMux) {
 			writeError(w, http.StatusBadRequest, "pause and drain must be durations such as \"5s\"")
 			return
 		}
-		st, err := s.Hold(r.Context(), req.Tables, pause, drain)
+		st, err := l.Hold(r.Context(), req.Tables, pause, drain)
 		if err != nil {
 			writeError(w, http.StatusConflict, err.Error())
 			return
 		}
 		writeJSON(w, http.StatusOK, st)
 	}))
-	mux.HandleFunc("POST /layout/release", s.adminWrite(func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST /layout/release", l.adminWrite(func(w http.ResponseWriter, r *http.Request) {
 		gen, err := strconv.ParseUint(r.URL.Query().Get("hold"), 10, 64)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, "hold must be the number of a write hold")
 			return
 		}
-		if err := s.Release(gen); err != nil {
+		if err := l.Release(gen); err != nil {
 			writeError(w, http.StatusConflict, err.Error())
 			return
 		}
-		writeJSON(w, http.StatusOK, s.Layout())
+		writeJSON(w, http.StatusOK, l.Status())
 	}))
-	mux.HandleFunc("POST /layout/switch", s.adminWrite(func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST /layout/switch", l.adminWrite(func(w http.ResponseWriter, r *http.Request) {
 		var gen, version uint64
 		for name, dst := range map[string]*uint64{"hold": &gen, "version": &version} {
 			if v := r.URL.Query().Get(name); v != "" {
@@ -110,16 +110,17 @@ func (s *Server) layoutHandlers(mux *http.ServeMux) {
 			writeError(w, http.StatusBadRequest, "the configuration is not valid: "+err.Error())
 			return
 		}
-		if _, err := s.SwapLayout(next, gen, version); err != nil {
+		if _, err := l.Swap(next, gen, version); err != nil {
 			writeError(w, http.StatusConflict, err.Error())
 			return
 		}
-		writeJSON(w, http.StatusOK, s.Layout())
+		writeJSON(w, http.StatusOK, l.Status())
 	}))
 }
 
 // adminWrite guards an admin call that changes what Courier serves.
-func (s *Server) adminWrite(h http.HandlerFunc) http.HandlerFunc {
+func (l *Layouts) adminWrite(h http.HandlerFunc) http.HandlerFunc {
+	s := l.s
 	return func(w http.ResponseWriter, r *http.Request) {
 		if tok := s.cfg.AdminToken; tok != "" {
 			if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+tok)) != 1 {

@@ -94,14 +94,14 @@ func (hs *writeHolds) release(h *hold) bool {
 // statements and transactions in flight have finished, waiting for them
 // at most drain. If they do not finish in time the hold is released and
 // the error names the sessions still in flight.
-func (s *Server) Hold(ctx context.Context, tables []string, pause, drain time.Duration) (*HoldStatus, error) {
+func (l *Layouts) Hold(ctx context.Context, tables []string, pause, drain time.Duration) (*HoldStatus, error) {
 	if len(tables) == 0 {
 		return nil, errors.New("a hold needs at least one table")
 	}
 	if pause <= 0 || pause > MaxHold {
 		return nil, fmt.Errorf("a hold's pause must be more than 0 and at most %s", MaxHold)
 	}
-	hs := &s.holds
+	hs := &l.holds
 	hs.mu.Lock()
 	if cur := hs.cur.Load(); cur != nil {
 		hs.mu.Unlock()
@@ -111,7 +111,7 @@ func (s *Server) Hold(ctx context.Context, tables []string, pause, drain time.Du
 	for _, t := range tables {
 		h.tables[strings.ToLower(t)] = true
 	}
-	h.timer = time.AfterFunc(pause, func() { s.lapse(h) })
+	h.timer = time.AfterFunc(pause, func() { l.lapse(h) })
 	hs.cur.Store(h)
 	hs.mu.Unlock()
 
@@ -119,7 +119,7 @@ func (s *Server) Hold(ctx context.Context, tables []string, pause, drain time.Du
 	deadline := start.Add(drain)
 	var waited map[uint32]bool
 	for {
-		busy := s.inFlight(h.gen)
+		busy := l.inFlight(h.gen)
 		if len(busy) == 0 {
 			break
 		}
@@ -146,14 +146,15 @@ func (s *Server) Hold(ctx context.Context, tables []string, pause, drain time.Du
 // away, the writes held run on the layout the data is in now. While the
 // record cannot be read, the writes stay held (each bounded by its
 // statement's time limit).
-func (s *Server) lapse(h *hold) {
-	for s.holds.current() == h && !s.closing.Load() {
+func (l *Layouts) lapse(h *hold) {
+	s := l.s
+	for l.holds.current() == h && !s.closing.Load() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		err := s.adoptRecorded(ctx)
+		err := l.adoptRecorded(ctx)
 		cancel()
 		if err == nil {
-			if s.holds.release(h) {
-				s.log.Warn("write hold lapsed", zap.Uint64("hold", h.gen), zap.Uint64("layout", s.LayoutVersion()))
+			if l.holds.release(h) {
+				s.log.Warn("write hold lapsed", zap.Uint64("hold", h.gen), zap.Uint64("layout", l.Version()))
 			}
 			return
 		}
@@ -163,15 +164,16 @@ func (s *Server) lapse(h *hold) {
 }
 
 // Release releases write hold gen.
-func (s *Server) Release(gen uint64) error {
-	if h := s.holds.current(); h != nil && h.gen == gen && s.holds.release(h) {
+func (l *Layouts) Release(gen uint64) error {
+	if h := l.holds.current(); h != nil && h.gen == gen && l.holds.release(h) {
 		return nil
 	}
 	return fmt.Errorf("write hold %d is not in place", gen)
 }
 
 // inFlight lists the sessions whose unit of work began before hold gen.
-func (s *Server) inFlight(gen uint64) []uint32 {
+func (l *Layouts) inFlight(gen uint64) []uint32 {
+	s := l.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []uint32

@@ -45,11 +45,11 @@ func newLayoutServer(t *testing.T, extra string) *Server {
 // what needs a restart or names a hold that is not in place.
 func TestSwapLayout(t *testing.T) {
 	s := newLayoutServer(t, "")
-	if v := s.LayoutVersion(); v != 1 {
+	if v := s.Layouts().Version(); v != 1 {
 		t.Fatalf("version at start %d", v)
 	}
 	four := layoutConfig(t, `[{range: "-40", cluster: s0}, {range: "40-80", cluster: s2}, {range: "80-c0", cluster: s1}, {range: "c0-", cluster: s3}]`, "")
-	if v, err := s.SwapLayout(four, 0, 0); err != nil || v != 2 {
+	if v, err := s.Layouts().Swap(four, 0, 0); err != nil || v != 2 {
 		t.Fatalf("switch to four shards: %d, %v", v, err)
 	}
 	if n := s.snapshot().schema.Keyspace().Shards(); n != 4 {
@@ -62,18 +62,18 @@ func TestSwapLayout(t *testing.T) {
 
 	other := layoutConfig(t, `[{range: "-", cluster: s1}]`, "")
 	other.DefaultCluster = "s1"
-	if _, err := s.SwapLayout(other, 0, 0); err == nil || !strings.Contains(err.Error(), "default_cluster") {
+	if _, err := s.Layouts().Swap(other, 0, 0); err == nil || !strings.Contains(err.Error(), "default_cluster") {
 		t.Fatalf("a new default cluster: %v", err)
 	}
 	more := layoutConfig(t, `[{range: "-", cluster: s0}]`, "")
 	more.Clusters = append(more.Clusters, config.Cluster{Name: "s9", Primary: config.Backend{Name: "s9", Address: "127.0.0.1:1"}})
-	if _, err := s.SwapLayout(more, 0, 0); err == nil || !strings.Contains(err.Error(), "clusters") {
+	if _, err := s.Layouts().Swap(more, 0, 0); err == nil || !strings.Contains(err.Error(), "clusters") {
 		t.Fatalf("a cluster the running Courier lacks: %v", err)
 	}
-	if _, err := s.SwapLayout(four, 7, 0); err == nil || !strings.Contains(err.Error(), "hold 7 is not in place") {
+	if _, err := s.Layouts().Swap(four, 7, 0); err == nil || !strings.Contains(err.Error(), "hold 7 is not in place") {
 		t.Fatalf("a switch under a hold that is not in place: %v", err)
 	}
-	if v := s.LayoutVersion(); v != 2 {
+	if v := s.Layouts().Version(); v != 2 {
 		t.Fatalf("refused switches changed the version to %d", v)
 	}
 }
@@ -83,43 +83,43 @@ func TestSwapLayout(t *testing.T) {
 func TestHold(t *testing.T) {
 	s := newLayoutServer(t, "")
 	ctx := context.Background()
-	if _, err := s.Hold(ctx, nil, time.Second, time.Second); err == nil {
+	if _, err := s.Layouts().Hold(ctx, nil, time.Second, time.Second); err == nil {
 		t.Fatal("a hold of no table was placed")
 	}
-	if _, err := s.Hold(ctx, []string{"moves"}, 2*MaxHold, time.Second); err == nil {
+	if _, err := s.Layouts().Hold(ctx, []string{"moves"}, 2*MaxHold, time.Second); err == nil {
 		t.Fatal("a hold longer than MaxHold was placed")
 	}
-	h, err := s.Hold(ctx, []string{"Moves"}, 10*time.Second, time.Second)
+	h, err := s.Layouts().Hold(ctx, []string{"Moves"}, 10*time.Second, time.Second)
 	if err != nil || h.Hold == 0 || h.Waited != 0 || len(h.Tables) != 1 || h.Tables[0] != "moves" {
 		t.Fatalf("hold = %+v, %v", h, err)
 	}
-	if _, err := s.Hold(ctx, []string{"other"}, time.Second, time.Second); err == nil {
+	if _, err := s.Layouts().Hold(ctx, []string{"other"}, time.Second, time.Second); err == nil {
 		t.Fatal("a second hold was placed")
 	}
-	if st := s.Layout(); st.Hold == nil || st.Hold.Hold != h.Hold {
+	if st := s.Layouts().Status(); st.Hold == nil || st.Hold.Hold != h.Hold {
 		t.Fatalf("layout status %+v", st)
 	}
-	if v, err := s.SwapLayout(layoutConfig(t, `[{range: "-", cluster: s0}]`, ""), h.Hold, 0); err != nil || v != 2 {
+	if v, err := s.Layouts().Swap(layoutConfig(t, `[{range: "-", cluster: s0}]`, ""), h.Hold, 0); err != nil || v != 2 {
 		t.Fatalf("switch under the hold: %d, %v", v, err)
 	}
-	if s.Layout().Hold != nil || s.Release(h.Hold) == nil {
+	if s.Layouts().Status().Hold != nil || s.Layouts().Release(h.Hold) == nil {
 		t.Fatal("the switch did not release its hold")
 	}
 
 	// Past its pause, a hold lapses only once the recorded layout has
 	// been read: here the default cluster is unreachable, so it stays.
-	h2, err := s.Hold(ctx, []string{"moves"}, 50*time.Millisecond, time.Second)
+	h2, err := s.Layouts().Hold(ctx, []string{"moves"}, 50*time.Millisecond, time.Second)
 	if err != nil || h2.Hold <= h.Hold {
 		t.Fatalf("second hold = %+v, %v", h2, err)
 	}
 	time.Sleep(300 * time.Millisecond)
-	if st := s.Layout(); st.Hold == nil || st.Hold.Hold != h2.Hold {
+	if st := s.Layouts().Status(); st.Hold == nil || st.Hold.Hold != h2.Hold {
 		t.Fatalf("a hold lapsed without the recorded layout read: %+v", st)
 	}
-	if err := s.Release(h2.Hold); err != nil || s.Layout().Hold != nil {
+	if err := s.Layouts().Release(h2.Hold); err != nil || s.Layouts().Status().Hold != nil {
 		t.Fatalf("release: %v", err)
 	}
-	if _, err := s.SwapLayout(layoutConfig(t, `[{range: "-", cluster: s1}]`, ""), h2.Hold, 0); err == nil {
+	if _, err := s.Layouts().Swap(layoutConfig(t, `[{range: "-", cluster: s1}]`, ""), h2.Hold, 0); err == nil {
 		t.Fatal("a switch under a released hold went ahead")
 	}
 }
@@ -150,7 +150,7 @@ func TestAdminWrites(t *testing.T) {
 			if w.Code != tc.want {
 				t.Fatalf("status %d (%s), want %d", w.Code, w.Body, tc.want)
 			}
-			held := s.Layout().Hold != nil
+			held := s.Layouts().Status().Hold != nil
 			if held != (tc.want == http.StatusOK) {
 				t.Fatalf("hold in place: %v", held)
 			}

@@ -66,9 +66,9 @@ func (ss *session) runWhole(q, p []byte, info parser.Info, sticky bool) (bool, e
 	ss.w.reset(false, false, false)
 	ctx := ss.cmd.start(ss.srv.queryTimeout())
 	defer ss.cmd.end()
-	ss.srv.holds.enter(ss, parser.KindInsert) // its statements are unknown: it may write
-	defer ss.srv.holds.leave(ss)
-	if _, err := ss.srv.holds.admit(ctx, ss, nil, false, true); err != nil {
+	ss.srv.layouts.holds.enter(ss, parser.KindInsert) // its statements are unknown: it may write
+	defer ss.srv.layouts.holds.leave(ss)
+	if _, err := ss.srv.layouts.holds.admit(ctx, ss, nil, false, true); err != nil {
 		return false, ss.answerErr(err)
 	}
 	cu := ss.cur

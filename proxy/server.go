@@ -35,12 +35,10 @@ type Server struct {
 	cluster  *backend.Cluster // the default cluster
 	pools    []*backend.Pool  // every backend of every cluster
 
-	// rt is the layout statements are planned against (SwapLayout
-	// replaces it); clusterList holds every cluster by index, the default
-	// cluster first, the same in every layout.
-	rt          atomic.Pointer[snapshot]
-	swapMu      sync.Mutex // serialises SwapLayout
-	holds       writeHolds // write holds of layout changes
+	// layouts holds the layout statements are planned against (see
+	// Layouts); clusterList every cluster by index, the default cluster
+	// first, the same in every layout.
+	layouts     Layouts
 	clusterList []*clusterInfo
 	budget      *engine.RowBudget // rows all merges together may hold
 	seqs        sequences         // reserved blocks of sequence ids
@@ -190,7 +188,7 @@ func (s *Server) Prepare(ctx context.Context) error {
 	if err := s.collations.load(ctx, bc); err != nil {
 		return err
 	}
-	if err := s.adoptRecorded(ctx); err != nil {
+	if err := s.layouts.adoptRecorded(ctx); err != nil {
 		return fmt.Errorf("reading the recorded layout: %w", err)
 	}
 	s.startCluster(ctx)
@@ -318,11 +316,12 @@ func (s *Server) newPlanner(p *parser.Parser) error {
 		}
 		s.clusterList = append(s.clusterList, ci)
 	}
-	rt, err := s.newRouting(s.cfg, 1, nil)
+	s.layouts.s = s
+	rt, err := s.layouts.build(s.cfg, 1, nil)
 	if err != nil {
 		return err
 	}
-	s.rt.Store(rt)
+	s.layouts.rt.Store(rt)
 	s.budget = &engine.RowBudget{Limit: int64(s.cfg.Limits.MergeMemory)}
 	return nil
 }

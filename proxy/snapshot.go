@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"go.uber.org/zap"
 
@@ -18,7 +20,7 @@ import (
 
 // snapshot is one layout Courier serves: the schema statements are
 // planned against, its view of the plan cache, and its sharding settings.
-// It is immutable; SwapLayout replaces the server's snapshot as a whole.
+// It is immutable; Layouts.Swap replaces the server's snapshot as a whole.
 // A session takes the current snapshot when a statement starts outside a
 // transaction, and keeps it while its transaction has branches, so that
 // statements and transactions in flight finish on the layout they
@@ -31,9 +33,24 @@ type snapshot struct {
 	internal map[string]bool  // Courier's own tables (index, sequence, progress), lower case
 }
 
-// newRouting builds the snapshot of cfg's layout, planning through a view
-// of plans (nil: a new cache).
-func (s *Server) newRouting(cfg *config.Config, version uint64, plans *router.Plans) (*snapshot, error) {
+// Layouts is what a Courier instance knows of layouts: the one it
+// serves (a snapshot, swapped whole), the write holds of a layout
+// change, and the newest layout a migration recorded. Server.Layouts
+// returns it; the admin API's /layout calls are its methods.
+type Layouts struct {
+	s      *Server
+	rt     atomic.Pointer[snapshot]
+	swapMu sync.Mutex // serialises Swap
+	holds  writeHolds // write holds of layout changes
+}
+
+// Layouts returns the server's layouts.
+func (s *Server) Layouts() *Layouts { return &s.layouts }
+
+// build builds the snapshot of cfg's layout, planning through a view of
+// plans (nil: a new cache).
+func (l *Layouts) build(cfg *config.Config, version uint64, plans *router.Plans) (*snapshot, error) {
+	s := l.s
 	schema, err := layout.Schema(cfg)
 	if err != nil {
 		return nil, err
@@ -95,13 +112,13 @@ func (rt *snapshot) sequenceBlock() int {
 }
 
 // snapshot returns the layout now served.
-func (s *Server) snapshot() *snapshot { return s.rt.Load() }
+func (s *Server) snapshot() *snapshot { return s.layouts.rt.Load() }
 
-// LayoutVersion is the version of the layout now served: 1 at start,
+// Version is the version of the layout now served: 1 at start,
 // one more at every switch.
-func (s *Server) LayoutVersion() uint64 { return s.snapshot().version }
+func (l *Layouts) Version() uint64 { return l.s.snapshot().version }
 
-// SwapLayout switches the layout to the sharding section of next, a
+// Swap switches the layout to the sharding section of next, a
 // whole configuration validated as such, whose clusters and default
 // cluster must be the running ones. Statements already running, and
 // transactions that have reached a backend, finish on the layout they
@@ -113,9 +130,10 @@ func (s *Server) LayoutVersion() uint64 { return s.snapshot().version }
 // version is the new layout's version (0: one more than the current); a
 // switch to the version already served changes nothing, so a switch can
 // be retried.
-func (s *Server) SwapLayout(next *config.Config, hold, version uint64) (uint64, error) {
-	s.swapMu.Lock()
-	defer s.swapMu.Unlock()
+func (l *Layouts) Swap(next *config.Config, hold, version uint64) (uint64, error) {
+	s := l.s
+	l.swapMu.Lock()
+	defer l.swapMu.Unlock()
 	if next.DefaultCluster != s.cfg.DefaultCluster {
 		return 0, fmt.Errorf("default_cluster is %q, the running Courier's is %q (it changes with a restart)", next.DefaultCluster, s.cfg.DefaultCluster)
 	}
@@ -124,26 +142,26 @@ func (s *Server) SwapLayout(next *config.Config, hold, version uint64) (uint64, 
 	case version == 0:
 		version = old.version + 1
 	case version == old.version:
-		if h := s.holds.current(); hold != 0 && h != nil && h.gen == hold {
-			s.holds.release(h)
+		if h := l.holds.current(); hold != 0 && h != nil && h.gen == hold {
+			l.holds.release(h)
 		}
 		return version, nil
 	case version < old.version:
 		return 0, fmt.Errorf("layout version %d is older than the one served, %d", version, old.version)
 	}
-	rt, err := s.newRouting(next, version, old.plans)
+	rt, err := l.build(next, version, old.plans)
 	if err != nil {
 		return 0, err
 	}
 	if hold != 0 {
-		h := s.holds.current()
+		h := l.holds.current()
 		if h == nil || h.gen != hold {
 			return 0, fmt.Errorf("write hold %d is not in place (it was released or lapsed): the layout was not switched", hold)
 		}
-		s.rt.Store(rt)
-		s.holds.release(h)
+		l.rt.Store(rt)
+		l.holds.release(h)
 	} else {
-		s.rt.Store(rt)
+		l.rt.Store(rt)
 	}
 	s.log.Info("layout switched", zap.Uint64("version", rt.version))
 	return rt.version, nil
@@ -164,7 +182,8 @@ const (
 // config.LayoutsTable on the default cluster, when it is newer than the
 // one served: a Courier started (or whose write hold lapsed) after a
 // switch serves the layout the data is in, whatever its file says.
-func (s *Server) adoptRecorded(ctx context.Context) error {
+func (l *Layouts) adoptRecorded(ctx context.Context) error {
+	s := l.s
 	bc, err := s.primary.Get(ctx, backend.FlavourPlain)
 	if err != nil {
 		return err
@@ -185,14 +204,14 @@ func (s *Server) adoptRecorded(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s: version %q", config.LayoutsTable, rows[0][0].Text)
 	}
-	if version <= s.LayoutVersion() {
+	if version <= l.Version() {
 		return nil
 	}
 	next, err := config.Parse([]byte(rows[0][1].Text))
 	if err != nil {
 		return fmt.Errorf("%w: version %d in %s is not valid: %w", ErrRecordedLayout, version, config.LayoutsTable, err)
 	}
-	if _, err := s.SwapLayout(next, 0, version); err != nil {
+	if _, err := l.Swap(next, 0, version); err != nil {
 		return fmt.Errorf("%w: version %d in %s: %w (configure the clusters it names)", ErrRecordedLayout, version, config.LayoutsTable, err)
 	}
 	s.log.Info("serving the recorded layout", zap.Uint64("version", version))

@@ -34,8 +34,8 @@ const errDeadlock = 1213
 func (ss *session) run(st *statement) (bool, error) {
 	start := time.Now()
 	cu := ss.cur
-	ss.srv.holds.enter(ss, st.info.Kind)
-	defer ss.srv.holds.leave(ss)
+	ss.srv.layouts.holds.enter(ss, st.info.Kind)
+	defer ss.srv.layouts.holds.leave(ss)
 	ss.w.reset(st.stmt != nil, st.batch, st.more)
 	if st.info.Flags&parser.FlagDiagnostics == 0 && cu.last != nil {
 		cu.last.Pool().Put(cu.last)
@@ -158,7 +158,7 @@ func (ss *session) planned(ctx context.Context, st *statement) error {
 		return p.Err
 	}
 	if writes(p) {
-		if again, err := ss.srv.holds.admitPlan(ctx, ss, p); err != nil {
+		if again, err := ss.srv.layouts.holds.admitPlan(ctx, ss, p); err != nil {
 			return err
 		} else if again { // held: the layout may have changed meanwhile
 			return ss.planned(ctx, st)
@@ -196,7 +196,7 @@ func (ss *session) planError(st *statement, pe *router.ParseError) error {
 	}
 	if !ss.snap.schema.Sharded() || !routedKind(st.info.Kind) {
 		if mayWrite(st.info.Kind) { // its tables are unknown: any hold applies
-			if _, err := ss.srv.holds.admit(&ss.cmd, ss, nil, false, true); err != nil {
+			if _, err := ss.srv.layouts.holds.admit(&ss.cmd, ss, nil, false, true); err != nil {
 				return err
 			}
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/replication"
+	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/courier-proxy/courier/config"
 )
@@ -71,7 +72,7 @@ type follower struct {
 	tables map[string]*Move
 	save   func(binlogPos) error // records the position applied (at most once a second)
 
-	conns map[string]*sql.Conn // to each target (the follower's goroutine only)
+	pools map[string]*sql.DB // its own, to each target (the follower's goroutine only)
 
 	mu      sync.Mutex
 	applied binlogPos
@@ -133,8 +134,8 @@ func (f *follower) start(pos binlogPos) error {
 		defer close(f.done)
 		defer syncer.Close()
 		defer func() {
-			for _, c := range f.conns {
-				c.Close()
+			for _, db := range f.pools {
+				db.Close()
 			}
 		}()
 		err := f.run(ctx, streamer, pos)
@@ -416,59 +417,56 @@ func (f *follower) apply(ctx context.Context, ops []op) error {
 
 // applyOn applies ops on a target in one transaction, in order, each run
 // of changes of one kind to one table as one statement (a multi-row
-// REPLACE, or a DELETE of a list of keys).
+// REPLACE, or a DELETE of a list of keys). A transaction cut short (an
+// error, the follower stopped) is rolled back and its connection
+// discarded.
 func (f *follower) applyOn(ctx context.Context, target string, ops []op) error {
-	conn, err := f.conn(ctx, target)
+	tx, err := f.pool(target).BeginTx(ctx, nil)
 	if err != nil {
-		return err
-	}
-	fail := func(err error) error {
-		conn.Close() // its transaction is rolled back with it
-		delete(f.conns, target)
 		return on(target, err)
-	}
-	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
-		return fail(err)
 	}
 	for len(ops) > 0 {
 		n := 1
 		for n < len(ops) && ops[n].m == ops[0].m && ops[n].del == ops[0].del && n*len(ops[0].m.columns) < maxPlaceholders {
 			n++
 		}
-		if err := runOps(ctx, conn, ops[:n]); err != nil {
-			return fail(err)
+		if err := runOps(ctx, tx, ops[:n]); err != nil {
+			_ = tx.Rollback()
+			return on(target, err)
 		}
 		ops = ops[n:]
 	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return fail(err)
-	}
-	return nil
+	return on(target, tx.Commit())
 }
 
-// conn is the follower's connection to a target, whose time zone is
-// UTC (the binlog's TIMESTAMP values are written in UTC).
-func (f *follower) conn(ctx context.Context, target string) (*sql.Conn, error) {
-	if c := f.conns[target]; c != nil {
-		return c, nil
+// pool is the follower's own pool to a target, whose sessions are in
+// UTC (the binlog's TIMESTAMP values are written in UTC); no other
+// writer shares it.
+func (f *follower) pool(target string) *sql.DB {
+	if db := f.pools[target]; db != nil {
+		return db
 	}
-	c, err := f.p.pools[target].Conn(ctx)
-	if err != nil {
-		return nil, on(target, err)
+	cl := f.p.To.Cluster(target)
+	if cl == nil {
+		cl = f.p.From.Cluster(target)
 	}
-	if _, err := c.ExecContext(ctx, "SET time_zone = '+00:00'"); err != nil {
-		c.Close()
-		return nil, on(target, err)
+	mc := gomysql.NewConfig()
+	mc.User, mc.Passwd = cl.User, cl.Password
+	mc.Net, mc.Addr, mc.DBName = "tcp", cl.Primary.Address, f.p.DB
+	mc.Timeout = cl.Pool.ConnectTimeout
+	mc.Params = map[string]string{"time_zone": "'+00:00'"}
+	conn, _ := gomysql.NewConnector(mc)
+	db := sql.OpenDB(conn)
+	db.SetMaxOpenConns(2)
+	if f.pools == nil {
+		f.pools = map[string]*sql.DB{}
 	}
-	if f.conns == nil {
-		f.conns = map[string]*sql.Conn{}
-	}
-	f.conns[target] = c
-	return c, nil
+	f.pools[target] = db
+	return db
 }
 
 // runOps runs changes of one kind to one table as one statement.
-func runOps(ctx context.Context, conn *sql.Conn, ops []op) error {
+func runOps(ctx context.Context, conn *sql.Tx, ops []op) error {
 	m := ops[0].m
 	var args []any
 	if ops[0].del {

@@ -115,7 +115,7 @@ func (m *Migration) snapshotCopy(ctx context.Context, followers map[string]*foll
 		}
 		pos, err := snapshot(ctx, conn)
 		if err != nil {
-			conn.Close()
+			endSnapshot(conn)
 			return on(src, err)
 		}
 		for _, t := range m.Plan.Tables {
@@ -125,12 +125,11 @@ func (m *Migration) snapshotCopy(ctx context.Context, followers map[string]*foll
 			cp := checkpoint{Table: t.Table, Source: src}
 			save := func(c checkpoint) error { return m.st.saveCheckpoint(ctx, m.State.Name, c) }
 			if err := m.Plan.copyFrom(ctx, conn, t, src, cp, m.opt.Chunk, pace, save, m.opt.Progress); err != nil {
-				conn.Close()
+				endSnapshot(conn)
 				return fmt.Errorf("copying %s from %s: %w", t.Table, src, err)
 			}
 		}
-		_, _ = conn.ExecContext(ctx, "COMMIT")
-		conn.Close()
+		endSnapshot(conn)
 		if m.State.Positions == nil {
 			m.State.Positions = map[string]binlogPos{}
 		}
@@ -144,6 +143,14 @@ func (m *Migration) snapshotCopy(ctx context.Context, followers map[string]*foll
 		m.opt.Event(fmt.Sprintf("copied %s from its snapshot at %s; applying its changes since", src, pos))
 	}
 	return nil
+}
+
+// endSnapshot ends the snapshot (a read-only transaction) on conn and
+// gives it back to its pool, which must not be handed a connection
+// inside a transaction.
+func endSnapshot(conn *sql.Conn) {
+	_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+	conn.Close()
 }
 
 // snapshot opens a consistent snapshot on conn and returns the binlog
@@ -282,7 +289,7 @@ func (m *Migration) cutOver(ctx context.Context, followers map[string]*follower,
 	snaps, err := m.targetSnapshots(cctx)
 	defer func() {
 		for _, c := range snaps {
-			c.Close()
+			endSnapshot(c)
 		}
 	}()
 	if err != nil {

@@ -188,7 +188,7 @@ func (s *Server) Prepare(ctx context.Context) error {
 	if err := s.collations.load(ctx, bc); err != nil {
 		return err
 	}
-	if err := s.layouts.adoptRecorded(ctx); err != nil {
+	if err := s.layouts.adoptRecordedOn(ctx, bc); err != nil {
 		return fmt.Errorf("reading the recorded layout: %w", err)
 	}
 	s.startCluster(ctx)

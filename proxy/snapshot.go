@@ -183,12 +183,18 @@ const (
 // one served: a Courier started (or whose write hold lapsed) after a
 // switch serves the layout the data is in, whatever its file says.
 func (l *Layouts) adoptRecorded(ctx context.Context) error {
-	s := l.s
-	bc, err := s.primary.Get(ctx, backend.FlavourPlain)
+	bc, err := l.s.primary.Get(ctx, backend.FlavourPlain)
 	if err != nil {
 		return err
 	}
-	defer s.primary.Put(bc)
+	defer l.s.primary.Put(bc)
+	return l.adoptRecordedOn(ctx, bc)
+}
+
+// adoptRecordedOn is adoptRecorded reading on bc, a connection to the
+// default cluster's primary.
+func (l *Layouts) adoptRecordedOn(ctx context.Context, bc *backend.Conn) error {
+	s := l.s
 	rows, err := bc.Query(ctx, "SELECT version, config FROM "+config.LayoutsTable+" ORDER BY version DESC LIMIT 1")
 	if err != nil {
 		if se, ok := sqlerr.From(err); ok && (se.Num == errNoSuchTable || se.Num == errNoSuchDatabase) {

@@ -574,7 +574,7 @@ func TestPlanRefusals(t *testing.T) {
 		name, to, want string
 		prepare        func(e *env)
 	}{
-		{name: "nothing moves", to: "-80=s0,80-=s1", want: "nothing to migrate"},
+		{name: "the same layout", to: "-80=s0,80-=s1", want: "nothing to migrate"},
 		{name: "a target that holds rows now", to: "-40=s0,40-80=s2,80-=s1", want: "cluster s0 holds some of its rows now"},
 		{name: "a target not empty", to: "-80=s2,80-=s3", want: "table orders on cluster s2 is not empty",
 			prepare: func(e *env) { mustExec(e.t, e.primary(2, e.db), "INSERT INTO orders VALUES (1, 1, 1, NULL)") }},
@@ -715,6 +715,13 @@ func TestOnlineResume(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer again.Close()
+			if tc.stopAt != "" { // the status shows how far the catch-up got
+				st, err := again.Status(context.Background())
+				if err != nil || st.State.Phase != PhaseCatchingUp || len(st.CatchUp) != 2 || st.CatchUp[0].BytesBehind < 0 {
+					t.Fatalf("status while catching up: %+v, %v", st, err)
+				}
+				t.Logf("catch-up: %+v", st.CatchUp)
+			}
 			if err := again.Start(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -735,6 +742,12 @@ func TestOnlineResume(t *testing.T) {
 // writes going on: the first migration of a platform that outgrew one
 // database.
 func TestShardAnUnshardedTable(t *testing.T) {
+	for _, mode := range []string{"stop", "online"} {
+		t.Run(mode, func(t *testing.T) { testShardAnUnshardedTable(t, mode) })
+	}
+}
+
+func testShardAnUnshardedTable(t *testing.T, mode string) {
 	from := layoutWith("-80=s2,80-=s3", "    - {name: cities, type: reference}\n")
 	to := layoutWith("-80=s2,80-=s3", "    - {name: cities, type: reference}\n    - {name: orders, key: order_id}\n    - {name: order_items, key: order_id}\n")
 	e := newEnv(t, "mshard", from, 2)
@@ -742,7 +755,7 @@ func TestShardAnUnshardedTable(t *testing.T) {
 	w.start(4)
 	time.Sleep(300 * time.Millisecond)
 	opt := e.options("mshard")
-	opt.Mode = "online"
+	opt.Mode = mode
 	m, err := Open(context.Background(), from, to, e.db, NewFleet(e.admins, ""), opt)
 	if err != nil {
 		t.Fatal(err)
@@ -764,4 +777,39 @@ func TestShardAnUnshardedTable(t *testing.T) {
 	if e.inRange(2, "-80") == 0 || e.inRange(3, "80-") == 0 {
 		t.Fatal("a shard is empty")
 	}
+}
+
+// TestLayoutChangeWithoutMoves: a new sharding section that moves no row
+// (scatter_writes set) is recorded and every instance switches to it.
+func TestLayoutChangeWithoutMoves(t *testing.T) {
+	from := layoutFile("-80=s0,80-=s1")
+	to := []byte(strings.Replace(string(from), "  tables:\n", "  scatter_writes: true\n  tables:\n", 1))
+	e := newEnv(t, "mnomove", from, 2)
+	w := e.load(20)
+	if _, err := e.clients[0].Exec("UPDATE orders SET amount = 0"); err == nil {
+		t.Fatal("an UPDATE without the key ran before scatter_writes was set")
+	}
+	m, err := Open(context.Background(), from, to, e.db, NewFleet(e.admins, ""), e.options("mnomove"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if len(m.Plan.Tables) != 0 {
+		t.Fatalf("plan moves %d tables", len(m.Plan.Tables))
+	}
+	if err := m.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if v := e.versions(); v[0] != 2 || v[1] != 2 {
+		t.Fatalf("versions %v", v)
+	}
+	for _, db := range e.clients {
+		if _, err := db.Exec("UPDATE orders SET amount = amount + 1"); err != nil {
+			t.Fatalf("an UPDATE without the key on the new layout: %v", err)
+		}
+	}
+	for k, v := range w.orders {
+		w.orders[k] = [2]int64{v[0], v[1] + 2}
+	}
+	w.check()
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -105,9 +106,11 @@ func NewPlan(from, to *config.Config, db string) (*Plan, error) {
 		}
 		p.Tables = append(p.Tables, m)
 	}
-	if len(p.Tables) == 0 {
-		return nil, errors.New("the two layouts place every table alike: nothing to migrate")
+	if len(p.Tables) == 0 && reflect.DeepEqual(from.Sharding, to.Sharding) {
+		return nil, errors.New("the two files have the same layout: nothing to migrate")
 	}
+	// With no table to move (a setting of the sharding section changed),
+	// the migration records the new layout and switches the instances.
 	for _, c := range clustersOf(p) {
 		cl := to.Cluster(c)
 		if cl == nil {

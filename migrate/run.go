@@ -186,6 +186,11 @@ func (m *Migration) Start(ctx context.Context) error {
 	case PhaseAborted, PhaseReversed:
 		return fmt.Errorf("migration %s was %s; start a new one with another --name", m.State.Name, m.State.Phase)
 	}
+	if len(m.Plan.Tables) == 0 {
+		m.State.Holds, m.State.HeldAt = nil, time.Now()
+		m.opt.Event("no table changes placement: recording the new layout and switching the instances")
+		return m.record(ctx)
+	}
 	if m.opt.Mode == "online" {
 		return m.startOnline(ctx, fresh)
 	}
@@ -405,6 +410,19 @@ type Status struct {
 	State     *State
 	Tables    []TableStatus
 	Instances map[string]Layout
+	// CatchUp is, online, how far each source's changes have been applied
+	// (as last recorded, at most a second old while start runs).
+	CatchUp []CatchUp `json:",omitempty"`
+}
+
+// CatchUp is one source's catch-up: the binlog position applied, the
+// source's own, and the bytes between them when in the same file (-1
+// otherwise).
+type CatchUp struct {
+	Source      string
+	AppliedAt   string
+	At          string
+	BytesBehind int64
 }
 
 // TableStatus is the copy's progress for one table and source.
@@ -435,5 +453,29 @@ func (m *Migration) Status(ctx context.Context) (*Status, error) {
 	}
 	slices.SortFunc(st.Tables, func(a, b TableStatus) int { return strings.Compare(a.Table+a.Source, b.Table+b.Source) })
 	st.Instances, _ = m.fleet.Layouts(ctx)
+	if m.State.Mode == "online" && (m.State.Phase == PhaseCopying || m.State.Phase == PhaseCatchingUp) {
+		applied, err := m.st.positions(ctx, m.State.Name)
+		if err != nil {
+			return nil, err
+		}
+		for _, src := range m.sources() {
+			pos, ok := m.State.Positions[src]
+			if !ok {
+				continue // not copied yet
+			}
+			if p, ok := applied[src]; ok && pos.less(p) {
+				pos = p
+			}
+			now, err := masterPos(ctx, m.Plan.pools[src])
+			if err != nil {
+				return nil, on(src, err)
+			}
+			c := CatchUp{Source: src, AppliedAt: pos.String(), At: now.String(), BytesBehind: -1}
+			if now.File == pos.File && !now.less(pos) {
+				c.BytesBehind = int64(now.Pos - pos.Pos)
+			}
+			st.CatchUp = append(st.CatchUp, c)
+		}
+	}
 	return st, nil
 }

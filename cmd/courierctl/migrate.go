@@ -131,6 +131,10 @@ func migratePlanCmd(f *migrateFlags) *cobra.Command {
 			if checkErr != nil {
 				return fmt.Errorf("the targets are not ready:\n%w", checkErr)
 			}
+			if len(p.Tables) == 0 {
+				fmt.Fprintln(out, "no table changes placement: start records the new layout and switches the instances")
+				return nil
+			}
 			fmt.Fprintln(out, "ready: the targets exist with the same definitions and are empty")
 			return nil
 		},
@@ -233,6 +237,13 @@ func printMigrateStatus(out io.Writer, st *migrate.Status) {
 		}
 		bar := strings.Repeat("#", int(frac*20)) + strings.Repeat("-", 20-int(frac*20))
 		fmt.Fprintf(out, "  %-24s from %-6s [%s] %3.0f%%  %d/%d rows\n", t.Table, t.Source, bar, 100*frac, t.Rows, t.Estimate)
+	}
+	for _, c := range st.CatchUp {
+		behind := "in another binlog file"
+		if c.BytesBehind >= 0 {
+			behind = fmt.Sprintf("%d bytes behind", c.BytesBehind)
+		}
+		fmt.Fprintf(out, "  catch-up of %-6s applied to %s, source at %s: %s\n", c.Source, c.AppliedAt, c.At, behind)
 	}
 	admins := make([]string, 0, len(st.Instances))
 	for a := range st.Instances {

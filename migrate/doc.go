@@ -8,6 +8,13 @@
 // records each switched layout where every instance reads it when it
 // starts or when a hold lapses.
 //
+// The online mode follows the sources' binlogs rather than having Courier
+// write both layouts: the binlog sees every change, whoever made it
+// (another instance, a client on a primary directly), in commit order,
+// from any position after a restart; dual writes in the proxy would see
+// only its own statements and need a distributed transaction to stay in
+// step.
+//
 // It is its own package because none of this runs inside Courier's data
 // path: courierctl wires it to the command line, and the proxy only
 // serves the layout it is told to.

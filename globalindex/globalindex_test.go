@@ -41,7 +41,7 @@ func (e *env) entryShard(ic indexCase, v string) int {
 	if !ic.sharded {
 		return 0 // default_cluster s0
 	}
-	val, err := keyValue(ic.kt, v)
+	val, err := vindex.ParseValue(ic.kt, v)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -146,7 +146,7 @@ func (x *Index) dataCluster(k string) (string, error) {
 }
 
 func (x *Index) clusterOf(f vindex.Func, t vindex.KeyType, v, column string) (string, error) {
-	val, err := keyValue(t, v)
+	val, err := vindex.ParseValue(t, v)
 	if err == nil {
 		var id vindex.KeyspaceID
 		if id, err = f.Map(t, val); err == nil {
@@ -154,25 +154,6 @@ func (x *Index) clusterOf(f vindex.Func, t vindex.KeyType, v, column string) (st
 		}
 	}
 	return "", fmt.Errorf("%s value %q: %w", column, v, err)
-}
-
-// keyValue reads a value as MySQL printed it into a vindex value.
-func keyValue(t vindex.KeyType, s string) (vindex.Value, error) {
-	switch t {
-	case vindex.Int:
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return vindex.Value{}, fmt.Errorf("not a signed integer; check key_type in the configuration")
-		}
-		return vindex.IntValue(n), nil
-	case vindex.Uint:
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			return vindex.Value{}, fmt.Errorf("not an unsigned integer; check key_type in the configuration")
-		}
-		return vindex.UintValue(n), nil
-	}
-	return vindex.StrValue(s), nil
 }
 
 // param is a value as a statement argument of the column's type, so an

@@ -36,12 +36,9 @@ type Layout struct {
 	} `json:"hold,omitempty"`
 }
 
-// held is an instance's answer to a hold.
+// held is an instance's answer to a hold (the hold's number).
 type held struct {
-	Hold    uint64        `json:"hold"`
-	Until   time.Time     `json:"until"`
-	Drained time.Duration `json:"drained_ns"`
-	Waited  int           `json:"waited"`
+	Hold uint64 `json:"hold"`
 }
 
 func (f *Fleet) call(ctx context.Context, method, admin, path, ctype string, body []byte, out any) error {

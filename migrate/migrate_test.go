@@ -182,21 +182,20 @@ func (w *workload) one(db *sql.DB, rnd *rand.Rand, next *int64, writers int, liv
 	var apply func()
 	switch op := rnd.IntN(10); {
 	case op < 4 || len(live) == 0:
+		// An order and its items in one transaction of prepared
+		// statements, as an application writes them.
 		k := *next
 		*next += int64(writers)
-		if _, err = db.Exec("INSERT INTO orders (order_id, user_id, amount) VALUES (?, ?, 1)", k, k%97); err == nil {
-			_, err = db.Exec("INSERT INTO order_items (order_id, item, qty) VALUES (?, 1, 5), (?, 2, 6)", k, k)
-			if err != nil {
-				w.note(fmt.Errorf("items of %d: %w", k, err))
+		err = inTx(db, func(tx *sql.Tx) error {
+			if _, err := tx.Exec("INSERT INTO orders (order_id, user_id, amount) VALUES (?, ?, 1)", k, k%97); err != nil {
+				return err
 			}
-			w.mu.Lock()
+			_, err := tx.Exec("INSERT INTO order_items (order_id, item, qty) VALUES (?, 1, 5), (?, 2, 6)", k, k)
+			return err
+		})
+		apply = func() {
 			w.orders[k] = [2]int64{k % 97, 1}
-			if err == nil {
-				w.items[[2]int64{k, 1}], w.items[[2]int64{k, 2}] = 5, 6
-			}
-			w.writes += 2
-			w.mu.Unlock()
-			return
+			w.items[[2]int64{k, 1}], w.items[[2]int64{k, 2}] = 5, 6
 		}
 	case op < 9:
 		k := live[rnd.IntN(len(live))]
@@ -222,6 +221,19 @@ func (w *workload) one(db *sql.DB, rnd *rand.Rand, next *int64, writers int, liv
 	apply()
 	w.writes++
 	w.mu.Unlock()
+}
+
+// inTx runs fn in a transaction of db and commits it.
+func inTx(db *sql.DB, fn func(*sql.Tx) error) error {
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
 func (w *workload) note(err error) {

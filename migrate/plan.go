@@ -12,11 +12,13 @@ import (
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
+	"vitess.io/vitess/go/sqlescape"
 
 	"github.com/courier-proxy/courier/config"
 	"github.com/courier-proxy/courier/layout"
 	"github.com/courier-proxy/courier/router"
 	"github.com/courier-proxy/courier/router/vindex"
+	"github.com/courier-proxy/courier/sqlerr"
 )
 
 // Plan is what a migration from one layout to another moves: every table
@@ -31,7 +33,6 @@ type Plan struct {
 	to               *router.Schema
 	pools            map[string]*sql.DB // cluster → its primary
 	fromText, toText string             // the files, as given
-	via              map[string]querier // clusters a verification reads in a snapshot
 }
 
 // Move is one table of a plan.
@@ -294,7 +295,7 @@ func (p *Plan) definition(ctx context.Context, cluster, table string) (string, e
 	var name, def string
 	err := p.pools[cluster].QueryRowContext(ctx, "SHOW CREATE TABLE "+ident(table)).Scan(&name, &def)
 	if err != nil {
-		if me, ok := errors.AsType[*mysql.MySQLError](err); ok && me.Number == 1146 {
+		if me, ok := errors.AsType[*mysql.MySQLError](err); ok && me.Number == sqlerr.ErrNoSuchTable {
 			return "", fmt.Errorf("table %s does not exist on cluster %s: create it there (the same definition as on the sources) first", table, cluster)
 		}
 		return "", on(cluster, err)
@@ -388,7 +389,7 @@ func (p *Plan) targetOf(m *Move, r row) ([]string, error) {
 	default:
 		raw = fmt.Sprint(k)
 	}
-	v, err := keyValue(m.to.KeyType, raw)
+	v, err := vindex.ParseValue(m.to.KeyType, raw)
 	if err != nil {
 		return nil, fmt.Errorf("table %s, %s %q: %w", m.Table, m.to.Key, raw, err)
 	}
@@ -403,26 +404,7 @@ func (p *Plan) targetOf(m *Move, r row) ([]string, error) {
 	return []string{c}, nil
 }
 
-// keyValue reads a key as MySQL printed it into a vindex value.
-func keyValue(t vindex.KeyType, s string) (vindex.Value, error) {
-	switch t {
-	case vindex.Int:
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return vindex.Value{}, errors.New("not a signed integer; check key_type in the configuration")
-		}
-		return vindex.IntValue(n), nil
-	case vindex.Uint:
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			return vindex.Value{}, errors.New("not an unsigned integer; check key_type in the configuration")
-		}
-		return vindex.UintValue(n), nil
-	}
-	return vindex.StrValue(s), nil
-}
-
-func ident(name string) string { return "`" + strings.ReplaceAll(name, "`", "``") + "`" }
+func ident(name string) string { return sqlescape.EscapeID(name) }
 
 // on names the cluster an error came from.
 func on(cluster string, err error) error {

@@ -54,15 +54,13 @@ func (p *Plan) verify(ctx context.Context, chunk int, progress func(Progress), m
 // verifyWith is verify reading the clusters in dbs through those
 // (connections in a consistent snapshot) rather than their pools.
 func (p *Plan) verifyWith(ctx context.Context, chunk int, progress func(Progress), maxKeys int, dbs map[string]querier) ([]Report, error) {
-	p.via = dbs
-	defer func() { p.via = nil }()
 	var out []Report
 	for _, m := range p.Tables {
 		want := map[string]*sum{}
 		for _, t := range m.Targets {
 			want[t] = &sum{}
 		}
-		err := p.each(ctx, m, m.Sources, chunk, progress, func(_ string, r row) error {
+		err := p.each(ctx, m, m.Sources, chunk, dbs, progress, func(_ string, r row) error {
 			ts, err := p.targetOf(m, r)
 			for _, t := range ts {
 				want[t].put(hashRow(r))
@@ -74,7 +72,7 @@ func (p *Plan) verifyWith(ctx context.Context, chunk int, progress func(Progress
 		}
 		for _, t := range m.Targets {
 			var got sum
-			if err := p.each(ctx, m, []string{t}, chunk, progress, func(_ string, r row) error {
+			if err := p.each(ctx, m, []string{t}, chunk, dbs, progress, func(_ string, r row) error {
 				got.put(hashRow(r))
 				return nil
 			}); err != nil {
@@ -82,7 +80,7 @@ func (p *Plan) verifyWith(ctx context.Context, chunk int, progress func(Progress
 			}
 			rep := Report{Table: m.Table, Target: t, SourceRows: want[t].rows, TargetRows: got.rows}
 			if got != *want[t] {
-				if err := p.diff(ctx, m, t, chunk, maxKeys, &rep); err != nil {
+				if err := p.diff(ctx, m, t, chunk, maxKeys, dbs, &rep); err != nil {
 					return nil, err
 				}
 			}
@@ -92,11 +90,12 @@ func (p *Plan) verifyWith(ctx context.Context, chunk int, progress func(Progress
 	return out, nil
 }
 
-// each reads m's rows on clusters and hands each to fn.
-func (p *Plan) each(ctx context.Context, m *Move, clusters []string, chunk int, progress func(Progress), fn func(string, row) error) error {
+// each reads m's rows on clusters (through via's connection where it has
+// one, else the cluster's pool) and hands each to fn.
+func (p *Plan) each(ctx context.Context, m *Move, clusters []string, chunk int, via map[string]querier, progress func(Progress), fn func(string, row) error) error {
 	for _, c := range clusters {
 		var db querier = p.pools[c]
-		if v := p.via[c]; v != nil {
+		if v := via[c]; v != nil {
 			db = v
 		}
 		s := &scanner{db: db, m: m, chunk: chunk}
@@ -122,7 +121,7 @@ func (p *Plan) each(ctx context.Context, m *Move, clusters []string, chunk int, 
 }
 
 // diff compares m's rows for target t row by row.
-func (p *Plan) diff(ctx context.Context, m *Move, t string, chunk, maxKeys int, rep *Report) error {
+func (p *Plan) diff(ctx context.Context, m *Move, t string, chunk, maxKeys int, via map[string]querier, rep *Report) error {
 	keyOf := func(r row) string {
 		k := make([]any, len(m.pk))
 		for i, j := range m.pk {
@@ -131,7 +130,7 @@ func (p *Plan) diff(ctx context.Context, m *Move, t string, chunk, maxKeys int, 
 		return *encodeKey(k)
 	}
 	src := map[string]uint64{}
-	err := p.each(ctx, m, m.Sources, chunk, func(Progress) {}, func(_ string, r row) error {
+	err := p.each(ctx, m, m.Sources, chunk, via, func(Progress) {}, func(_ string, r row) error {
 		ts, err := p.targetOf(m, r)
 		if slices.Contains(ts, t) {
 			src[keyOf(r)] = hashRow(r)
@@ -151,7 +150,7 @@ func (p *Plan) diff(ctx context.Context, m *Move, t string, chunk, maxKeys int, 
 			rep.keys = append(rep.keys, pendingKey{m: m, target: t, key: k})
 		}
 	}
-	err = p.each(ctx, m, []string{t}, chunk, func(Progress) {}, func(_ string, r row) error {
+	err = p.each(ctx, m, []string{t}, chunk, via, func(Progress) {}, func(_ string, r row) error {
 		k := keyOf(r)
 		h, ok := src[k]
 		switch {

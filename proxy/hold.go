@@ -22,11 +22,6 @@ import (
 // run (see lapse).
 const MaxHold = time.Minute
 
-// errTableDefChanged is MySQL's "Table definition has changed, please
-// retry transaction": a transaction writing after the layout under it
-// was switched.
-const errTableDefChanged = 1412
-
 // writeHolds are the write holds of a layout change. While a hold is in
 // place, a statement that writes one of its tables waits, without an
 // error, until the hold is released (by the switch that needed it, or
@@ -280,5 +275,5 @@ func writes(p *router.Plan) bool {
 // errLayoutChanged refuses a write in a transaction begun on a layout
 // that has been switched since.
 func errLayoutChanged() error {
-	return sqlerr.New(errTableDefChanged, "Table definition has changed, please retry transaction (the sharding layout was switched while the transaction was open; roll it back and run it again)")
+	return sqlerr.New(sqlerr.ErrTableDefChanged, "Table definition has changed, please retry transaction (the sharding layout was switched while the transaction was open; roll it back and run it again)")
 }

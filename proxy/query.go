@@ -22,9 +22,6 @@ const clientLocalFiles = mysql.CLIENT_LOCAL_FILES
 // stops at the first error).
 func (ss *session) query(p []byte) error {
 	q := p[1:]
-	if ss.cur.tx.branches == 0 {
-		ss.snap = ss.srv.snapshot()
-	}
 	info := parser.ClassifyMode(q, ss.mode)
 	if info.Flags&parser.FlagMulti == 0 {
 		_, err := ss.run(&statement{text: q, packet: p, info: info})
@@ -37,7 +34,7 @@ func (ss *session) query(p []byte) error {
 	pieces, ok := parser.Split(ss.pieces[:0], q, ss.mode)
 	ss.pieces = pieces[:0]
 	if !ok {
-		if ss.snap.schema.Sharded() {
+		if ss.srv.snapshot().schema.Sharded() {
 			return flush(ss.c, ss.writeErr(sqlerr.NotSupported("a multi-statement batch whose statements Courier cannot tell apart with certainty",
 				"send its statements one at a time")))
 		}

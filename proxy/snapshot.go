@@ -172,12 +172,6 @@ func (l *Layouts) Swap(next *config.Config, hold, version uint64) (uint64, error
 // not serve its file's layout instead.
 var ErrRecordedLayout = errors.New("the recorded layout cannot be served")
 
-// errNoSuchTable and errNoSuchDatabase: no layout was ever recorded.
-const (
-	errNoSuchTable    = 1146
-	errNoSuchDatabase = 1049
-)
-
 // adoptRecorded serves the newest layout a migration recorded in
 // config.LayoutsTable on the default cluster, when it is newer than the
 // one served: a Courier started (or whose write hold lapsed) after a
@@ -197,7 +191,7 @@ func (l *Layouts) adoptRecordedOn(ctx context.Context, bc *backend.Conn) error {
 	s := l.s
 	rows, err := bc.Query(ctx, "SELECT version, config FROM "+config.LayoutsTable+" ORDER BY version DESC LIMIT 1")
 	if err != nil {
-		if se, ok := sqlerr.From(err); ok && (se.Num == errNoSuchTable || se.Num == errNoSuchDatabase) {
+		if se, ok := sqlerr.From(err); ok && (se.Num == sqlerr.ErrNoSuchTable || se.Num == sqlerr.ErrBadDB) { // never recorded
 			return nil
 		}
 		bc.MarkBroken()

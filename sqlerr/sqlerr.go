@@ -29,6 +29,8 @@ const (
 	ErrBackendUnavailable = 2013 // HY000: lost connection / backend gone
 	ErrCannotConnect      = 2003 // HY000: a backend cannot be reached
 	ErrLockWaitTimeout    = 1205 // HY000
+	ErrNoSuchTable        = 1146 // 42S02
+	ErrTableDefChanged    = 1412 // HY000: a transaction's table changed under it
 	ErrWrongArguments     = 1210 // HY000
 	ErrUnknownSystemVar   = 1193 // HY000
 	ErrWrongValueForVar   = 1231 // 42000

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	_ "github.com/go-sql-driver/mysql"
@@ -73,30 +71,13 @@ sharding:
 
 	run := func(args ...string) (string, int) {
 		t.Helper()
-		root := newRootCmd()
-		var out, errOut bytes.Buffer
-		root.SetOut(&out)
-		root.SetErr(&errOut)
 		// The subcommand, the usual flags, then the test's own, which win.
 		all := append(args[:2:2], "--config", cfgPath, "--schema", "shop", "--table", "orders", "--column", "user_id")
-		root.SetArgs(append(all, args[2:]...))
-		code := 0
-		if err := root.Execute(); err != nil {
-			code = exitCode(err)
-			out.WriteString("error: " + err.Error() + "\n")
-		}
-		return out.String() + errOut.String(), code
+		return runCtl(append(all, args[2:]...)...)
 	}
 	expect := func(out string, code, wantCode int, want ...string) {
 		t.Helper()
-		if code != wantCode {
-			t.Errorf("exit %d, want %d; output:\n%s", code, wantCode, out)
-		}
-		for _, w := range want {
-			if !strings.Contains(out, w) {
-				t.Errorf("output lacks %q:\n%s", w, out)
-			}
-		}
+		expectOutput(t, out, code, wantCode, want...)
 	}
 
 	out, code := run("index", "create")

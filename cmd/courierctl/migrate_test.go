@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -78,28 +77,11 @@ sharding:
 
 	run := func(args ...string) (string, int) {
 		t.Helper()
-		root := newRootCmd()
-		var out, errOut bytes.Buffer
-		root.SetOut(&out)
-		root.SetErr(&errOut)
-		root.SetArgs(append([]string{"migrate"}, append(args, "--config", from, "--name", "move")...))
-		code := 0
-		if err := root.Execute(); err != nil {
-			code = exitCode(err)
-			out.WriteString("error: " + err.Error() + "\n")
-		}
-		return out.String() + errOut.String(), code
+		return runCtl(append([]string{"migrate"}, append(args, "--config", from, "--name", "move")...)...)
 	}
 	expect := func(out string, code, wantCode int, want ...string) {
 		t.Helper()
-		if code != wantCode {
-			t.Errorf("exit %d, want %d; output:\n%s", code, wantCode, out)
-		}
-		for _, w := range want {
-			if !strings.Contains(out, w) {
-				t.Errorf("output lacks %q:\n%s", w, out)
-			}
-		}
+		expectOutput(t, out, code, wantCode, want...)
 	}
 	adminAddr := strings.TrimPrefix(admin.URL, "http://")
 
@@ -138,17 +120,8 @@ sharding:
 	}
 
 	// And back, online.
-	root := newRootCmd()
-	var back bytes.Buffer
-	root.SetOut(&back)
-	root.SetErr(&back)
-	root.SetArgs([]string{"migrate", "start", "--config", to, "--to", from, "--schema", "shop", "--admin", adminAddr, "--mode", "online", "--name", "back", "--rate", "1000"})
-	code = 0
-	if err := root.Execute(); err != nil {
-		code = exitCode(err)
-	}
-	expect(back.String(), code, 0,
-		"copied s2 from its snapshot", "switched 1 instance(s) to layout version 3", "verified the targets as they were at the switch")
+	out, code = runCtl("migrate", "start", "--config", to, "--to", from, "--schema", "shop", "--admin", adminAddr, "--mode", "online", "--name", "back", "--rate", "1000")
+	expect(out, code, 0, "copied s2 from its snapshot", "switched 1 instance(s) to layout version 3", "verified the targets as they were at the switch")
 	if err := app.QueryRow("SELECT COUNT(*) FROM orders").Scan(&n); err != nil || n != 249 {
 		t.Fatalf("through Courier after the move back: %d rows, %v", n, err)
 	}

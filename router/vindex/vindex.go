@@ -43,6 +43,26 @@ func IntValue(v int64) Value   { return Value{IsInt: true, Int: v} }
 func UintValue(v uint64) Value { return Value{IsUint: true, Uint: v} }
 func StrValue(s string) Value  { return Value{Str: s} }
 
+// ParseValue reads a key of type t as MySQL prints it (a column's text)
+// into a Value.
+func ParseValue(t KeyType, s string) (Value, error) {
+	switch t {
+	case Int:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return Value{}, errors.New("not a signed integer; check key_type in the configuration")
+		}
+		return IntValue(n), nil
+	case Uint:
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return Value{}, errors.New("not an unsigned integer; check key_type in the configuration")
+		}
+		return UintValue(n), nil
+	}
+	return StrValue(s), nil
+}
+
 // ErrNotAKey reports a value that cannot equal any key of the column (a
 // string that is not an integer, for an integer key): no shard holds it.
 var ErrNotAKey = errors.New("value cannot equal a sharding key of this type")

@@ -48,7 +48,9 @@ type Config struct {
 
 // Sharding describes a sharded keyspace: the shards (key ranges, each held
 // by a cluster) and how each table is laid out. Tables not listed are
-// unsharded and live on the default cluster.
+// unsharded and live on the default cluster; an unsharded table may be
+// placed on another cluster (a vertical split). Shards may be left out
+// when every table listed is unsharded.
 type Sharding struct {
 	Shards []Shard      `mapstructure:"shards"`
 	Tables []ShardTable `mapstructure:"tables"`
@@ -80,8 +82,12 @@ type Shard struct {
 // ShardTable is the layout of one logical table.
 type ShardTable struct {
 	Name string `mapstructure:"name"`
-	// Type is "sharded" (default) or "reference" (copied to every shard).
+	// Type is "sharded" (default), "reference" (copied to every shard) or
+	// "unsharded" (whole on Cluster).
 	Type string `mapstructure:"type"`
+	// Cluster is the cluster an unsharded table lives on; required for
+	// them, and only for them.
+	Cluster string `mapstructure:"cluster"`
 	// Key is the sharding key column (sharded tables).
 	Key string `mapstructure:"key"`
 	// KeyType is "int" (default), "uint" or "string".

@@ -595,12 +595,19 @@ default_cluster: s0
 sharding:
 `
 	tests := map[string]string{
-		"gap":         "  shards: [{range: \"-40\", cluster: s0}, {range: \"80-\", cluster: s1}]",
-		"bad range":   "  shards: [{range: \"zz\", cluster: s0}]",
-		"bad cluster": "  shards: [{range: \"-\", cluster: nope}]",
-		"no key":      "  shards: [{range: \"-\", cluster: s0}]\n  tables: [{name: orders}]",
-		"bad type":    "  shards: [{range: \"-\", cluster: s0}]\n  tables: [{name: orders, key: id, type: weird}]",
-		"bad func":    "  shards: [{range: \"-\", cluster: s0}]\n  tables: [{name: orders, key: id, function: md5}]",
+		"gap":                       "  shards: [{range: \"-40\", cluster: s0}, {range: \"80-\", cluster: s1}]",
+		"bad range":                 "  shards: [{range: \"zz\", cluster: s0}]",
+		"bad cluster":               "  shards: [{range: \"-\", cluster: nope}]",
+		"no key":                    "  shards: [{range: \"-\", cluster: s0}]\n  tables: [{name: orders}]",
+		"bad type":                  "  shards: [{range: \"-\", cluster: s0}]\n  tables: [{name: orders, key: id, type: weird}]",
+		"bad func":                  "  shards: [{range: \"-\", cluster: s0}]\n  tables: [{name: orders, key: id, function: md5}]",
+		"unsharded without cluster": "  tables: [{name: payments, type: unsharded}]",
+		"unsharded on no cluster":   "  tables: [{name: payments, type: unsharded, cluster: nope}]",
+		"unsharded with a key":      "  tables: [{name: payments, type: unsharded, cluster: s1, key: id}]",
+		"sharded on a cluster":      "  shards: [{range: \"-\", cluster: s0}]\n  tables: [{name: orders, key: id, cluster: s1}]",
+		"no shards for a sharded":   "  tables: [{name: payments, type: unsharded, cluster: s1}, {name: orders, key: id}]",
+		"unsharded with a sequence": "  tables: [{name: payments, type: unsharded, cluster: s1, sequence: seq}]",
+		"unsharded with an index":   "  tables: [{name: payments, type: unsharded, cluster: s1, indexes: [{column: user_id}]}]",
 	}
 	for name, body := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -611,5 +618,13 @@ sharding:
 	}
 	if _, err := Parse([]byte(base + "  shards: [{range: \"-80\", cluster: s0}, {range: \"80-\", cluster: s1}]\n  tables: [{name: orders, key: order_id}]")); err != nil {
 		t.Fatal(err)
+	}
+	// A vertical split alone needs no shards.
+	c, err := Parse([]byte(base + "  tables: [{name: payments, type: unsharded, cluster: s1}]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tb := c.Sharding.Tables[0]; tb.Type != "unsharded" || tb.Cluster != "s1" {
+		t.Fatalf("payments: %+v", tb)
 	}
 }

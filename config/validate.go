@@ -347,7 +347,7 @@ func (c *Config) validateSharding(p *problems) {
 	if sh == nil {
 		return
 	}
-	if len(sh.Shards) == 0 {
+	if len(sh.Shards) == 0 && !allUnsharded(sh.Tables) {
 		p.add("sharding.shards", "none defined; list key ranges and their clusters, e.g. {range: \"-80\", cluster: s0}")
 	}
 	var ranges []topo.Shard
@@ -391,11 +391,23 @@ func (c *Config) validateSharding(p *problems) {
 				p.add(path+".key", "required for a sharded table: the column rows are placed by")
 			}
 		case "reference":
-			if t.Sequence != "" {
-				p.add(path+".sequence", "only a sharded table takes keys from a sequence")
+		case "unsharded":
+			if t.Cluster == "" {
+				p.add(path+".cluster", "required for an unsharded table: the cluster it lives on")
+			} else if c.Cluster(t.Cluster) == nil {
+				p.add(path+".cluster", "%q is not a cluster in this file", t.Cluster)
+			}
+			if t.Key != "" {
+				p.add(path+".key", "an unsharded table has no sharding key; leave it out")
 			}
 		default:
-			p.add(path+".type", "%q is not a table type; use sharded or reference", t.Type)
+			p.add(path+".type", "%q is not a table type; use sharded, reference or unsharded", t.Type)
+		}
+		if t.Type != "sharded" && t.Sequence != "" {
+			p.add(path+".sequence", "only a sharded table takes keys from a sequence")
+		}
+		if t.Type != "unsharded" && t.Cluster != "" {
+			p.add(path+".cluster", "only an unsharded table is placed on one cluster; a %s table lives on the shards", t.Type)
 		}
 		if !slices.Contains([]string{"int", "uint", "string"}, t.KeyType) {
 			p.add(path+".key_type", "%q is not a key type; use int, uint or string", t.KeyType)
@@ -405,6 +417,17 @@ func (c *Config) validateSharding(p *problems) {
 		}
 	}
 	c.validateIndexes(p)
+}
+
+// allUnsharded reports whether every table listed (at least one) is
+// unsharded: such a section needs no shards.
+func allUnsharded(tables []ShardTable) bool {
+	for _, t := range tables {
+		if t.Type != "unsharded" {
+			return false
+		}
+	}
+	return len(tables) > 0
 }
 
 // validateIndexes checks the global indexes of every table: on sharded

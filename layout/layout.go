@@ -26,6 +26,13 @@ func Schema(cfg *config.Config) (*router.Schema, error) {
 	if sh == nil {
 		return router.NewSchema(nil, nil, clusters)
 	}
+	if len(sh.Shards) == 0 { // unsharded tables on clusters of their own only
+		tables, err := Tables(sh, 0)
+		if err != nil {
+			return nil, err
+		}
+		return router.NewSchema(tables, nil, clusters)
+	}
 	var shards []topo.Shard
 	for _, c := range sh.Shards {
 		r, err := topo.ParseKeyRange(c.Range)
@@ -58,8 +65,11 @@ func Tables(sh *config.Sharding, n int) ([]router.Table, error) {
 	var tables []router.Table
 	for _, t := range sh.Tables {
 		tb := router.Table{Name: t.Name, Kind: router.Sharded, Key: t.Key, KeyType: keyType(t.KeyType), Sequence: t.Sequence}
-		if t.Type == "reference" {
+		switch t.Type {
+		case "reference":
 			tb.Kind = router.Reference
+		case "unsharded":
+			tb.Kind, tb.Key, tb.Cluster = router.Unsharded, "", t.Cluster
 		}
 		if tb.Kind == router.Sharded {
 			var err error

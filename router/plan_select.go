@@ -9,7 +9,7 @@ import (
 	"github.com/courier-proxy/courier/sqlerr"
 )
 
-// selectPlan plans a SELECT: unsharded tables on the default cluster,
+// selectPlan plans a SELECT: unsharded tables on their cluster,
 // reference tables on any shard, sharded tables by key (one shard, or the
 // shards of an IN list), by a global index, or on every shard, with the
 // rows merged as one server would return them.
@@ -17,7 +17,7 @@ func (b *build) selectPlan(sel *sqlparser.Select) (engine.Primitive, error) {
 	sharded, reference, unsharded := kinds(b.pl.tables(sel))
 	switch {
 	case len(sharded) == 0 && len(reference) == 0:
-		return b.fixed(true), nil
+		return b.fixed(unsharded, true)
 	case len(unsharded) > 0:
 		return nil, sqlerr.NotSupported(fmt.Sprintf("a query mixing sharded or reference tables with unsharded table %s", unsharded[0].t.Name),
 			"query them separately")

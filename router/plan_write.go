@@ -10,8 +10,8 @@ import (
 	"github.com/courier-proxy/courier/sqlerr"
 )
 
-// insertPlan plans an INSERT or REPLACE: into an unsharded table on the
-// default cluster, into a reference table on every shard, into a sharded
+// insertPlan plans an INSERT or REPLACE: into an unsharded table on its
+// cluster, into a reference table on every shard, into a sharded
 // table row by row on the shards the keys name, with keys taken from the
 // table's sequence for rows that leave them out, and global index entries
 // written first.
@@ -23,10 +23,11 @@ func (b *build) insertPlan(s *sqlparser.Insert) (engine.Primitive, error) {
 	t := b.pl.schema.Table(tn.Name.String())
 	switch t.Kind {
 	case Unsharded:
-		if sharded, reference, _ := kinds(b.pl.tables(s)); len(sharded)+len(reference) > 0 {
+		sharded, reference, unsharded := kinds(b.pl.tables(s))
+		if len(sharded)+len(reference) > 0 {
 			return nil, sqlerr.NotSupported("INSERT ... SELECT across clusters", "")
 		}
-		return b.fixed(false), nil
+		return b.fixed(unsharded, false)
 	case Reference:
 		return &engine.WriteAll{Keyspace: b.pl.schema.keyspace, Table: t.Name}, nil
 	}
@@ -149,22 +150,22 @@ func (b *build) updatePlan(s *sqlparser.Update) (engine.Primitive, error) {
 // deletePlan plans a DELETE (see writePlan).
 func (b *build) deletePlan(s *sqlparser.Delete) (engine.Primitive, error) {
 	if len(s.Targets) > 0 {
-		if err := b.multiTableWrite(s); err != nil {
-			return nil, err
-		}
-		return b.fixed(false), nil
+		return b.multiTableWrite(s)
 	}
 	return b.writePlan(s, s.TableExprs, s.Where, s.Limit != nil, nil)
 }
 
-func (b *build) multiTableWrite(stmt sqlparser.Statement) error {
-	if sharded, reference, _ := kinds(b.pl.tables(stmt)); len(sharded)+len(reference) > 0 {
-		return sqlerr.NotSupported("a multi-table UPDATE or DELETE on sharded or reference tables", "write each table separately")
+// multiTableWrite routes a multi-table UPDATE or DELETE: on unsharded
+// tables of one cluster only.
+func (b *build) multiTableWrite(stmt sqlparser.Statement) (engine.Primitive, error) {
+	sharded, reference, unsharded := kinds(b.pl.tables(stmt))
+	if len(sharded)+len(reference) > 0 {
+		return nil, sqlerr.NotSupported("a multi-table UPDATE or DELETE on sharded or reference tables", "write each table separately")
 	}
-	return nil
+	return b.fixed(unsharded, false)
 }
 
-// writePlan routes an UPDATE or DELETE: unsharded tables on the default
+// writePlan routes an UPDATE or DELETE: unsharded tables on their
 // cluster, reference tables on every shard, sharded tables by key, by a
 // global index, or (when allowed) on every shard.
 func (b *build) writePlan(stmt sqlparser.Statement, from []sqlparser.TableExpr, where *sqlparser.Where, limited bool,
@@ -172,7 +173,7 @@ func (b *build) writePlan(stmt sqlparser.Statement, from []sqlparser.TableExpr, 
 	sharded, reference, unsharded := kinds(b.pl.tables(stmt))
 	switch {
 	case len(sharded) == 0 && len(reference) == 0:
-		return b.fixed(false), nil
+		return b.fixed(unsharded, false)
 	case len(unsharded) > 0:
 		return nil, sqlerr.NotSupported("a write mixing sharded or reference tables with unsharded ones", "")
 	case len(from) != 1 || len(sharded)+len(reference) != 1:

@@ -68,15 +68,36 @@ func (b *build) statement(stmt sqlparser.Statement) (engine.Primitive, error) {
 			}
 		}
 	}
-	if sharded, _, _ := kinds(b.pl.tables(stmt)); len(sharded) > 0 {
+	sharded, _, unsharded := kinds(b.pl.tables(stmt))
+	if len(sharded) > 0 {
 		return nil, sqlerr.NotSupported(fmt.Sprintf("this statement on sharded table %s", sharded[0].name),
 			"read the rows with a SELECT first")
 	}
-	return b.fixed(false), nil
+	return b.fixed(unsharded, false)
 }
 
-// fixed routes the client's statement to the default cluster.
-func (b *build) fixed(read bool) *engine.Route {
+// fixed routes the client's statement to the cluster its unsharded
+// tables live on (the default cluster when they name none, or only
+// tables not listed). Tables on two clusters cannot meet in one
+// statement: refused.
+func (b *build) fixed(unsharded []tableRef, read bool) (*engine.Route, error) {
+	home := 0
+	for i, r := range unsharded {
+		if r.t.home != unsharded[0].t.home {
+			s := b.pl.schema
+			return nil, sqlerr.NotSupported(fmt.Sprintf("a statement on table %s (cluster %s) and table %s (cluster %s)",
+				unsharded[0].t.Name, s.Clusters[unsharded[0].t.home], r.t.Name, s.Clusters[r.t.home]),
+				"tables on different clusters cannot meet in one statement; query them separately")
+		}
+		if i == 0 {
+			home = r.t.home
+		}
+	}
+	return &engine.Route{Op: engine.Fixed, Cluster: home, Read: read}, nil
+}
+
+// fixedDefault routes the client's statement to the default cluster.
+func (b *build) fixedDefault(read bool) *engine.Route {
 	return &engine.Route{Op: engine.Fixed, Cluster: 0, Read: read}
 }
 
@@ -90,8 +111,8 @@ func (b *build) anyShard(read bool, table string) *engine.Route {
 // DROP DATABASE: a database must exist wherever its tables may live).
 func (b *build) everyCluster() engine.Primitive {
 	s := b.pl.schema
-	if s.keyspace == nil {
-		return b.fixed(false)
+	if !s.Sharded() {
+		return b.fixedDefault(false)
 	}
 	clusters := make([]int, len(s.Clusters))
 	for i := range clusters {
@@ -101,21 +122,22 @@ func (b *build) everyCluster() engine.Primitive {
 }
 
 // ddlPlan runs DDL on sharded or reference tables on every shard, and
-// the rest on the default cluster.
+// the rest on the cluster of its unsharded tables.
 func (b *build) ddlPlan(s sqlparser.DDLStatement) (engine.Primitive, error) {
-	var laidOut, plain []string
+	var laidOut []string
+	var plain []tableRef
 	for _, t := range s.AffectedTables() {
-		if b.pl.schema.Table(t.Name.String()).Kind != Unsharded {
+		if tb := b.pl.schema.Table(t.Name.String()); tb.Kind != Unsharded {
 			laidOut = append(laidOut, t.Name.String())
 		} else {
-			plain = append(plain, t.Name.String())
+			plain = append(plain, tableRef{t: tb, name: tb.Name})
 		}
 	}
 	switch {
 	case len(laidOut) == 0:
-		return b.fixed(false), nil
+		return b.fixed(plain, false)
 	case len(plain) > 0:
-		return nil, sqlerr.NotSupported(fmt.Sprintf("one DDL statement on sharded or reference table %s and unsharded table %s", laidOut[0], plain[0]),
+		return nil, sqlerr.NotSupported(fmt.Sprintf("one DDL statement on sharded or reference table %s and unsharded table %s", laidOut[0], plain[0].name),
 			"run one statement for each")
 	}
 	return &engine.WriteAll{Keyspace: b.pl.schema.keyspace, Table: laidOut[0]}, nil
@@ -131,23 +153,28 @@ func (b *build) showPlan(s *sqlparser.Show) engine.Primitive {
 	case *sqlparser.ShowCreate:
 		return b.metadata(in.Op)
 	}
-	return b.fixed(false)
+	return b.fixedDefault(false)
 }
 
-// metadata routes SHOW and DESCRIBE of table t.
+// metadata routes SHOW and DESCRIBE of table t: to a shard, or to the
+// cluster an unsharded table lives on.
 func (b *build) metadata(t sqlparser.TableName) engine.Primitive {
-	if !t.Name.IsEmpty() && b.pl.schema.Table(t.Name.String()).Kind != Unsharded {
-		return b.anyShard(false, strings.ToLower(t.Name.String()))
+	if t.Name.IsEmpty() {
+		return b.fixedDefault(false)
 	}
-	return b.fixed(false)
+	tb := b.pl.schema.Table(t.Name.String())
+	if tb.Kind != Unsharded {
+		return b.anyShard(false, tb.Name)
+	}
+	return &engine.Route{Op: engine.Fixed, Cluster: tb.home}
 }
 
 // explainPlan shows the plan of one shard: the statement's own shard when
 // it has one, else any.
 func (b *build) explainPlan(s *sqlparser.ExplainStmt) (engine.Primitive, error) {
-	sharded, reference, _ := kinds(b.pl.tables(s.Statement))
+	sharded, reference, unsharded := kinds(b.pl.tables(s.Statement))
 	if len(sharded)+len(reference) == 0 {
-		return b.fixed(false), nil
+		return b.fixed(unsharded, false)
 	}
 	inner, err := b.statement(s.Statement)
 	if err == nil {
@@ -160,12 +187,12 @@ func (b *build) explainPlan(s *sqlparser.ExplainStmt) (engine.Primitive, error) 
 
 // unionPlan runs a UNION where all its SELECTs can run: on one shard
 // (each routed there by key, or reading only reference tables), or on the
-// default cluster. A UNION across shards would need its duplicates
+// one cluster of its unsharded tables. A UNION across shards would need its duplicates
 // removed across shards: refused.
 func (b *build) unionPlan(u *sqlparser.Union) (engine.Primitive, error) {
 	var keys []int
-	var keyed *engine.Route
-	anyShard, unsharded := false, false
+	var keyed, fixed *engine.Route
+	anyShard := false
 	for _, ts := range sqlparser.GetAllSelects(u) {
 		sel, ok := ts.(*sqlparser.Select)
 		if !ok {
@@ -177,8 +204,10 @@ func (b *build) unionPlan(u *sqlparser.Union) (engine.Primitive, error) {
 		}
 		r, ok := p.(*engine.Route)
 		switch {
+		case ok && r.Op == engine.Fixed && fixed != nil && r.Cluster != fixed.Cluster:
+			return nil, sqlerr.NotSupported("a UNION of tables on different clusters", "query them separately")
 		case ok && r.Op == engine.Fixed:
-			unsharded = true
+			fixed = r
 		case ok && r.Op == engine.AnyShard:
 			anyShard = true
 		case ok && r.Op == engine.ByKey && len(r.Keys) == 1 && r.Query == nil &&
@@ -191,13 +220,15 @@ func (b *build) unionPlan(u *sqlparser.Union) (engine.Primitive, error) {
 		}
 	}
 	switch {
-	case unsharded && (anyShard || keyed != nil):
+	case fixed != nil && (anyShard || keyed != nil):
 		return nil, sqlerr.NotSupported("a UNION of sharded or reference tables with unsharded ones", "query them separately")
 	case keyed != nil:
 		return &engine.Route{Op: engine.ByKey, Keyspace: keyed.Keyspace, Vindex: keyed.Vindex, Keys: keys,
 			SameShard: true, Read: true, Table: keyed.Table}, nil
 	case anyShard:
 		return b.anyShard(true, ""), nil
+	case fixed != nil:
+		return fixed, nil
 	}
-	return b.fixed(true), nil
+	return b.fixedDefault(true), nil
 }

@@ -20,7 +20,8 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/ with the plans made now")
 
 // testSchema is four shards (-40 on s0, the default cluster, 40-80 on s1,
-// 80-c0 on s2, c0- on s3) with the delivery tables.
+// 80-c0 on s2, c0- on s3) with the delivery tables, and unsharded tables
+// placed on s2 (payments, refunds) and s3 (coupons).
 func testSchema(t testing.TB) *Schema {
 	t.Helper()
 	var shards []topo.Shard
@@ -41,6 +42,9 @@ func testSchema(t testing.TB) *Schema {
 		{Name: "order_items", Kind: Sharded, Key: "order_id", KeyType: vindex.Int, Func: vindex.Hash{}},
 		{Name: "riders_log", Kind: Sharded, Key: "rider_id", KeyType: vindex.Int, Func: vindex.Mod{N: 4}},
 		{Name: "cities", Kind: Reference},
+		{Name: "payments", Kind: Unsharded, Cluster: "s2"},
+		{Name: "refunds", Kind: Unsharded, Cluster: "s2"},
+		{Name: "coupons", Kind: Unsharded, Cluster: "s3"},
 	}, tp, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -15,7 +15,8 @@ type TableKind uint8
 
 // Table kinds.
 const (
-	// Unsharded tables live whole on the default cluster.
+	// Unsharded tables live whole on one cluster: the default one, or
+	// the table's Cluster.
 	Unsharded TableKind = iota
 	// Sharded tables are split across the shards by a key column.
 	Sharded
@@ -33,11 +34,16 @@ type Table struct {
 	Func    vindex.Func
 	// Sequence is the table INSERTs without a key take one from ("": none).
 	Sequence string
+	// Cluster names the cluster an unsharded table lives on ("": the
+	// default cluster).
+	Cluster string
 	// Indexes are the table's global indexes (sharded tables only).
 	Indexes []GlobalIndex
 	// IndexOf is set on an index table: the index it holds. NewSchema
 	// registers index tables itself; callers leave this nil.
 	IndexOf *GlobalIndex
+
+	home int // an unsharded table's cluster, as an index of Schema.Clusters
 }
 
 // Index returns the table's global index on column, or nil.
@@ -67,7 +73,8 @@ type Schema struct {
 	// Topo is the shards (nil when nothing is sharded).
 	Topo *topo.Topology
 	// Clusters names the clusters statements go to; Clusters[0] is the
-	// default cluster, where unsharded tables live.
+	// default cluster, where unsharded tables live unless placed on
+	// another (Table.Cluster).
 	Clusters []string
 	// ScatterWrites lets UPDATE and DELETE without the sharding key run
 	// on every shard.
@@ -94,8 +101,15 @@ func NewSchema(tables []Table, t *topo.Topology, clusters []string) (*Schema, er
 			return nil, fmt.Errorf("table %s: a sharded table needs a key column and a sharding function", tb.Name)
 		case tb.Kind != Unsharded && t == nil:
 			return nil, fmt.Errorf("table %s: sharded and reference tables need shards", tb.Name)
+		case tb.Kind != Unsharded && tb.Cluster != "":
+			return nil, fmt.Errorf("table %s: only an unsharded table is placed on a cluster", tb.Name)
 		case tb.IndexOf != nil:
 			return nil, fmt.Errorf("table %s: index tables are registered from their source table's Indexes", tb.Name)
+		}
+		if tb.Cluster != "" {
+			if tb.home = slices.Index(s.Clusters, tb.Cluster); tb.home < 0 {
+				return nil, fmt.Errorf("table %s: cluster %q is not one of %v", tb.Name, tb.Cluster, s.Clusters)
+			}
 		}
 		if _, dup := s.tables[tb.Name]; dup {
 			return nil, fmt.Errorf("table %s listed twice", tb.Name)
@@ -157,8 +171,13 @@ func (s *Schema) Table(name string) *Table {
 	return &Table{Name: strings.ToLower(name), Kind: Unsharded}
 }
 
-// Sharded reports whether any table is sharded or a reference table.
-func (s *Schema) Sharded() bool { return s.keyspace != nil && len(s.tables) > 0 }
+// Sharded reports whether any table is laid out (sharded, a reference
+// table, or unsharded on a cluster of its own): statements must then be
+// read by the planner to be routed.
+func (s *Schema) Sharded() bool { return len(s.tables) > 0 }
+
+// ClusterOf names the cluster an unsharded table lives on.
+func (s *Schema) ClusterOf(t *Table) string { return s.Clusters[t.home] }
 
 // Keyspace returns the shards as primitives route over (nil when nothing
 // is sharded).

@@ -166,6 +166,13 @@ func (f *follower) setApplied(p binlogPos) {
 	f.mu.Unlock()
 }
 
+// position is the source position the follower has applied up to.
+func (f *follower) position() binlogPos {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.applied
+}
+
 // wait waits until the follower has applied everything before pos.
 func (f *follower) wait(ctx context.Context, pos binlogPos) error {
 	for {
@@ -198,6 +205,12 @@ const (
 func (f *follower) run(ctx context.Context, streamer *replication.BinlogStreamer, pos binlogPos) error {
 	var pending, batch []op // the open source transaction's changes; those committed, not applied yet
 	var batchPos binlogPos
+	// inGroup: between an event group's first event (its GTID, or BEGIN)
+	// and its end (XID, COMMIT, or the one statement of a standalone
+	// group). Only the positions between groups are places to apply up
+	// to and to follow again from: a position inside one would start
+	// with rows events whose table maps came before it.
+	inGroup := false
 	lastSave := time.Now()
 	flush := func() error {
 		if err := f.apply(ctx, batch); err != nil {
@@ -249,21 +262,30 @@ func (f *follower) run(ctx context.Context, streamer *replication.BinlogStreamer
 				return err
 			}
 			pending = append(pending, ops...)
+		case *replication.MariadbGTIDEvent, *replication.GTIDEvent:
+			inGroup = true
 		case *replication.QueryEvent:
 			q := strings.ToUpper(strings.TrimSpace(string(e.Query)))
 			if q != "BEGIN" && q != "COMMIT" && string(e.Schema) == f.p.DB && f.mentionsMoved(q) {
 				return fmt.Errorf("a statement changed a moved table during the online migration (%.80s): abort it and start again", e.Query)
 			}
-			if q == "COMMIT" {
+			switch q {
+			case "BEGIN":
+				inGroup = true
+			case "COMMIT":
 				batch, pending = append(batch, pending...), pending[:0]
+				inGroup = false
+			default: // a standalone statement ends its group
+				inGroup = false
 			}
 		case *replication.XIDEvent:
 			batch, pending = append(batch, pending...), pending[:0]
+			inGroup = false
 		}
 		if ev.Header.LogPos > 0 {
 			pos.Pos = ev.Header.LogPos
 		}
-		if len(pending) == 0 {
+		if !inGroup && len(pending) == 0 {
 			batchPos = pos
 			if len(batch) >= flushOps || len(batch) == 0 {
 				if err := flush(); err != nil {
@@ -394,10 +416,14 @@ func (m *Move) integer(i int, signed int64, unsigned uint64) any {
 	return signed
 }
 
-// apply runs a source transaction's changes, one transaction per target.
+// apply runs a batch of source transactions' changes, one transaction
+// per target.
 func (f *follower) apply(ctx context.Context, ops []op) error {
 	if len(ops) == 0 {
 		return nil
+	}
+	if last, ok := coalesce(ops); ok {
+		ops = last
 	}
 	byTarget := map[string][]op{}
 	var order []string
@@ -413,6 +439,60 @@ func (f *follower) apply(ctx context.Context, ops []op) error {
 		}
 	}
 	return nil
+}
+
+// coalesce reduces a batch to the last change of each row, deletes
+// first, each kind grouped by table: a handful of statements instead of
+// one per run of changes. The result is the same because every change is
+// a whole row image or a delete by primary key (the last one decides),
+// and rows deleted in the batch are gone before the images that may
+// reuse their unique values arrive. It declines (false) when a primary
+// key is not made of integers: keys equal under a collation but not in
+// bytes must keep their order.
+func coalesce(ops []op) ([]op, bool) {
+	type rowKey struct {
+		m      *Move
+		target string
+		key    string
+	}
+	last := make(map[rowKey]int, len(ops))
+	var b []byte
+	for i, o := range ops {
+		b = b[:0]
+		for _, j := range o.m.pk {
+			switch v := o.row[j].(type) {
+			case int64:
+				b = strconv.AppendInt(b, v, 10)
+			case uint64:
+				b = strconv.AppendUint(b, v, 10)
+			default:
+				return nil, false
+			}
+			b = append(b, ',')
+		}
+		last[rowKey{o.m, o.target, string(b)}] = i
+	}
+	keep := make([]bool, len(ops))
+	for _, i := range last {
+		keep[i] = true
+	}
+	var tables []*Move
+	for _, o := range ops {
+		if !slices.Contains(tables, o.m) {
+			tables = append(tables, o.m)
+		}
+	}
+	out := make([]op, 0, len(last))
+	for _, del := range []bool{true, false} {
+		for _, m := range tables {
+			for i, o := range ops {
+				if keep[i] && o.del == del && o.m == m {
+					out = append(out, o)
+				}
+			}
+		}
+	}
+	return out, true
 }
 
 // applyOn applies ops on a target in one transaction, in order, each run

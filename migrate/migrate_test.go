@@ -380,7 +380,10 @@ func mustExec(t testing.TB, db *sql.DB, q string, args ...any) {
 }
 
 func (e *env) options(name string) Options {
-	return Options{Name: name, Chunk: 100, Pause: 20 * time.Second, Event: func(s string) { e.t.Log(s) }}
+	start := time.Now()
+	return Options{Name: name, Chunk: 100, Pause: 20 * time.Second, Event: func(s string) {
+		e.t.Logf("%6.2fs %s", time.Since(start).Seconds(), s)
+	}}
 }
 
 // TestSplitStopTheWorld splits shard -80 into -40 and 40-80 (new
@@ -424,17 +427,7 @@ func TestSplitStopTheWorld(t *testing.T) {
 	}
 
 	// Back to two shards, under writes again.
-	w.start(4)
-	time.Sleep(300 * time.Millisecond)
-	if err := m.Reverse(ctx); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(300 * time.Millisecond)
-	w.finish()
-	if m.State.Phase != PhaseReversed {
-		t.Fatalf("after reverse: %s", m.State.Phase)
-	}
-	w.check()
+	reverseUnderWrites(t, m, w)
 	e.inRange(0, "-80")
 
 	back, err := Resume(ctx, from, "msplit.reverse", "", e.options("msplit.reverse"))
@@ -673,14 +666,7 @@ func TestOnlineSplit(t *testing.T) {
 	e.inRange(2, "-40")
 	e.inRange(3, "40-80")
 
-	w.start(4)
-	time.Sleep(300 * time.Millisecond)
-	if err := m.Reverse(ctx); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(200 * time.Millisecond)
-	w.finish()
-	w.check()
+	reverseUnderWrites(t, m, w)
 	e.inRange(0, "-80")
 }
 
@@ -789,6 +775,100 @@ func testShardAnUnshardedTable(t *testing.T, mode string) {
 	if e.inRange(2, "-80") == 0 || e.inRange(3, "80-") == 0 {
 		t.Fatal("a shard is empty")
 	}
+	reverseUnderWrites(t, m, w)
+}
+
+// reverseUnderWrites reverses a switched migration while the workload
+// writes, and checks every acknowledged write reads back on the old
+// layout; after an online migration, without copying a row.
+func reverseUnderWrites(t *testing.T, m *Migration, w *workload) {
+	t.Helper()
+	var mu sync.Mutex
+	var events []string
+	log := m.opt.Event
+	m.opt.Event = func(s string) {
+		mu.Lock()
+		events = append(events, s)
+		mu.Unlock()
+		log(s)
+	}
+	w.start(4)
+	time.Sleep(300 * time.Millisecond)
+	if err := m.Reverse(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	w.finish()
+	if m.State.Phase != PhaseReversed {
+		t.Fatalf("after reverse: %s", m.State.Phase)
+	}
+	if all := strings.Join(events, "\n"); m.State.Mode == "online" &&
+		(!strings.Contains(all, "applying the changes made since") || strings.Contains(all, "from its snapshot")) {
+		t.Fatalf("the online reverse copied:\n%s", all)
+	}
+	w.check()
+}
+
+// TestMoveTablesToAnotherCluster moves unsharded tables (orders and
+// order_items, with no global index) from the default cluster s0 to s1
+// — a vertical split — in both modes under writes, then reverses.
+func TestMoveTablesToAnotherCluster(t *testing.T) {
+	for _, mode := range []string{"stop", "online"} {
+		t.Run(mode, func(t *testing.T) {
+			from := layoutWith("-80=s2,80-=s3", "    - {name: cities, type: reference}\n")
+			to := layoutWith("-80=s2,80-=s3", "    - {name: cities, type: reference}\n    - {name: orders, type: unsharded, cluster: s1}\n    - {name: order_items, type: unsharded, cluster: s1}\n")
+			e := newEnv(t, "mvertical", from, 2)
+			w := e.load(400)
+			w.start(4)
+			time.Sleep(300 * time.Millisecond)
+			opt := e.options("mvertical")
+			opt.Mode = mode
+			m, err := Open(context.Background(), from, to, e.db, NewFleet(e.admins, ""), opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			var moved []string
+			for _, mv := range m.Plan.Tables {
+				moved = append(moved, fmt.Sprintf("%s %v→%v", mv.Table, mv.Sources, mv.Targets))
+			}
+			if got := strings.Join(moved, "; "); got != "order_items [s0]→[s1]; orders [s0]→[s1]" {
+				t.Fatalf("plan: %s", got)
+			}
+			if mode == "online" {
+				// Copied and caught up, not switched; then, later, a
+				// switch from another run, the writes going on meanwhile.
+				m.opt.NoSwitch = true
+				if err := m.Start(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				if v := e.versions(); v[0] != 1 || v[1] != 1 || m.State.Phase != PhaseCatchingUp {
+					t.Fatalf("after --no-switch: versions %v, phase %s", v, m.State.Phase)
+				}
+				time.Sleep(500 * time.Millisecond)
+				m.Close()
+				if m, err = Resume(context.Background(), from, "mvertical", "", e.options("mvertical")); err != nil {
+					t.Fatal(err)
+				}
+				defer m.Close()
+				err = m.Switch(context.Background())
+			} else {
+				err = m.Start(context.Background())
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: writes held %s", mode, m.State.Pause.Round(time.Millisecond))
+			time.Sleep(200 * time.Millisecond)
+			w.finish()
+			w.check()
+			var n int
+			if err := e.primary(1, e.db).QueryRow("SELECT COUNT(*) FROM orders").Scan(&n); err != nil || n != len(w.orders) {
+				t.Fatalf("orders on s1: %d, %v; want %d", n, err, len(w.orders))
+			}
+			reverseUnderWrites(t, m, w)
+		})
+	}
 }
 
 // TestLayoutChangeWithoutMoves: a new sharding section that moves no row
@@ -824,4 +904,41 @@ func TestLayoutChangeWithoutMoves(t *testing.T) {
 		w.orders[k] = [2]int64{v[0], v[1] + 2}
 	}
 	w.check()
+}
+
+// TestCoalesce: a batch of changes keeps the last change of each row,
+// deletes first, grouped by table; with keys that are not integers it
+// keeps the batch as it is.
+func TestCoalesce(t *testing.T) {
+	a := &Move{Table: "a", pk: []int{0}}
+	b := &Move{Table: "b", pk: []int{0, 1}}
+	ops := []op{
+		{m: a, row: row{int64(1), "x"}, target: "s1"},
+		{m: b, row: row{int64(1), int64(1)}, target: "s1"},
+		{m: a, del: true, row: row{int64(1), "x"}, target: "s1"},
+		{m: a, row: row{int64(2), "y"}, target: "s1"},
+		{m: a, row: row{int64(1), "z"}, target: "s1"},
+		{m: a, del: true, row: row{int64(3), nil}, target: "s1"},
+		{m: a, row: row{int64(3), "w"}, target: "s2"},
+		{m: b, del: true, row: row{int64(1), int64(2)}, target: "s1"},
+	}
+	got, ok := coalesce(ops)
+	if !ok {
+		t.Fatal("declined")
+	}
+	var desc []string
+	for _, o := range got {
+		kind := "replace"
+		if o.del {
+			kind = "delete"
+		}
+		desc = append(desc, fmt.Sprintf("%s %s %v@%s", kind, o.m.Table, o.row[:len(o.m.pk)], o.target))
+	}
+	want := "delete a [3]@s1; delete b [1 2]@s1; replace a [2]@s1; replace a [1]@s1; replace a [3]@s2; replace b [1 1]@s1"
+	if g := strings.Join(desc, "; "); g != want {
+		t.Fatalf("got  %s\nwant %s", g, want)
+	}
+	if _, ok := coalesce([]op{{m: a, row: row{[]byte("k"), "x"}, target: "s1"}}); ok {
+		t.Fatal("a string key was coalesced")
+	}
 }

@@ -83,7 +83,69 @@ func (m *Migration) startOnline(ctx context.Context, fresh bool) error {
 	if err != nil {
 		return err
 	}
+	if m.opt.NoSwitch {
+		for src, f := range followers {
+			f.stop()
+			if err := m.st.savePosition(ctx, m.State.Name, src, f.position()); err != nil {
+				return err
+			}
+		}
+		m.opt.Event("caught up and verified under load: ready to switch (migrate switch); the targets fall behind until then, and catch up first")
+		return nil
+	}
 	return m.cutOver(ctx, followers, pending)
+}
+
+// followFromSwitch starts a reverse in its catch-up: the new layout's
+// binlogs followed from the positions recorded at the switch, into the
+// old copies. When a binlog since the switch is gone it starts nothing,
+// and the reverse copies back.
+func (m *Migration) followFromSwitch(ctx context.Context, at map[string]binlogPos) error {
+	for _, src := range m.sources() {
+		pos, ok := at[src]
+		if !ok {
+			return fmt.Errorf("no binlog position of cluster %s recorded at the switch", src)
+		}
+		have, err := binlogFiles(ctx, m.Plan.pools[src])
+		if err != nil {
+			return on(src, err)
+		}
+		if !slices.Contains(have, pos.File) {
+			m.opt.Event(fmt.Sprintf("cluster %s no longer has the binlog %s of the switch: copying back instead", src, pos.File))
+			return nil
+		}
+	}
+	m.State = &State{Name: m.opt.Name, DB: m.Plan.DB, Mode: "online", Admins: m.fleet.Admins,
+		From: m.Plan.fromText, To: m.Plan.toText, Positions: at}
+	m.opt.Event("the old copies are as they were at the switch: applying the changes made since, from the binlogs")
+	return m.save(ctx, PhaseCatchingUp, "catching up from the switch")
+}
+
+// binlogFiles lists the binary logs a server still has.
+func binlogFiles(ctx context.Context, db *sql.DB) ([]string, error) {
+	rows, err := db.QueryContext(ctx, "SHOW BINARY LOGS")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		var name string
+		vals[0] = &name
+		for i := 1; i < len(vals); i++ {
+			vals[i] = new(sql.RawBytes)
+		}
+		if err := rows.Scan(vals...); err != nil {
+			return nil, err
+		}
+		out = append(out, name)
+	}
+	return out, rows.Err()
 }
 
 // rowBinlogs checks that every source logs whole rows.
@@ -253,11 +315,18 @@ func (m *Migration) verifyUnderLoad(ctx context.Context, followers map[string]*f
 // pending, records the layout and switches: the writes are held only
 // for that.
 func (m *Migration) cutOver(ctx context.Context, followers map[string]*follower, pending []pendingKey) error {
+	heldAt := time.Now() // the first instance holds from its call on
 	hs, err := m.fleet.hold(ctx, m.tables(), m.opt.Pause, m.opt.Drain)
 	if err != nil {
 		return err
 	}
-	m.State.Holds, m.State.HeldAt = map[string]uint64{}, time.Now()
+	m.State.Holds, m.State.HeldAt = map[string]uint64{}, heldAt
+	steps := []string{"holding and draining " + since(heldAt)}
+	mark := time.Now()
+	step := func(what string) {
+		steps = append(steps, what+" "+since(mark))
+		mark = time.Now()
+	}
 	for a, h := range hs {
 		m.State.Holds[a] = h.Hold
 	}
@@ -272,9 +341,19 @@ func (m *Migration) cutOver(ctx context.Context, followers map[string]*follower,
 	if err := m.caughtUp(cctx, followers); err != nil {
 		return release(err)
 	}
+	step("catching up")
 	left, err := m.Plan.recheck(cctx, pending)
 	if err != nil {
 		return release(err)
+	}
+	step(fmt.Sprintf("re-checking %d row(s)", len(pending)))
+	// Where each cluster's binlog stands with every change applied and
+	// none coming: a reverse follows the new layout from here.
+	m.State.Back = map[string]binlogPos{}
+	for _, c := range clustersOf(m.Plan) {
+		if m.State.Back[c], err = masterPos(cctx, m.Plan.pools[c]); err != nil {
+			return release(on(c, err))
+		}
 	}
 	if len(left) > 0 {
 		var keys []string
@@ -298,12 +377,15 @@ func (m *Migration) cutOver(ctx context.Context, followers map[string]*follower,
 	if err := m.fleet.stillHeld(ctx, m.State.Holds, switchMargin); err != nil {
 		return release(err)
 	}
+	step("snapshots and checks")
 	for _, f := range followers {
 		f.stop()
 	}
 	if err := m.record(ctx); err != nil {
 		return err
 	}
+	step("recording and switching")
+	m.opt.Event("the writes' pause: " + strings.Join(steps, ", "))
 	dbs := map[string]querier{}
 	for c, conn := range snaps {
 		dbs[c] = conn
@@ -319,6 +401,9 @@ func (m *Migration) cutOver(ctx context.Context, followers map[string]*follower,
 	m.opt.Event(fmt.Sprintf("verified the targets as they were at the switch: %d table(s) on %d target(s), zero differences", len(m.Plan.Tables), len(reps)))
 	return nil
 }
+
+// since is the time since t, rounded for a person.
+func since(t time.Time) string { return time.Since(t).Round(time.Millisecond).String() }
 
 // targetSnapshots opens a consistent snapshot on every target.
 func (m *Migration) targetSnapshots(ctx context.Context) (map[string]*sql.Conn, error) {

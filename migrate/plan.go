@@ -22,8 +22,8 @@ import (
 )
 
 // Plan is what a migration from one layout to another moves: every table
-// whose placement differs (sharded, reference, global index and
-// unsharded tables that become sharded), with the clusters that hold its
+// whose placement differs (sharded, reference, global index tables, and
+// unsharded tables that become sharded or move to another cluster), with the clusters that hold its
 // rows now (Sources) and those that will (Targets).
 type Plan struct {
 	DB       string // the MySQL schema (database) holding the tables on every cluster
@@ -77,7 +77,7 @@ func NewPlan(from, to *config.Config, db string) (*Plan, error) {
 	}
 	p := &Plan{DB: db, From: from, To: to, to: ts, pools: map[string]*sql.DB{}}
 	for _, name := range tableNames(from, to) {
-		src, dst := placement(fs, from, name), placement(ts, to, name)
+		src, dst := placement(fs, name), placement(ts, name)
 		if slices.Equal(src.shards, dst.shards) && src.kind == dst.kind && src.key == dst.key && src.fn == dst.fn {
 			continue
 		}
@@ -161,12 +161,12 @@ type where struct {
 	clusters      []string
 }
 
-func placement(s *router.Schema, cfg *config.Config, name string) where {
+func placement(s *router.Schema, name string) where {
 	t := s.Table(name)
 	w := where{kind: t.Kind}
 	switch t.Kind {
 	case router.Unsharded:
-		w.clusters = []string{cfg.DefaultCluster}
+		w.clusters = []string{s.ClusterOf(t)}
 		w.shards = w.clusters
 	default:
 		for _, sh := range s.Topo.Shards() {

@@ -24,6 +24,10 @@ type Options struct {
 	Rate float64
 	// Chunk is how many rows a copy or verification reads at a time.
 	Chunk int
+	// NoSwitch (online) stops once the targets have caught up and
+	// verified under load, without holding writes: Switch, later, follows
+	// the binlogs again from where this run stopped and switches.
+	NoSwitch bool
 	// Pause bounds the write hold (at most a minute, Courier's MaxHold),
 	// Drain the wait for statements and transactions in flight.
 	Pause, Drain time.Duration
@@ -194,6 +198,9 @@ func (m *Migration) Start(ctx context.Context) error {
 	if m.opt.Mode == "online" {
 		return m.startOnline(ctx, fresh)
 	}
+	if m.opt.NoSwitch {
+		return errors.New("--no-switch is for the online mode: stop-the-world holds writes until it switches")
+	}
 	if err := m.holdWrites(ctx, fresh); err != nil {
 		return err
 	}
@@ -232,11 +239,12 @@ func (m *Migration) holdWrites(ctx context.Context, fresh bool) error {
 			return err
 		}
 	}
+	heldAt := time.Now() // the first instance holds from its call on
 	hs, err := m.fleet.hold(ctx, m.tables(), m.opt.Pause, m.opt.Drain)
 	if err != nil {
 		return err
 	}
-	m.State.Holds, m.State.HeldAt = map[string]uint64{}, time.Now()
+	m.State.Holds, m.State.HeldAt = map[string]uint64{}, heldAt
 	for a, h := range hs {
 		m.State.Holds[a] = h.Hold
 	}
@@ -383,12 +391,33 @@ func (m *Migration) Complete(ctx context.Context) error {
 // way (stop-the-world): writes held, the old copies emptied, the rows
 // copied back, verified, switched. The reverse is recorded as migration
 // "<name>.reverse".
+// Switch switches an online migration started with NoSwitch: the
+// targets catch up from the recorded positions, are verified under load
+// again, and the layout is switched with writes held only for the last
+// catch-up.
+func (m *Migration) Switch(ctx context.Context) error {
+	if m.State == nil || m.State.Mode != "online" || m.State.Phase != PhaseCatchingUp {
+		phase := "not started"
+		if m.State != nil {
+			phase = m.State.Mode + ", " + m.State.Phase
+		}
+		return fmt.Errorf("migration %s is %s: switch continues an online migration that has copied and caught up (start --mode online --no-switch)", m.opt.Name, phase)
+	}
+	m.opt.Mode, m.opt.NoSwitch = "online", false
+	return m.Start(ctx)
+}
+
+// Reverse switches a switched migration back to the old layout. After an
+// online migration it runs online and copies nothing: the old copies
+// catch up from the binlog positions recorded at the switch (unless the
+// binlogs since are gone: then they are emptied and copied again).
+// Otherwise it runs as the migration did, copying back.
 func (m *Migration) Reverse(ctx context.Context) error {
 	if m.State == nil || m.State.Phase != PhaseSwitched {
 		return fmt.Errorf("migration %s has not switched (or was completed): nothing to reverse", m.opt.Name)
 	}
 	opt := m.opt
-	opt.Name = m.State.Name + ".reverse"
+	opt.Name, opt.Mode, opt.NoSwitch = m.State.Name+".reverse", m.State.Mode, false
 	back, err := Open(ctx, []byte(m.State.To), []byte(m.State.From), m.State.DB, m.fleet, opt)
 	if err != nil {
 		return err
@@ -397,6 +426,13 @@ func (m *Migration) Reverse(ctx context.Context) error {
 	back.reverse = true
 	if back.State != nil && back.State.Phase == PhaseSwitched {
 		return errors.New("already reversed")
+	}
+	if back.State == nil && m.State.Mode == "online" && m.State.Back != nil {
+		// The old copies are as they were at the switch: applying the
+		// new layout's changes since brings them up to date.
+		if err := back.followFromSwitch(ctx, m.State.Back); err != nil {
+			return err
+		}
 	}
 	if err := back.Start(ctx); err != nil {
 		return err

@@ -32,7 +32,11 @@ type State struct {
 	// Positions are, online, the binlog position of each source's
 	// snapshot: its changes are applied from there.
 	Positions map[string]binlogPos `json:"positions,omitempty"`
-	Version   uint64               `json:"version,omitempty"`
+	// Back are, after an online switch, the binlog position of each
+	// target at the switch: a reverse applies the new layout's changes
+	// since then to the old copies, and copies nothing.
+	Back    map[string]binlogPos `json:"back_positions,omitempty"`
+	Version uint64               `json:"version,omitempty"`
 	Message   string               `json:"message,omitempty"`
 	Updated   time.Time            `json:"updated,omitzero"`
 }

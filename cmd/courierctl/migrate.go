@@ -31,17 +31,19 @@ func newMigrateCmd() *cobra.Command {
 	var f migrateFlags
 	cmd := &cobra.Command{
 		Use:   "migrate",
-		Short: "Move tables between layouts: plan, start, status, verify, reverse, complete, abort",
+		Short: "Move tables between layouts: plan, start, status, verify, switch, reverse, complete, abort",
 		Long: "Moves the rows of the tables whose placement differs between the layout of --config\n" +
 			"(the one Courier serves) and that of --to: a shard split or merge onto new clusters,\n" +
-			"an unsharded table sharded, global index and reference tables with them. The new\n" +
-			"clusters must already be configured in the running Courier instances (--admin).\n" +
+			"an unsharded table sharded or moved to another cluster, global index and reference\n" +
+			"tables with them. The new clusters must already be configured in the running\n" +
+			"Courier instances (--admin).\n" +
 			"--mode stop holds writes to the moved tables on every instance, copies, verifies to\n" +
 			"zero differences, records the new layout in " + config.LayoutsTable + " on\n" +
 			"default_cluster and switches every instance. --mode online copies from consistent\n" +
 			"snapshots while writes go on, applies the changes since from the sources' binlogs,\n" +
 			"verifies under load, and holds writes only while the targets catch up for the switch;\n" +
 			"the targets as they were at the switch are then verified against the sources.\n" +
+			"With --no-switch it stops before the switch; migrate switch does it later.\n" +
 			"State lives in " + config.ControlSchema + ": a stopped run resumes when started again.\n" +
 			"Exit status: 0 when all is well, 2 when verify finds differences, 1 when the command\n" +
 			"could not run.",
@@ -53,7 +55,9 @@ func newMigrateCmd() *cobra.Command {
 	p.IntVar(&f.opt.Chunk, "chunk", 1000, "rows read per query")
 	_ = cmd.MarkPersistentFlagRequired("config")
 	cmd.AddCommand(migratePlanCmd(&f), migrateStartCmd(&f), migrateStatusCmd(&f), migrateVerifyCmd(&f),
-		migrateEndCmd(&f, "reverse", "Switch a switched migration back to the old layout (stop-the-world, verified)",
+		migrateEndCmd(&f, "switch", "Switch an online migration started with --no-switch: catch up, verify, hold writes briefly, switch",
+			func(ctx context.Context, m *migrate.Migration) error { return m.Switch(ctx) }),
+		migrateEndCmd(&f, "reverse", "Switch a switched migration back to the old layout, verified (online: replaying the changes since the switch)",
 			func(ctx context.Context, m *migrate.Migration) error { return m.Reverse(ctx) }),
 		migrateEndCmd(&f, "complete", "Delete the moved tables' old copies after the switch",
 			func(ctx context.Context, m *migrate.Migration) error { return m.Complete(ctx) }),
@@ -182,6 +186,7 @@ func migrateStartCmd(f *migrateFlags) *cobra.Command {
 	fl.StringSliceVar(&f.admins, "admin", nil, "admin address (host:port) of every Courier instance serving the data (required)")
 	fl.StringVar(&f.opt.Mode, "mode", "stop", "stop: writes to the moved tables held during the copy; online: copy and binlog catch-up while writes go on, held only for the switch")
 	fl.Float64Var(&f.opt.Rate, "rate", 0, "online: rows copied per second at most (0: no bound)")
+	fl.BoolVar(&f.opt.NoSwitch, "no-switch", false, "online: stop once copied, caught up and verified under load; run migrate switch when ready")
 	fl.DurationVar(&f.opt.Pause, "pause", 30*time.Second, "longest the writes may be held (at most 1m)")
 	fl.DurationVar(&f.opt.Drain, "drain", 5*time.Second, "longest wait for the statements and transactions in flight")
 	for _, n := range []string{"to", "schema", "admin"} {
@@ -303,8 +308,11 @@ func migrateEndCmd(f *migrateFlags, use, short string, fn func(context.Context, 
 			return f.resume(cmd, fn)
 		},
 	}
-	if use == "reverse" {
+	if use == "reverse" || use == "switch" {
 		cmd.Flags().DurationVar(&f.opt.Pause, "pause", 30*time.Second, "longest the writes may be held (at most 1m)")
+	}
+	if use == "switch" {
+		cmd.Flags().DurationVar(&f.opt.Drain, "drain", 5*time.Second, "longest wait for the statements and transactions in flight")
 	}
 	return cmd
 }

@@ -119,10 +119,25 @@ sharding:
 		t.Fatalf("through Courier after the move: %d rows, %v", n, err)
 	}
 
-	// And back, online.
-	out, code = runCtl("migrate", "start", "--config", to, "--to", from, "--schema", "shop", "--admin", adminAddr, "--mode", "online", "--name", "back", "--rate", "1000")
-	expect(out, code, 0, "copied s2 from its snapshot", "switched 1 instance(s) to layout version 3", "verified the targets as they were at the switch")
-	if err := app.QueryRow("SELECT COUNT(*) FROM orders").Scan(&n); err != nil || n != 249 {
+	// And back, online, switched by a second command.
+	out, code = runCtl("migrate", "start", "--config", to, "--to", from, "--schema", "shop", "--admin", adminAddr, "--mode", "online", "--name", "back", "--rate", "1000", "--no-switch")
+	expect(out, code, 0, "copied s2 from its snapshot", "ready to switch")
+	if _, err := app.Exec("INSERT INTO orders (order_id, note) VALUES (1000, 'late')"); err != nil {
+		t.Fatal(err)
+	}
+	out, code = runCtl("migrate", "switch", "--config", to, "--name", "back")
+	expect(out, code, 0, "following the sources' binary logs again", "switched 1 instance(s) to layout version 3", "the writes' pause:", "verified the targets as they were at the switch")
+	out, code = runCtl("migrate", "switch", "--config", to, "--name", "back")
+	expect(out, code, 1, "is online, switched: switch continues an online migration")
+	n = 0
+	if err := app.QueryRow("SELECT COUNT(*) FROM orders WHERE order_id = 1000").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("the write between start and switch: %d, %v", n, err)
+	}
+	n = 0
+	if err := primaries[1].QueryRow("SELECT COUNT(*) FROM shop.orders").Scan(&n); err != nil || n != 250 {
+		t.Fatalf("s1 after the move back: %d rows, %v", n, err)
+	}
+	if err := app.QueryRow("SELECT COUNT(*) FROM orders").Scan(&n); err != nil || n != 250 {
 		t.Fatalf("through Courier after the move back: %d rows, %v", n, err)
 	}
 }

@@ -608,6 +608,7 @@ sharding:
 		"no shards for a sharded":   "  tables: [{name: payments, type: unsharded, cluster: s1}, {name: orders, key: id}]",
 		"unsharded with a sequence": "  tables: [{name: payments, type: unsharded, cluster: s1, sequence: seq}]",
 		"unsharded with an index":   "  tables: [{name: payments, type: unsharded, cluster: s1, indexes: [{column: user_id}]}]",
+		"a sequence moved":          "  shards: [{range: \"-\", cluster: s0}]\n  tables: [{name: orders, key: id, sequence: seq}, {name: seq, type: unsharded, cluster: s1}]",
 	}
 	for name, body := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -416,6 +416,16 @@ func (c *Config) validateSharding(p *problems) {
 			p.add(path+".function", "%q is not a sharding function; use hash, mod or range", t.Function)
 		}
 	}
+	for i, t := range sh.Tables {
+		if t.Type != "unsharded" || t.Cluster == c.DefaultCluster {
+			continue
+		}
+		for _, o := range sh.Tables {
+			if o.Sequence != "" && strings.EqualFold(o.Sequence, t.Name) {
+				p.add(fmt.Sprintf("sharding.tables[%d].cluster", i), "%q is the sequence of %s: sequences live on default_cluster", t.Name, o.Name)
+			}
+		}
+	}
 	c.validateIndexes(p)
 }
 

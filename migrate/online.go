@@ -339,6 +339,9 @@ func (m *Migration) cutOver(ctx context.Context, followers map[string]*follower,
 	cctx, cancel := context.WithTimeout(ctx, m.opt.Pause-switchMargin)
 	defer cancel()
 	if err := m.caughtUp(cctx, followers); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			err = fmt.Errorf("the targets did not catch up within --pause (%s, less a %s margin to switch): %w; start again when the sources are quieter, or give a longer --pause", m.opt.Pause, switchMargin, err)
+		}
 		return release(err)
 	}
 	step("catching up")

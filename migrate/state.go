@@ -37,8 +37,8 @@ type State struct {
 	// since then to the old copies, and copies nothing.
 	Back    map[string]binlogPos `json:"back_positions,omitempty"`
 	Version uint64               `json:"version,omitempty"`
-	Message   string               `json:"message,omitempty"`
-	Updated   time.Time            `json:"updated,omitzero"`
+	Message string               `json:"message,omitempty"`
+	Updated time.Time            `json:"updated,omitzero"`
 }
 
 // The phases of a migration, in order.

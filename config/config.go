@@ -40,6 +40,11 @@ type Config struct {
 
 	// Users are the accounts clients log in to Courier with; at least one.
 	Users []User `mapstructure:"users"`
+	// Classes are classes of traffic users belong to (users[].class),
+	// each with its own concurrency limit and share of every backend
+	// pool. Users without a class are in none: no limit of a class
+	// applies to them, and they may use what the classes leave.
+	Classes []Class `mapstructure:"classes"`
 	// Clusters are the backend MySQL clusters; at least one.
 	Clusters []Cluster `mapstructure:"clusters"`
 	// Sharding splits tables across clusters; absent means no sharding.
@@ -236,6 +241,48 @@ type User struct {
 	// performance_schema and sys). Default ddl, what accounts could do
 	// before levels existed, short of administering the servers.
 	Access string `mapstructure:"access"`
+	// Class names the user's class of traffic (classes[].name); empty:
+	// none.
+	Class string `mapstructure:"class"`
+	// Rate bounds the statements the user's sessions together may start
+	// per second on this instance.
+	Rate Rate `mapstructure:"rate"`
+}
+
+// Rate is a token bucket: Limit statements a second on average, Burst at
+// once; a statement past it waits up to Wait for its turn, then fails
+// with error 1226. Limit 0 (the default) is no bound.
+type Rate struct {
+	Limit float64 `mapstructure:"limit"`
+	// Burst defaults to Limit (at least 1).
+	Burst int `mapstructure:"burst"`
+	// Wait defaults to 0: a statement over the rate fails at once.
+	Wait time.Duration `mapstructure:"wait"`
+}
+
+// Class is a class of traffic (for example critical, normal, batch). Its
+// limits hold on each Courier instance.
+type Class struct {
+	// Name is unique; users name it in users[].class.
+	Name string `mapstructure:"name"`
+	// MaxConcurrency is how many of the class's statements may run at
+	// once; 0 (the default) is no limit.
+	MaxConcurrency int `mapstructure:"max_concurrency"`
+	// Queue is how many more may wait for a place (default 1000), each
+	// for at most QueueTimeout (default 1s); past either, the statement
+	// fails with error 1226 and the connection stays usable.
+	Queue        int           `mapstructure:"queue"`
+	QueueTimeout time.Duration `mapstructure:"queue_timeout"`
+	// PoolReserved is the fraction of every backend pool's max_open kept
+	// for this class: other classes never take those connections.
+	// Default 0. The reserved fractions together are at most 1.
+	PoolReserved float64 `mapstructure:"pool_reserved"`
+	// PoolMax is the fraction of every backend pool's max_open the class
+	// may use at once. Default 1.
+	PoolMax float64 `mapstructure:"pool_max"`
+	// QueryTimeout bounds each of its statements in place of
+	// limits.query_timeout; 0 (the default) keeps that one.
+	QueryTimeout time.Duration `mapstructure:"query_timeout"`
 }
 
 // Cluster is one primary with its replicas, reached with one set of backend

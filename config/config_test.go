@@ -93,7 +93,8 @@ func TestExampleFile(t *testing.T) {
 		},
 		LoginThrottle: testThrottle,
 		Log:           Log{Level: "info", Format: "console", SlowQuery: time.Second},
-		Users:         []User{{Name: "app", Password: "app", Schemas: []string{"delivery"}, AllowHints: true, Access: "ddl"}},
+		Users:         []User{{Name: "app", Password: "app", Schemas: []string{"delivery"}, AllowHints: true, Access: "ddl", Class: "critical"}},
+		Classes:       []Class{{Name: "critical", Queue: 1000, QueueTimeout: time.Second, PoolReserved: 0.5, PoolMax: 1}},
 		Clusters: []Cluster{{
 			Name:     "main",
 			User:     "courier",

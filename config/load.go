@@ -166,6 +166,24 @@ func (c *Config) applyDefaults(set map[string]bool) {
 	c.Log.Format = strings.ToLower(c.Log.Format)
 	c.clusterDefaults(set)
 	c.shardingDefaults(set)
+	c.classDefaults(set)
+}
+
+// classDefaults fills in the classes' and users' rate keys that are absent.
+func (c *Config) classDefaults(set map[string]bool) {
+	for i := range c.Classes {
+		cl := &c.Classes[i]
+		p := fmt.Sprintf("classes[%d]", i)
+		def(set, p+".queue", &cl.Queue, 1000)
+		def(set, p+".queue_timeout", &cl.QueueTimeout, time.Second)
+		def(set, p+".pool_max", &cl.PoolMax, 1.0)
+	}
+	for i := range c.Users {
+		r := &c.Users[i].Rate
+		if r.Burst == 0 && r.Limit > 0 {
+			r.Burst = max(1, int(r.Limit))
+		}
+	}
 }
 
 // clusterDefaults fills in the clusters' absent keys (see applyDefaults).

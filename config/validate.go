@@ -91,6 +91,7 @@ func (c *Config) Validate() error {
 	c.validateUsers(&p)
 	c.validateClusters(&p)
 	c.validateSharding(&p)
+	c.validateClasses(&p)
 
 	if len(c.Clusters) > 0 {
 		names := make([]string, len(c.Clusters))
@@ -498,4 +499,55 @@ func orKey(key string) string {
 		return "the sharding key"
 	}
 	return key
+}
+
+// validateClasses checks the classes of traffic and the users' classes
+// and rates.
+func (c *Config) validateClasses(p *problems) {
+	names := map[string]int{}
+	reserved := 0.0
+	for i, cl := range c.Classes {
+		path := fmt.Sprintf("classes[%d]", i)
+		switch j, dup := names[cl.Name]; {
+		case cl.Name == "":
+			p.add(path+".name", "required")
+		case dup:
+			p.add(path+".name", "%q is also classes[%d]; class names must be unique", cl.Name, j)
+		default:
+			names[cl.Name] = i
+		}
+		if cl.MaxConcurrency < 0 {
+			p.add(path+".max_concurrency", "must not be negative (0: no limit)")
+		}
+		if cl.Queue < 0 {
+			p.add(path+".queue", "must not be negative (0: no statement waits)")
+		}
+		notNegative(p, path+".queue_timeout", cl.QueueTimeout, "no wait")
+		notNegative(p, path+".query_timeout", cl.QueryTimeout, "limits.query_timeout")
+		if cl.PoolReserved < 0 || cl.PoolReserved > 1 {
+			p.add(path+".pool_reserved", "%v is not a fraction from 0 to 1", cl.PoolReserved)
+		}
+		if cl.PoolMax <= 0 || cl.PoolMax > 1 {
+			p.add(path+".pool_max", "%v is not a fraction above 0, at most 1", cl.PoolMax)
+		} else if cl.PoolReserved > cl.PoolMax {
+			p.add(path+".pool_reserved", "%v is more than pool_max %v", cl.PoolReserved, cl.PoolMax)
+		}
+		reserved += cl.PoolReserved
+	}
+	if reserved > 1+1e-9 {
+		p.add("classes", "the pool_reserved fractions add up to %.2f; together they may reserve at most the whole pool (1)", reserved)
+	}
+	for i, u := range c.Users {
+		path := fmt.Sprintf("users[%d]", i)
+		if _, ok := names[u.Class]; u.Class != "" && !ok {
+			p.add(path+".class", "%q is not a class in this file", u.Class)
+		}
+		if u.Rate.Limit < 0 {
+			p.add(path+".rate.limit", "must not be negative (0: no bound)")
+		}
+		if u.Rate.Burst < 0 {
+			p.add(path+".rate.burst", "must not be negative")
+		}
+		notNegative(p, path+".rate.wait", u.Rate.Wait, "no wait")
+	}
 }

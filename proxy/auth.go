@@ -44,12 +44,20 @@ type account struct {
 	// whether that includes administering the servers.
 	access router.Class
 	admin  bool
+	// class is the account's class of traffic (noClass: none), rate its
+	// statement rate, shared by its sessions (nil: no bound).
+	class *trafficClass
+	rate  *limiter
 }
 
-func loadAccounts(users []config.User) (map[string]*account, error) {
+func loadAccounts(users []config.User, classes map[string]*trafficClass) (map[string]*account, error) {
 	m := make(map[string]*account, len(users))
 	for _, u := range users {
-		a := &account{name: u.Name, consistency: u.Consistency, allowHints: u.AllowHints, access: accessClass(u.Access)}
+		a := &account{name: u.Name, consistency: u.Consistency, allowHints: u.AllowHints, access: accessClass(u.Access),
+			class: noClass, rate: newLimiter(u.Rate)}
+		if c := classes[u.Class]; c != nil {
+			a.class = c
+		}
 		a.admin = a.access == router.ClassAdmin
 		if u.Password != "" {
 			a.password = []byte(u.Password)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
@@ -28,6 +29,15 @@ func BenchmarkPointSelect(b *testing.B) {
 	mustExec(b, e.direct(""), "CREATE TABLE sb (id INT PRIMARY KEY, k INT, c CHAR(120), pad CHAR(60))")
 	mustExec(b, e.direct(""), "INSERT INTO sb SELECT seq, seq, REPEAT('c', 120), REPEAT('p', 60) FROM seq_1_to_1000")
 	benchPointSelect(b, "", e.courier.Addr, e.schema)
+
+	// The same, for a user in a class of traffic with a concurrency
+	// limit, a reserved share of the pool and a statement rate: what
+	// governance costs a statement.
+	gov := testbed.Config(cluster)
+	gov.Users[0].Class, gov.Users[0].Rate = "critical", config.Rate{Limit: 1e9, Burst: 1e9}
+	gov.Classes = []config.Class{{Name: "critical", MaxConcurrency: 1000, Queue: 1000, QueueTimeout: time.Second, PoolReserved: 0.5, PoolMax: 1},
+		{Name: "batch", MaxConcurrency: 8, Queue: 100, QueueTimeout: time.Second, PoolMax: 0.25}}
+	benchPointSelect(b, "governed-", testbed.StartT(b, gov).Addr, e.schema)
 
 	lc := testbed.ClusterT(b, b.TempDir(), 4, 0)
 	var clusters, shards strings.Builder

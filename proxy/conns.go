@@ -98,7 +98,7 @@ func (cu *cursor) checkState(cl int) error {
 // pooled gets a connection from pool (a replica's when r is set) brought
 // to the session's state and records it as used by the statement.
 func (cu *cursor) pooled(ctx context.Context, pool *backend.Pool, cl int, r *backend.Replica) (*backend.Conn, *backend.Replica, error) {
-	bc, err := pool.Get(ctx, cu.ss.flavour)
+	bc, err := pool.Get(ctx, cu.ss.flavour, cu.ss.user.class.idx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -143,7 +143,7 @@ func (cu *cursor) replicaConn(ctx context.Context, ci *clusterInfo, cl int, caus
 			}
 			return nil, nil, nil
 		}
-		bc, err := r.Pool.Get(ctx, cu.ss.flavour)
+		bc, err := r.Pool.Get(ctx, cu.ss.flavour, cu.ss.user.class.idx)
 		if err != nil {
 			se, _ := sqlerr.From(err)
 			switch se.Num {

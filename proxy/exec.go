@@ -70,7 +70,7 @@ func (cu *cursor) streamOne(ctx context.Context, t engine.Target, read bool, w *
 				return ctx.Err() // killed
 			}
 			if timedOut { // the replica hung: the read gets a fresh time limit elsewhere
-				ctx = cu.ss.cmd.start(cu.srv.queryTimeout())
+				ctx = cu.ss.cmd.start(cu.ss.queryTimeout())
 			}
 			cu.srv.metrics.retries.Inc()
 			if timedOut || !bc.Reused() { // a hung replica, or a fresh connection that failed
@@ -219,7 +219,7 @@ func (cu *cursor) collectGTIDs() {
 // Internal implements engine.Cursor.
 func (cu *cursor) Internal(ctx context.Context, cl int, sql string) ([]engine.Row, error) {
 	pool := cu.srv.clusterList[cl].Primary
-	bc, err := pool.Get(ctx, backend.FlavourPlain)
+	bc, err := pool.Get(ctx, backend.FlavourPlain, cu.ss.user.class.idx)
 	if err != nil {
 		return nil, err
 	}

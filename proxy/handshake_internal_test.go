@@ -48,12 +48,12 @@ func FuzzParseHandshakeResponse(f *testing.F) {
 }
 
 func TestAccountChecks(t *testing.T) {
-	accts, err := loadAccounts(nil)
+	accts, err := loadAccounts(nil, nil)
 	if err != nil || len(accts) != 0 {
 		t.Fatal(err)
 	}
 	salt := []byte("abcdefghij0123456789")
-	full, _ := loadAccounts([]config.User{{Name: "app", Password: "app"}, {Name: "h", PasswordHash: "*5BCB3E6AC345B435C7C2E6B7949A04CE6F6563D3"}})
+	full, _ := loadAccounts([]config.User{{Name: "app", Password: "app"}, {Name: "h", PasswordHash: "*5BCB3E6AC345B435C7C2E6B7949A04CE6F6563D3"}}, nil)
 	a := full["app"]
 	if !a.checkNative(salt, mysql.CalcNativePassword(salt, []byte("app"))) || a.checkNative(salt, mysql.CalcNativePassword(salt, []byte("x"))) {
 		t.Fatal("native check")

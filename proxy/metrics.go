@@ -46,6 +46,26 @@ type Metrics struct {
 	shardsKey     prometheus.Observer
 	shardsLookup  prometheus.Observer
 	shardsScatter prometheus.Observer
+
+	classQueued  *prometheus.CounterVec // statements that waited for a place in their class
+	classRefused *prometheus.CounterVec // refused at their class's limit
+	rateLimited  *prometheus.CounterVec // refused by their user's rate, by user
+}
+
+// classMetrics are one class of traffic's counters.
+type classMetrics struct{ queued, refused prometheus.Counter }
+
+func (m *Metrics) class(name string) *classMetrics {
+	return &classMetrics{queued: m.classQueued.WithLabelValues(name), refused: m.classRefused.WithLabelValues(name)}
+}
+
+// classGauges exports how many statements each class runs now.
+func (m *Metrics) classGauges(classes map[string]*trafficClass) {
+	for name, c := range classes {
+		m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "courier_class_running", Help: "Statements of a class of traffic running now.",
+			ConstLabels: prometheus.Labels{"class": name}}, func() float64 { return float64(c.running()) }))
+	}
 }
 
 func newMetrics(s *Server) *Metrics {
@@ -100,6 +120,13 @@ func newMetrics(s *Server) *Metrics {
 			Name: "courier_shards_per_statement", Help: "Shards a statement on sharded tables reached, by route: key, lookup (global index) or scatter.",
 			Buckets: []float64{1, 2, 4, 8, 16, 32, 64}}, []string{"route"}),
 	}
+	m.classQueued = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "courier_class_queued_total", Help: "Statements that waited for a place in their class of traffic (classes[].max_concurrency)."}, []string{"class"})
+	m.classRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "courier_class_refused_total", Help: "Statements refused at their class's limit (queue full or queue_timeout passed)."}, []string{"class"})
+	m.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "courier_rate_limited_total", Help: "Statements refused by their user's rate (users[].rate), by user."}, []string{"user"})
+	r.MustRegister(m.classQueued, m.classRefused, m.rateLimited)
 	m.shardsKey = m.shardsTouched.WithLabelValues("key")
 	m.shardsLookup = m.shardsTouched.WithLabelValues("lookup")
 	m.shardsScatter = m.shardsTouched.WithLabelValues("scatter")
@@ -184,12 +211,14 @@ var (
 		"Share of its weight a replica gets while warming up (0 out of rotation, 1 full).", []string{"backend"}, nil)
 	lagDesc = prometheus.NewDesc("courier_replica_lag_seconds",
 		"Replication lag at the last check (heartbeat, else Seconds_Behind_Master; -1 unknown).", []string{"backend"}, nil)
+	busyDesc = prometheus.NewDesc("courier_backend_connections_busy",
+		"Connections to a backend handed out now, by class of traffic (with classes configured; \"(none)\": users of no class).", []string{"backend", "class"}, nil)
 )
 
 func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{poolOpenDesc, poolIdleDesc, poolUpDesc, poolDialsDesc,
 		poolDialErrDesc, poolWaitsDesc, poolWaitTimeoutsDesc, queriesDesc, queryErrorsDesc, inFlightDesc,
-		rotationDesc, shareDesc, lagDesc} {
+		rotationDesc, shareDesc, lagDesc, busyDesc} {
 		ch <- d
 	}
 }
@@ -212,6 +241,9 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(queriesDesc, prometheus.CounterValue, float64(p.Queries.Load()), n)
 		ch <- prometheus.MustNewConstMetric(queryErrorsDesc, prometheus.CounterValue, float64(p.Errors.Load()), n)
 		ch <- prometheus.MustNewConstMetric(inFlightDesc, prometheus.GaugeValue, float64(p.InFlight.Load()), n)
+		for k, b := range p.Busy() {
+			ch <- prometheus.MustNewConstMetric(busyDesc, prometheus.GaugeValue, float64(b), n, p.ShareName(k))
+		}
 	}
 	for _, r := range c.s.replicaStatus() {
 		in := 0.0

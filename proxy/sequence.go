@@ -78,7 +78,7 @@ func (s *Server) nextIDs(ctx context.Context, db string, t *engine.Sequence, n i
 func (s *Server) reserve(ctx context.Context, name string, size int64, ready bool, maxKey func() (int64, error)) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, backend.InternalTimeout)
 	defer cancel()
-	bc, err := s.primary.Get(ctx, backend.FlavourPlain)
+	bc, err := s.primary.Get(ctx, backend.FlavourPlain, 0)
 	if err != nil {
 		return 0, err
 	}
@@ -135,7 +135,7 @@ func (s *Server) maxKey(ctx context.Context, db string, t *engine.Sequence) (int
 	ks := s.snapshot().schema.Keyspace()
 	for i := range ks.Shards() {
 		pool := s.clusterList[ks.Clusters[i]].Primary
-		bc, err := pool.Get(ctx, backend.FlavourPlain)
+		bc, err := pool.Get(ctx, backend.FlavourPlain, 0)
 		if err != nil {
 			return 0, err
 		}

@@ -80,7 +80,9 @@ func New(cfg *config.Config, log *zap.Logger) (*Server, error) {
 	lobby := max(cfg.Limits.MaxConnections, cfg.Limits.MaxUnauthenticated)
 	s.door = newDoor(cfg.Limits.MaxUnauthenticated, lobby, 2*cfg.Limits.HandshakeTimeout, s.metrics.doorClosed.Inc)
 	s.throttle = newThrottle(cfg.LoginThrottle)
-	if s.users, err = loadAccounts(cfg.Users); err != nil {
+	classes := newClasses(cfg.Classes, s.metrics)
+	s.metrics.classGauges(classes)
+	if s.users, err = loadAccounts(cfg.Users, classes); err != nil {
 		return nil, err
 	}
 	if cfg.TLS.Cert != "" {
@@ -149,6 +151,7 @@ func (s *Server) newPool(cl *config.Cluster, b config.Backend, check bool) *back
 	}, backend.PoolConfig{
 		MaxOpen: cl.Pool.MaxOpen, MaxIdle: cl.Pool.MaxIdle, IdleTimeout: cl.Pool.IdleTimeout,
 		WaitTimeout: cl.Pool.WaitTimeout, CheckInterval: interval, QueryTimeout: s.clusterQueryTimeout(cl),
+		Shares: shares(s.cfg.Classes, cl.Pool.MaxOpen),
 	}, s.log)
 }
 
@@ -176,7 +179,7 @@ func (s *Server) ddlTimeout() time.Duration { return s.cfg.Limits.DDLTimeout }
 // (see adoptRecorded). It is optional: without it the first client does
 // the rest.
 func (s *Server) Prepare(ctx context.Context) error {
-	bc, err := s.primary.Get(ctx, backend.FlavourPlain)
+	bc, err := s.primary.Get(ctx, backend.FlavourPlain, 0)
 	if err != nil {
 		return err
 	}

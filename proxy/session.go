@@ -267,7 +267,7 @@ func (ss *session) writeErr(err error) error {
 // to EOF or an ERR (COM_FIELD_LIST, when list is set).
 func (ss *session) passthrough(p []byte, list bool) error {
 	cu := ss.cur
-	ctx := ss.cmd.start(ss.srv.queryTimeout())
+	ctx := ss.cmd.start(ss.queryTimeout())
 	defer ss.cmd.end()
 	cu.begin(current{info: parser.Info{Kind: parser.KindOther}})
 	defer cu.finish(false)

@@ -177,7 +177,7 @@ var ErrRecordedLayout = errors.New("the recorded layout cannot be served")
 // one served: a Courier started (or whose write hold lapsed) after a
 // switch serves the layout the data is in, whatever its file says.
 func (l *Layouts) adoptRecorded(ctx context.Context) error {
-	bc, err := l.s.primary.Get(ctx, backend.FlavourPlain)
+	bc, err := l.s.primary.Get(ctx, backend.FlavourPlain, 0)
 	if err != nil {
 		return err
 	}

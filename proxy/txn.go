@@ -46,7 +46,7 @@ func (cu *cursor) openBranch(ctx context.Context, cl int) error {
 	h := &cu.conns[cl]
 	if h.bc == nil {
 		pool := cu.srv.clusterList[cl].Primary
-		bc, err := pool.Get(ctx, cu.ss.flavour)
+		bc, err := pool.Get(ctx, cu.ss.flavour, cu.ss.user.class.idx)
 		if err != nil {
 			return err
 		}

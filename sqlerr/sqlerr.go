@@ -38,6 +38,8 @@ const (
 	ErrHostIsBlocked      = 1129 // HY000: too many failed logins from a client address
 	ErrNetReadInterrupted = 1159 // 08S01: timeout reading a client's packet
 	ErrUserIsBlocked      = 4150 // HY000: too many failed logins for a user (MariaDB)
+	ErrUserLimitReached   = 1226 // 42000: a user's resource limit (rate, class concurrency)
+	ErrReadOnly           = 1290 // HY000: the server runs with --read-only
 )
 
 // Error is a MySQL error with its number, SQLSTATE and message.

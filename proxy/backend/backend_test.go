@@ -75,22 +75,22 @@ func TestBackend(t *testing.T) {
 	t.Run("pool bounds", func(t *testing.T) {
 		p := backend.NewPool("test", o, backend.PoolConfig{MaxOpen: 2, MaxIdle: 1, WaitTimeout: 200 * time.Millisecond}, zap.NewNop())
 		defer p.Close()
-		a, err := p.Get(ctx, backend.FlavourPlain)
+		a, err := p.Get(ctx, backend.FlavourPlain, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := p.Get(ctx, backend.FlavourFoundRows)
+		b, err := p.Get(ctx, backend.FlavourFoundRows, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		start := time.Now()
-		_, err = p.Get(ctx, backend.FlavourPlain)
+		_, err = p.Get(ctx, backend.FlavourPlain, 0)
 		var se *sqlerr.Error
 		if !errors.As(err, &se) || se.Num != sqlerr.ErrTooManyConnections || time.Since(start) < 150*time.Millisecond {
 			t.Fatalf("third Get: %v after %s", err, time.Since(start))
 		}
 		go func() { time.Sleep(50 * time.Millisecond); p.Put(a) }()
-		c, err := p.Get(ctx, backend.FlavourPlain)
+		c, err := p.Get(ctx, backend.FlavourPlain, 0)
 		if err != nil || c != a {
 			t.Fatalf("Get after Put: %v (same conn: %v)", err, c == a)
 		}
@@ -100,7 +100,7 @@ func TestBackend(t *testing.T) {
 			t.Fatalf("open %d idle %d, want 1 1", open, idle)
 		}
 		// A broken connection is not reused.
-		c, _ = p.Get(ctx, backend.FlavourPlain)
+		c, _ = p.Get(ctx, backend.FlavourPlain, 0)
 		c.MarkBroken()
 		p.Put(c)
 		if open, idle := p.Stats(); open != 0 || idle != 0 {

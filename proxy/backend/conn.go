@@ -19,6 +19,7 @@ type Conn struct {
 	addr    string
 	flavour Flavour
 	pool    *Pool
+	class   int // the class of traffic it was handed out to (see Share)
 
 	// ThreadID is the server's connection id (for KILL).
 	ThreadID uint32

@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -23,6 +24,18 @@ type PoolConfig struct {
 	// QueryTimeout bounds a client's statement run by Conn.ExecOK without
 	// a deadline in its context; 0 means none.
 	QueryTimeout time.Duration
+	// Shares are the classes of traffic's shares of the pool, by class
+	// (index 0 is traffic of no class, and has no share: it may use what
+	// the classes leave). Nil: no classes.
+	Shares []Share
+}
+
+// Share is a class of traffic's part of a pool, in connections handed
+// out at once: Reserved of them no other class may take, and the class
+// takes at most Max.
+type Share struct {
+	Name          string
+	Reserved, Max int
 }
 
 // Pool holds the connections of one server instance.
@@ -36,7 +49,11 @@ type Pool struct {
 	idle   [flavours][]*Conn // LIFO: the most recently used is reused first
 	open   int
 	closed bool
-	freed  chan struct{} // a slot or an idle connection became available
+	// wake, made by the first waiter, is closed (and forgotten) when a
+	// connection, a slot or a class's share comes free: every waiter
+	// looks again.
+	wake chan struct{}
+	busy []int // connections handed out, by class (with Shares)
 
 	healthy atomic.Bool
 	lastErr atomic.Pointer[string]
@@ -66,7 +83,10 @@ func NewPool(name string, o Options, cfg PoolConfig, log *zap.Logger) *Pool {
 		cfg.WaitTimeout = 5 * time.Second
 	}
 	p := &Pool{name: name, opts: o, cfg: cfg, log: log.With(zap.String("backend", name), zap.String("addr", o.Addr)),
-		freed: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+		stop: make(chan struct{}), done: make(chan struct{})}
+	if len(cfg.Shares) > 0 {
+		p.busy = make([]int, len(cfg.Shares))
+	}
 	p.healthy.Store(true)
 	go p.maintain()
 	return p
@@ -116,10 +136,11 @@ func (p *Pool) Stats() (open, idle int) {
 
 var errPoolClosed = errors.New("backend pool closed")
 
-// Get returns an idle connection of the flavour or dials a new one. When
-// MaxOpen connections are busy it waits up to the wait timeout and then
-// fails with error 1040.
-func (p *Pool) Get(ctx context.Context, fl Flavour) (*Conn, error) {
+// Get returns an idle connection of the flavour or dials a new one, for
+// traffic of class cls (0: none; see Share). When MaxOpen connections are
+// busy, or the class has its share in use, it waits up to the wait
+// timeout and then fails with error 1040.
+func (p *Pool) Get(ctx context.Context, fl Flavour, cls int) (*Conn, error) {
 	var deadline time.Time
 	for {
 		p.mu.Lock()
@@ -127,26 +148,32 @@ func (p *Pool) Get(ctx context.Context, fl Flavour) (*Conn, error) {
 			p.mu.Unlock()
 			return nil, errPoolClosed
 		}
-		if l := p.idle[fl]; len(l) > 0 {
+		share := p.mayTake(cls)
+		if l := p.idle[fl]; share && len(l) > 0 {
 			c := l[len(l)-1]
 			l[len(l)-1] = nil
 			p.idle[fl] = l[:len(l)-1]
+			p.take(c, cls)
 			p.mu.Unlock()
 			c.reused = true
 			return c, nil
 		}
-		if p.open < p.cfg.MaxOpen {
+		if share && p.open < p.cfg.MaxOpen {
 			p.open++
 			p.mu.Unlock()
-			return p.dial(ctx, fl)
+			return p.dial(ctx, fl, cls)
 		}
-		if other := p.idle[1-fl]; len(other) > 0 { // trade an idle one of the other flavour
+		if other := p.idle[1-fl]; share && len(other) > 0 { // trade an idle one of the other flavour
 			c := other[0]
 			p.idle[1-fl] = other[1:]
 			p.mu.Unlock()
 			c.Close()
-			return p.dial(ctx, fl)
+			return p.dial(ctx, fl, cls)
 		}
+		if p.wake == nil {
+			p.wake = make(chan struct{})
+		}
+		wake := p.wake
 		p.mu.Unlock()
 
 		if deadline.IsZero() {
@@ -156,13 +183,19 @@ func (p *Pool) Get(ctx context.Context, fl Flavour) (*Conn, error) {
 		wait := time.Until(deadline)
 		if wait <= 0 {
 			p.WaitTimeouts.Add(1)
+			if !share {
+				sh := p.cfg.Shares[cls]
+				return nil, sqlerr.New(sqlerr.ErrTooManyConnections,
+					"class %s has its share of backend %s in use (%d connections; waited %s); raise classes[].pool_max or lower the class's concurrency",
+					sh.Name, p.name, sh.Max, p.cfg.WaitTimeout)
+			}
 			return nil, sqlerr.New(sqlerr.ErrTooManyConnections,
 				"all %d connections to backend %s are busy (waited %s); raise pool.max_open or lower client concurrency",
 				p.cfg.MaxOpen, p.name, p.cfg.WaitTimeout)
 		}
 		t := time.NewTimer(wait)
 		select {
-		case <-p.freed:
+		case <-wake:
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
@@ -172,35 +205,88 @@ func (p *Pool) Get(ctx context.Context, fl Flavour) (*Conn, error) {
 	}
 }
 
-func (p *Pool) dial(ctx context.Context, fl Flavour) (*Conn, error) {
+// mayTake reports whether class cls may be handed one more connection:
+// it has less than its maximum, and what it and the other classes use or
+// keep reserved leaves one free. Called with p.mu held.
+func (p *Pool) mayTake(cls int) bool {
+	if p.busy == nil {
+		return true
+	}
+	sh := p.cfg.Shares
+	if cls > 0 && p.busy[cls] >= sh[cls].Max {
+		return false
+	}
+	used := 0
+	for k, b := range p.busy {
+		if k == cls {
+			used += b
+		} else {
+			used += max(b, sh[k].Reserved)
+		}
+	}
+	return used < p.cfg.MaxOpen
+}
+
+// take records c as handed out to class cls. Called with p.mu held.
+func (p *Pool) take(c *Conn, cls int) {
+	c.class = cls
+	if p.busy != nil {
+		p.busy[cls]++
+	}
+}
+
+// ShareName names class k's share.
+func (p *Pool) ShareName(k int) string { return p.cfg.Shares[k].Name }
+
+// Busy returns the connections handed out to each class now (nil
+// without classes).
+func (p *Pool) Busy() []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.busy)
+}
+
+// dial opens a connection for class cls in a slot Get counted.
+func (p *Pool) dial(ctx context.Context, fl Flavour, cls int) (*Conn, error) {
 	p.Dials.Add(1)
+	if p.busy != nil {
+		p.mu.Lock()
+		p.busy[cls]++
+		p.mu.Unlock()
+	}
 	c, err := Dial(ctx, p.opts, fl)
 	if err != nil {
 		p.DialErrors.Add(1)
-		p.release()
+		p.mu.Lock()
+		if p.busy != nil {
+			p.busy[cls]--
+		}
+		p.open--
+		p.wakeAll()
+		p.mu.Unlock()
 		p.markDown(err)
 		return nil, err
 	}
-	c.pool = p
+	c.pool, c.class = p, cls
 	v := c.ServerVersion
 	p.version.Store(&v)
 	p.healthy.Store(true)
 	return c, nil
 }
 
-// release gives back a connection slot.
-func (p *Pool) release() {
-	p.mu.Lock()
-	p.open--
-	p.mu.Unlock()
-	p.signal()
+// wakeAll lets every waiter look again. Called with p.mu held.
+func (p *Pool) wakeAll() {
+	if p.wake != nil {
+		close(p.wake)
+		p.wake = nil
+	}
 }
 
+// signal is wakeAll for callers without p.mu.
 func (p *Pool) signal() {
-	select {
-	case p.freed <- struct{}{}:
-	default:
-	}
+	p.mu.Lock()
+	p.wakeAll()
+	p.mu.Unlock()
 }
 
 func (p *Pool) markDown(err error) {
@@ -233,27 +319,28 @@ func (p *Pool) dropIdle() {
 // Put returns a connection after use. Broken connections are closed; so
 // are connections beyond the idle bound.
 func (p *Pool) Put(c *Conn) {
-	if c.broken.Load() {
-		c.Close()
-		p.release()
-		return
+	broken := c.broken.Load()
+	if !broken {
+		c.lastUsed = time.Now()
 	}
-	c.lastUsed = time.Now()
 	p.mu.Lock()
+	if p.busy != nil {
+		p.busy[c.class]--
+	}
 	n := 0
 	for _, l := range p.idle {
 		n += len(l)
 	}
-	if p.closed || n >= p.cfg.MaxIdle {
+	if broken || p.closed || n >= p.cfg.MaxIdle {
 		p.open--
+		p.wakeAll()
 		p.mu.Unlock()
 		c.Close()
-		p.signal()
 		return
 	}
 	p.idle[c.flavour] = append(p.idle[c.flavour], c)
+	p.wakeAll()
 	p.mu.Unlock()
-	p.signal()
 }
 
 // Close closes idle connections and stops the checker; busy connections

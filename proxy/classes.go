@@ -1,0 +1,167 @@
+package proxy
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/courier-proxy/courier/config"
+	"github.com/courier-proxy/courier/parser"
+	"github.com/courier-proxy/courier/proxy/backend"
+	"github.com/courier-proxy/courier/sqlerr"
+)
+
+// trafficClass is a class of traffic (classes[] in the configuration):
+// its statements run at most max at a time on this instance, at most
+// queue more wait for a place, each for at most wait; its sessions'
+// connections take at most its share of every backend pool and never
+// the shares other classes keep reserved (backend.Share). Users of no
+// class are in noClass, which limits nothing.
+type trafficClass struct {
+	name         string
+	idx          int           // its index in every pool's shares; 0 for noClass
+	slots        chan struct{} // a place per running statement; nil: no limit
+	max, queue   int
+	wait         time.Duration
+	queryTimeout time.Duration // 0: limits.query_timeout
+	waiting      chan struct{} // a place per waiting statement (the queue)
+	metrics      *classMetrics
+}
+
+// noClass is the class of users without one.
+var noClass = &trafficClass{name: ""}
+
+func newClasses(cfg []config.Class, m *Metrics) map[string]*trafficClass {
+	out := make(map[string]*trafficClass, len(cfg))
+	for i, c := range cfg {
+		tc := &trafficClass{name: c.Name, idx: i + 1, max: c.MaxConcurrency, queue: c.Queue,
+			wait: c.QueueTimeout, queryTimeout: c.QueryTimeout, metrics: m.class(c.Name)}
+		if c.MaxConcurrency > 0 {
+			tc.slots = make(chan struct{}, c.MaxConcurrency)
+			tc.waiting = make(chan struct{}, c.Queue)
+		}
+		out[c.Name] = tc
+	}
+	return out
+}
+
+// shares are the classes' shares of a pool of maxOpen connections, by
+// class index (0: no class, which keeps nothing reserved).
+func shares(cfg []config.Class, maxOpen int) []backend.Share {
+	if len(cfg) == 0 {
+		return nil
+	}
+	out := []backend.Share{{Name: "(none)", Max: maxOpen}}
+	for _, c := range cfg {
+		out = append(out, backend.Share{Name: c.Name,
+			Reserved: int(math.Floor(c.PoolReserved * float64(maxOpen))),
+			Max:      max(1, int(math.Round(c.PoolMax*float64(maxOpen))))})
+	}
+	return out
+}
+
+// limited reports whether statements of kind k take a place of their
+// class: those that may do work on a backend. Ending a transaction, and
+// statements that only change the session, never wait behind others.
+func limited(k parser.Kind) bool {
+	switch k {
+	case parser.KindBegin, parser.KindCommit, parser.KindRollback, parser.KindSavepoint, parser.KindSetTransaction,
+		parser.KindSet, parser.KindUse, parser.KindKill, parser.KindEmpty:
+		return false
+	}
+	return true
+}
+
+// admit takes a place for one statement of user, waiting for one while
+// the queue has room, up to the class's queue timeout. Every admitted
+// statement calls leave.
+func (c *trafficClass) admit(ctx context.Context, user string) error {
+	if c.slots == nil {
+		return nil
+	}
+	select {
+	case c.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case c.waiting <- struct{}{}:
+	default:
+		c.metrics.refused.Inc()
+		return sqlerr.New(sqlerr.ErrUserLimitReached,
+			"User '%s' has exceeded the 'class %s: max_concurrency' resource (current value: %d, and %d waiting); retry later",
+			user, c.name, c.max, c.queue)
+	}
+	defer func() { <-c.waiting }()
+	c.metrics.queued.Inc()
+	t := time.NewTimer(c.wait)
+	defer t.Stop()
+	select {
+	case c.slots <- struct{}{}:
+		return nil
+	case <-t.C:
+		c.metrics.refused.Inc()
+		return sqlerr.New(sqlerr.ErrUserLimitReached,
+			"User '%s' has exceeded the 'class %s: max_concurrency' resource (current value: %d; waited %s for a place); retry later",
+			user, c.name, c.max, c.wait)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// leave gives back an admitted statement's place.
+func (c *trafficClass) leave() {
+	if c.slots != nil {
+		<-c.slots
+	}
+}
+
+// running is how many of the class's statements run now.
+func (c *trafficClass) running() int { return len(c.slots) }
+
+// limiter is a user's statement rate (users[].rate), shared by its
+// sessions; nil: no bound.
+type limiter struct {
+	lim  *rate.Limiter
+	wait time.Duration
+	per  float64
+}
+
+func newLimiter(r config.Rate) *limiter {
+	if r.Limit <= 0 {
+		return nil
+	}
+	return &limiter{lim: rate.NewLimiter(rate.Limit(r.Limit), max(1, r.Burst)), wait: r.Wait, per: r.Limit}
+}
+
+// take lets one statement of user start: at once while the bucket has a
+// token, else after its turn if that comes within the wait, else error
+// 1226 saying when to retry.
+func (l *limiter) take(ctx context.Context, user string) error {
+	if l == nil {
+		return nil
+	}
+	now := time.Now()
+	if l.lim.AllowN(now, 1) {
+		return nil
+	}
+	r := l.lim.ReserveN(now, 1)
+	delay := r.DelayFrom(now)
+	if delay > l.wait {
+		r.CancelAt(now)
+		return sqlerr.New(sqlerr.ErrUserLimitReached,
+			"User '%s' has exceeded the 'statements per second' resource (current value: %g); retry in %s",
+			user, l.per, delay.Round(time.Millisecond))
+	}
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		r.Cancel()
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,74 @@
+package proxy
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/courier-proxy/courier/config"
+	"github.com/courier-proxy/courier/parser"
+	"github.com/courier-proxy/courier/sqlerr"
+)
+
+// TestSharesOfAPool: the classes' shares of a pool in connections.
+func TestSharesOfAPool(t *testing.T) {
+	sh := shares([]config.Class{{Name: "critical", PoolReserved: 0.5, PoolMax: 1}, {Name: "batch", PoolMax: 0.25}}, 16)
+	if len(sh) != 3 || sh[0].Max != 16 || sh[1].Reserved != 8 || sh[1].Max != 16 || sh[2].Reserved != 0 || sh[2].Max != 4 {
+		t.Fatalf("%+v", sh)
+	}
+	if shares(nil, 16) != nil {
+		t.Fatal("shares without classes")
+	}
+}
+
+// TestAdmit: a class runs at most its limit, queues at most its queue,
+// each waiter at most its timeout.
+func TestAdmit(t *testing.T) {
+	m := newMetrics(&Server{})
+	c := newClasses([]config.Class{{Name: "c", MaxConcurrency: 2, Queue: 1, QueueTimeout: 100 * time.Millisecond}}, m)["c"]
+	ctx := context.Background()
+	for range 2 {
+		if err := c.admit(ctx, "u"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waited := make(chan error)
+	go func() { waited <- c.admit(ctx, "u") }()
+	time.Sleep(20 * time.Millisecond)
+	if err := c.admit(ctx, "u"); err == nil || err.(*sqlerr.Error).Num != sqlerr.ErrUserLimitReached {
+		t.Fatalf("past the queue: %v", err)
+	}
+	c.leave()
+	if err := <-waited; err != nil {
+		t.Fatalf("the waiter, after a leave: %v", err)
+	}
+	start := time.Now()
+	if err := c.admit(ctx, "u"); err == nil || time.Since(start) < 100*time.Millisecond {
+		t.Fatalf("a waiter past its timeout: %v after %s", err, time.Since(start))
+	}
+	if c.running() != 2 {
+		t.Fatalf("running %d", c.running())
+	}
+	if limited(parser.KindCommit) || !limited(parser.KindSelect) {
+		t.Fatal("limited kinds")
+	}
+}
+
+// BenchmarkAdmit is what a class with a limit and a user rate cost a
+// statement: go test ./proxy -run '^$' -bench Admit -benchmem
+func BenchmarkAdmit(b *testing.B) {
+	m := newMetrics(&Server{})
+	c := newClasses([]config.Class{{Name: "c", MaxConcurrency: 100, Queue: 10, QueueTimeout: time.Second}}, m)["c"]
+	l := newLimiter(config.Rate{Limit: 1e9, Burst: 1e9})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := l.take(ctx, "u"); err != nil {
+			b.Fatal(err)
+		}
+		if err := c.admit(ctx, "u"); err != nil {
+			b.Fatal(err)
+		}
+		c.leave()
+	}
+}

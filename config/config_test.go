@@ -112,6 +112,7 @@ func TestExampleFile(t *testing.T) {
 				{Name: "main-replica2", Address: "127.0.0.1:3408", Weight: 1},
 			},
 			Replication: testReplication,
+			Breaker:     Breaker{OpenFor: 5 * time.Second},
 		}},
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -201,6 +202,7 @@ func TestDefaults(t *testing.T) {
 			Primary:     Backend{Name: "main-primary", Address: "127.0.0.1:3406", Weight: 1},
 			Replicas:    []Backend{{Name: "main-replica1", Address: "127.0.0.1:3407", Weight: 1}},
 			Replication: testReplication,
+			Breaker:     Breaker{OpenFor: 5 * time.Second},
 		}},
 	}
 	if !reflect.DeepEqual(c, want) {

@@ -196,6 +196,7 @@ func (c *Config) clusterDefaults(set map[string]bool) {
 		def(set, p+".pool.idle_timeout", &cl.Pool.IdleTimeout, defaultPoolIdleTimeout)
 		def(set, p+".pool.connect_timeout", &cl.Pool.ConnectTimeout, defaultPoolConnectTimeout)
 		def(set, p+".pool.wait_timeout", &cl.Pool.WaitTimeout, defaultPoolWaitTimeout)
+		def(set, p+".breaker.open_for", &cl.Breaker.OpenFor, 5*time.Second)
 
 		def(set, p+".primary.weight", &cl.Primary.Weight, defaultWeight)
 		def(set, p+".replication.reads", &cl.Replication.Reads, defaultReads)

@@ -222,6 +222,12 @@ func (c *Config) validateClusters(p *problems) {
 		}
 		cl.Pool.validate(p, path+".pool")
 		cl.Replication.validate(p, path+".replication")
+		if cl.Breaker.Failures < 0 {
+			p.add(path+".breaker.failures", "must not be negative (0: no breaker)")
+		}
+		if cl.Breaker.Failures > 0 {
+			positive(p, path+".breaker.open_for", cl.Breaker.OpenFor)
+		}
 
 		addrs := make(map[string]string) // address → path, within the cluster
 		if cl.Primary.Address == "" {

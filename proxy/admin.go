@@ -51,11 +51,13 @@ type Status struct {
 	Waiting         int             `json:"waiting"`
 	Sessions        []SessionStatus `json:"sessions"`
 	Backends        []BackendStatus `json:"backends"`
+	// ReadOnly is the read-only switch (see /readonly).
+	ReadOnly ReadOnlyStatus `json:"read_only"`
 }
 
 // Status reports the server's current state.
 func (s *Server) Status() Status {
-	st := Status{Connections: int(s.clients.Load())}
+	st := Status{Connections: int(s.clients.Load()), ReadOnly: s.readOnly.status()}
 	st.Unauthenticated, st.Waiting = s.door.count()
 	s.mu.Lock()
 	for _, ss := range s.sessions {
@@ -87,7 +89,7 @@ func (s *Server) Status() Status {
 }
 
 // AdminHandler serves /metrics (Prometheus), /healthz, /status, the
-// layout calls (see layoutHandlers) and Go's /debug/pprof profiles (the
+// layout calls (see layoutHandlers), the read-only switch (readOnly) and Go's /debug/pprof profiles (the
 // admin address is loopback by default).
 func (s *Server) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
@@ -107,6 +109,7 @@ func (s *Server) AdminHandler() http.Handler {
 		_ = json.NewEncoder(w).Encode(s.Status())
 	})
 	s.layouts.handlers(mux)
+	s.readOnly.handlers(mux, s.layouts.adminWrite)
 	return mux
 }
 

@@ -3,11 +3,15 @@ package proxy_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -15,6 +19,7 @@ import (
 
 	"github.com/courier-proxy/courier/config"
 	"github.com/courier-proxy/courier/localcluster"
+	"github.com/courier-proxy/courier/proxy"
 	"github.com/courier-proxy/courier/testbed"
 )
 
@@ -23,12 +28,14 @@ import (
 // the users and classes of extra.
 type governedEnv struct {
 	*env
-	lc *localcluster.Cluster
+	lc  *localcluster.Cluster
+	dir string
 }
 
-func newGovernedEnv(t *testing.T, users, extra string) *governedEnv {
+func newGovernedEnv(t *testing.T, users, extra string, change ...func(*config.Config)) *governedEnv {
 	t.Helper()
-	lc := testbed.ClusterT(t, t.TempDir(), 2, 1)
+	dir := t.TempDir()
+	lc := testbed.ClusterT(t, dir, 2, 1)
 	yaml := fmt.Sprintf(`
 listen: 127.0.0.1:0
 admin: ""
@@ -60,6 +67,9 @@ sharding:
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, f := range change {
+		f(cfg)
+	}
 	e := &env{t: t, courier: testbed.StartT(t, cfg), schema: "shop"}
 	for i := range 2 {
 		mustExec(t, e.open(lc.DSN(lc.Primary(i), "")), "CREATE DATABASE shop")
@@ -69,7 +79,7 @@ sharding:
 	for k := 1; k <= 40; k++ {
 		mustExec(t, admin, "INSERT INTO orders (order_id, amount) VALUES (?, ?)", k, k)
 	}
-	return &governedEnv{env: e, lc: lc}
+	return &governedEnv{env: e, lc: lc, dir: dir}
 }
 
 func (e *governedEnv) as(user, params string) *sql.DB {
@@ -266,5 +276,184 @@ func TestUserRate(t *testing.T) {
 	}
 	if took := time.Since(start); took < 900*time.Millisecond {
 		t.Fatalf("25 statements at 20/s (burst 5) took %s", took)
+	}
+}
+
+// TestReadOnly: the admin switch refuses writes with 1290, for the whole
+// instance or one cluster, in text and prepared statements, while reads
+// (from the replicas, by key and across shards) go on; lifted, writes
+// run again.
+func TestReadOnly(t *testing.T) {
+	e := newGovernedEnv(t, "", "")
+	admin := httptest.NewServer(e.courier.Server.AdminHandler())
+	defer admin.Close()
+	set := func(query string) proxy.ReadOnlyStatus {
+		t.Helper()
+		resp, err := http.Post(admin.URL+"/readonly?"+query, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var st proxy.ReadOnlyStatus
+		if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("POST /readonly?%s: %d, %v", query, resp.StatusCode, err)
+		}
+		return st
+	}
+	for name, db := range map[string]*sql.DB{"prepared": e.proxied(""), "text": e.proxied("interpolateParams=true")} {
+		if st := set("on=true"); !st.All {
+			t.Fatalf("status %+v", st)
+		}
+		for _, q := range []string{
+			"INSERT INTO orders (order_id, amount) VALUES (1000, 1)",
+			"UPDATE orders SET amount = 2 WHERE order_id = 1",
+			"CREATE TABLE notes (id INT PRIMARY KEY)",
+		} {
+			_, err := db.Exec(q)
+			wantMySQLError(t, err, 1290, "HY000")
+			if err != nil && !strings.Contains(err.Error(), "Courier is read-only") {
+				t.Errorf("%s: %s: %v", name, q, err)
+			}
+		}
+		var n int
+		if err := db.QueryRow("SELECT COUNT(*) FROM orders").Scan(&n); err != nil || n != 40 {
+			t.Fatalf("%s: a scatter read while read-only: %d, %v", name, n, err)
+		}
+		if err := db.QueryRow("SELECT amount FROM orders WHERE order_id = ?", 7).Scan(&n); err != nil || n != 7 {
+			t.Fatalf("%s: a point read while read-only: %d, %v", name, n, err)
+		}
+
+		set("on=false")
+		if st := set("on=true&cluster=s1"); st.All || len(st.Clusters) != 1 || st.Clusters[0] != "s1" {
+			t.Fatalf("status %+v", st)
+		}
+		mustExec(t, db, "UPDATE orders SET amount = amount WHERE order_id = ?", keyOn(0, 0))
+		_, err := db.Exec("UPDATE orders SET amount = amount WHERE order_id = ?", keyOn(1, 0))
+		wantMySQLError(t, err, 1290, "HY000")
+		if err != nil && !strings.Contains(err.Error(), "cluster s1 is read-only") {
+			t.Errorf("%s: %v", name, err)
+		}
+		set("on=false&cluster=s1")
+		mustExec(t, db, "UPDATE orders SET amount = amount WHERE order_id = ?", keyOn(1, 0))
+	}
+}
+
+// keyOn returns an order_id of the test table that lives on shard.
+func keyOn(shard int, skip int) int64 {
+	for k := int64(1); k <= 40; k++ {
+		if shardOfKey(k) == shard {
+			if skip == 0 {
+				return k
+			}
+			skip--
+		}
+	}
+	panic("no such key")
+}
+
+// TestBreaker: with a shard's primary frozen (SIGSTOP) under writes to
+// both shards, the writes for it time out (1 s) until its breaker opens
+// (3 failures), and from 3 s on fail in under 10 ms with 2003 instead of
+// waiting out the timeout;
+// the other shard's writes, and reads of both shards (from the
+// replicas), go on without an error; once the primary continues, the
+// breaker closes and the errors stop.
+func TestBreaker(t *testing.T) {
+	e := newGovernedEnv(t, "", "", func(c *config.Config) {
+		c.Limits.QueryTimeout = time.Second
+		for i := range c.Clusters {
+			c.Clusters[i].Pool.ConnectTimeout = time.Second
+			c.Clusters[i].Breaker = config.Breaker{Failures: 3, OpenFor: time.Second}
+		}
+	})
+	db := e.proxied("")
+	type result struct {
+		shard      int
+		write      bool
+		start, end time.Time
+		err        error
+	}
+	var mu sync.Mutex
+	var results []result
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for w := range 7 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Four writers for shard 1, one for shard 0, two readers of both.
+			write := w < 5
+			for i := 0; ctx.Err() == nil; i++ {
+				shard := i % 2
+				if write {
+					shard = min(1, 4-w)
+				}
+				k := keyOn(shard, i%5)
+				start := time.Now()
+				var err error
+				if write {
+					_, err = db.Exec("UPDATE orders SET amount = amount WHERE order_id = ?", k)
+				} else {
+					var n int
+					err = db.QueryRow("SELECT amount FROM orders WHERE order_id = ?", k).Scan(&n)
+				}
+				mu.Lock()
+				results = append(results, result{shard, write, start, time.Now(), err})
+				mu.Unlock()
+				if err != nil {
+					time.Sleep(2 * time.Millisecond)
+				}
+			}
+		}()
+	}
+	time.Sleep(500 * time.Millisecond)
+	frozen := time.Now()
+	inst := e.lc.Primary(1)
+	t.Cleanup(func() { _ = localcluster.Kill(e.dir, inst.Name, syscall.SIGCONT) })
+	if err := localcluster.Kill(e.dir, inst.Name, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Second)
+	thawed := time.Now()
+	if err := localcluster.Kill(e.dir, inst.Name, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(4 * time.Second)
+	stop()
+	wg.Wait()
+
+	var fast, late, otherErrs int
+	for _, r := range results {
+		d := r.end.Sub(r.start)
+		switch {
+		case r.shard == 0 || !r.write:
+			if r.err != nil {
+				otherErrs++
+				if otherErrs <= 3 {
+					t.Errorf("shard %d, write %v: %v", r.shard, r.write, r.err)
+				}
+			}
+		case r.start.After(frozen.Add(3*time.Second)) && r.end.Before(thawed):
+			// The breaker is open: at once, with its error.
+			var me *mysql.MySQLError
+			if !errors.As(r.err, &me) || me.Number != 2003 || !strings.Contains(me.Message, "circuit breaker") || d > 10*time.Millisecond {
+				t.Errorf("a write for the frozen shard, %s after it froze: %s, %v", r.start.Sub(frozen).Round(time.Millisecond), d, r.err)
+			} else {
+				fast++
+			}
+		case r.start.After(thawed.Add(3 * time.Second)):
+			if r.err != nil {
+				late++
+			}
+		}
+	}
+	opens, toOpen, toRecover := e.courier.Server.Pools()[2].BreakerTimes()
+	t.Logf("%d statements; %d writes for the frozen shard refused at once; the breaker opened %d time(s), %s after the first failure; it closed %s after opening, the primary having continued %s after",
+		len(results), fast, opens, toOpen.Round(time.Millisecond), toRecover.Round(time.Millisecond), thawed.Sub(frozen).Round(time.Millisecond))
+	if fast == 0 || opens == 0 {
+		t.Fatal("the breaker never refused a write")
+	}
+	if late > 0 {
+		t.Fatalf("%d writes failed 3 s after the primary continued", late)
 	}
 }

@@ -48,6 +48,11 @@ func (cu *cursor) acquire(ctx context.Context, cl int, read bool) (*backend.Conn
 	if err := cu.checkState(cl); err != nil {
 		return nil, nil, err
 	}
+	if cu.cur.writes {
+		if err := cu.srv.readOnly.check(cl); err != nil {
+			return nil, nil, err
+		}
+	}
 	h := &cu.conns[cl]
 	if !h.branch && cu.tx.active(cu.ss) {
 		if err := cu.openBranch(ctx, cl); err != nil {

@@ -79,6 +79,9 @@ type current struct {
 	// sticky: the statement leaves state on its connection that the
 	// session must keep.
 	sticky bool
+	// writes: the statement changes rows or definitions (refused on a
+	// read-only cluster).
+	writes bool
 	ddl    bool
 }
 

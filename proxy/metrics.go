@@ -211,6 +211,10 @@ var (
 		"Share of its weight a replica gets while warming up (0 out of rotation, 1 full).", []string{"backend"}, nil)
 	lagDesc = prometheus.NewDesc("courier_replica_lag_seconds",
 		"Replication lag at the last check (heartbeat, else Seconds_Behind_Master; -1 unknown).", []string{"backend"}, nil)
+	breakerDesc = prometheus.NewDesc("courier_backend_breaker_state",
+		"A backend's circuit breaker: 0 closed, 1 open (statements fail at once), 2 half-open (a probe runs).", []string{"backend"}, nil)
+	breakerOpensDesc = prometheus.NewDesc("courier_backend_breaker_opens_total",
+		"Times a backend's circuit breaker opened.", []string{"backend"}, nil)
 	busyDesc = prometheus.NewDesc("courier_backend_connections_busy",
 		"Connections to a backend handed out now, by class of traffic (with classes configured; \"(none)\": users of no class).", []string{"backend", "class"}, nil)
 )
@@ -218,7 +222,7 @@ var (
 func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{poolOpenDesc, poolIdleDesc, poolUpDesc, poolDialsDesc,
 		poolDialErrDesc, poolWaitsDesc, poolWaitTimeoutsDesc, queriesDesc, queryErrorsDesc, inFlightDesc,
-		rotationDesc, shareDesc, lagDesc, busyDesc} {
+		rotationDesc, shareDesc, lagDesc, busyDesc, breakerDesc, breakerOpensDesc} {
 		ch <- d
 	}
 }
@@ -241,6 +245,9 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(queriesDesc, prometheus.CounterValue, float64(p.Queries.Load()), n)
 		ch <- prometheus.MustNewConstMetric(queryErrorsDesc, prometheus.CounterValue, float64(p.Errors.Load()), n)
 		ch <- prometheus.MustNewConstMetric(inFlightDesc, prometheus.GaugeValue, float64(p.InFlight.Load()), n)
+		opens, _, _ := p.BreakerTimes()
+		ch <- prometheus.MustNewConstMetric(breakerDesc, prometheus.GaugeValue, float64(p.BreakerState()), n)
+		ch <- prometheus.MustNewConstMetric(breakerOpensDesc, prometheus.CounterValue, float64(opens), n)
 		for k, b := range p.Busy() {
 			ch <- prometheus.MustNewConstMetric(busyDesc, prometheus.GaugeValue, float64(b), n, p.ShareName(k))
 		}

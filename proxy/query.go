@@ -73,7 +73,9 @@ func (ss *session) runWhole(q, p []byte, info parser.Info, sticky bool) (bool, e
 	}
 	defer ss.user.class.leave()
 	cu := ss.cur
-	cu.begin(currentOf(st, sticky))
+	c := currentOf(st, sticky)
+	c.writes = true // its statements are unknown
+	cu.begin(c)
 	err := cu.streamOne(ctx, targetOf(0), false, &ss.w)
 	if err != nil {
 		err = ss.answerErr(err)

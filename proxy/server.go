@@ -41,6 +41,7 @@ type Server struct {
 	layouts     Layouts
 	clusterList []*clusterInfo
 	budget      *engine.RowBudget // rows all merges together may hold
+	readOnly    *readOnly         // the admin switch refusing writes
 	seqs        sequences         // reserved blocks of sequence ids
 
 	consistency router.Consistency // default for sessions
@@ -151,7 +152,8 @@ func (s *Server) newPool(cl *config.Cluster, b config.Backend, check bool) *back
 	}, backend.PoolConfig{
 		MaxOpen: cl.Pool.MaxOpen, MaxIdle: cl.Pool.MaxIdle, IdleTimeout: cl.Pool.IdleTimeout,
 		WaitTimeout: cl.Pool.WaitTimeout, CheckInterval: interval, QueryTimeout: s.clusterQueryTimeout(cl),
-		Shares: shares(s.cfg.Classes, cl.Pool.MaxOpen),
+		Shares:  shares(s.cfg.Classes, cl.Pool.MaxOpen),
+		Breaker: backend.BreakerConfig{Failures: cl.Breaker.Failures, OpenFor: cl.Breaker.OpenFor},
 	}, s.log)
 }
 
@@ -319,6 +321,7 @@ func (s *Server) newPlanner(p *parser.Parser) error {
 		}
 		s.clusterList = append(s.clusterList, ci)
 	}
+	s.readOnly = newReadOnly(schema.Clusters)
 	s.layouts.s = s
 	rt, err := s.layouts.build(s.cfg, 1, nil)
 	if err != nil {

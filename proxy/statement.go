@@ -159,7 +159,9 @@ func (ss *session) dispatchStatement(ctx context.Context, st *statement) error {
 // direct runs the client's statement on cluster cl as it came.
 func (ss *session) direct(ctx context.Context, st *statement, cl int) error {
 	cu := ss.cur
-	cu.begin(currentOf(st, sticky(st.info)))
+	c := currentOf(st, sticky(st.info))
+	c.writes = mayWrite(st.info.Kind)
+	cu.begin(c)
 	return cu.streamOne(ctx, targetOf(cl), st.info.Kind == parser.KindSelect, &ss.w)
 }
 
@@ -205,7 +207,9 @@ func (ss *session) planned(ctx context.Context, st *statement) error {
 	if err := bindValues(&ss.bind, st, p, args); err != nil {
 		return err
 	}
-	cu.begin(currentOf(st, sticky(st.info)))
+	c := currentOf(st, sticky(st.info))
+	c.writes = writes(p) || p.Class == router.ClassWrite || p.Class == router.ClassDDL
+	cu.begin(c)
 	err := p.Root.Execute(ctx, cu, &ss.bind, &ss.w)
 	if p.DDL {
 		ss.snap.plans.Flush()

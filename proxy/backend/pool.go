@@ -24,6 +24,8 @@ type PoolConfig struct {
 	// QueryTimeout bounds a client's statement run by Conn.ExecOK without
 	// a deadline in its context; 0 means none.
 	QueryTimeout time.Duration
+	// Breaker configures the circuit breaker (Failures 0: none).
+	Breaker BreakerConfig
 	// Shares are the classes of traffic's shares of the pool, by class
 	// (index 0 is traffic of no class, and has no share: it may use what
 	// the classes leave). Nil: no classes.
@@ -55,6 +57,7 @@ type Pool struct {
 	wake chan struct{}
 	busy []int // connections handed out, by class (with Shares)
 
+	brk     breaker
 	healthy atomic.Bool
 	lastErr atomic.Pointer[string]
 	version atomic.Pointer[string]
@@ -87,6 +90,7 @@ func NewPool(name string, o Options, cfg PoolConfig, log *zap.Logger) *Pool {
 	if len(cfg.Shares) > 0 {
 		p.busy = make([]int, len(cfg.Shares))
 	}
+	p.brk.cfg = cfg.Breaker
 	p.healthy.Store(true)
 	go p.maintain()
 	return p
@@ -141,6 +145,9 @@ var errPoolClosed = errors.New("backend pool closed")
 // busy, or the class has its share in use, it waits up to the wait
 // timeout and then fails with error 1040.
 func (p *Pool) Get(ctx context.Context, fl Flavour, cls int) (*Conn, error) {
+	if err := p.brk.allow(p.name); err != nil {
+		return nil, err
+	}
 	var deadline time.Time
 	for {
 		p.mu.Lock()
@@ -257,6 +264,7 @@ func (p *Pool) dial(ctx context.Context, fl Flavour, cls int) (*Conn, error) {
 	c, err := Dial(ctx, p.opts, fl)
 	if err != nil {
 		p.DialErrors.Add(1)
+		p.brk.failure()
 		p.mu.Lock()
 		if p.busy != nil {
 			p.busy[cls]--
@@ -320,8 +328,11 @@ func (p *Pool) dropIdle() {
 // are connections beyond the idle bound.
 func (p *Pool) Put(c *Conn) {
 	broken := c.broken.Load()
-	if !broken {
+	if broken {
+		p.brk.failure()
+	} else {
 		c.lastUsed = time.Now()
+		p.brk.success()
 	}
 	p.mu.Lock()
 	if p.busy != nil {
@@ -423,6 +434,7 @@ func (p *Pool) check() {
 		p.markDown(err)
 		return
 	}
+	p.brk.success() // the check is a probe too
 	if !p.healthy.Swap(true) {
 		p.log.Info("backend healthy again")
 	}

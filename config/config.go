@@ -179,6 +179,10 @@ type Limits struct {
 	// IdleClientTimeout closes clients idle between statements this long;
 	// 0 means never. Default 8h.
 	IdleClientTimeout time.Duration `mapstructure:"idle_client_timeout"`
+	// DrainTimeout bounds a graceful stop (SIGTERM or SIGINT): Courier
+	// stops accepting clients, closes sessions as they fall idle outside
+	// a transaction, and closes the rest when this passes. Default 30s.
+	DrainTimeout time.Duration `mapstructure:"drain_timeout"`
 }
 
 // LoginThrottle refuses logins for a while from a client address, or for a

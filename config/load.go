@@ -144,6 +144,7 @@ func (c *Config) applyDefaults(set map[string]bool) {
 	def(set, "limits.packet_timeout", &c.Limits.PacketTimeout, defaultPacketTimeout)
 	def(set, "limits.query_timeout", &c.Limits.QueryTimeout, defaultQueryTimeout)
 	def(set, "limits.idle_client_timeout", &c.Limits.IdleClientTimeout, defaultIdleClientTimeout)
+	def(set, "limits.drain_timeout", &c.Limits.DrainTimeout, 30*time.Second)
 	def(set, "limits.ddl_timeout", &c.Limits.DDLTimeout, defaultDDLTimeout)
 	def(set, "limits.plan_cache", &c.Limits.PlanCache, defaultPlanCache)
 	def(set, "limits.merge_memory", &c.Limits.MergeMemory, defaultMergeMemory)

@@ -136,6 +136,7 @@ func (l *Limits) validate(p *problems) {
 	positive(p, "limits.packet_timeout", l.PacketTimeout)
 	notNegative(p, "limits.query_timeout", l.QueryTimeout, "no timeout")
 	notNegative(p, "limits.idle_client_timeout", l.IdleClientTimeout, "never")
+	notNegative(p, "limits.drain_timeout", l.DrainTimeout, "close at once")
 	notNegative(p, "limits.ddl_timeout", l.DDLTimeout, "no timeout")
 	if l.PlanCache < 1<<20 {
 		p.add("limits.plan_cache", "%d bytes; must be at least 1MiB", l.PlanCache)

@@ -165,3 +165,26 @@ func (l *limiter) take(ctx context.Context, user string) error {
 		return ctx.Err()
 	}
 }
+
+// admit lets a statement of kind k start under the account's rate and
+// its class's concurrency limit (see limited), waiting within their
+// bounds.
+func (a *account) admit(ctx context.Context, k parser.Kind, m *Metrics) error {
+	if !limited(k) {
+		return nil
+	}
+	if err := a.rate.take(ctx, a.name); err != nil {
+		m.rateLimited.WithLabelValues(a.name).Inc()
+		return err
+	}
+	return a.class.admit(ctx, a.name)
+}
+
+// queryTimeout is the time bound of a session's statements: its class's,
+// else the server's (def).
+func (a *account) queryTimeout(def time.Duration) time.Duration {
+	if a != nil && a.class.queryTimeout > 0 {
+		return a.class.queryTimeout
+	}
+	return def
+}

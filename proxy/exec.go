@@ -70,7 +70,7 @@ func (cu *cursor) streamOne(ctx context.Context, t engine.Target, read bool, w *
 				return ctx.Err() // killed
 			}
 			if timedOut { // the replica hung: the read gets a fresh time limit elsewhere
-				ctx = cu.ss.cmd.start(cu.ss.queryTimeout())
+				ctx = cu.ss.cmd.start(cu.ss.user.queryTimeout(cu.srv.queryTimeout()))
 			}
 			cu.srv.metrics.retries.Inc()
 			if timedOut || !bc.Reused() { // a hung replica, or a fresh connection that failed

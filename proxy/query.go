@@ -61,14 +61,14 @@ func (ss *session) runWhole(q, p []byte, info parser.Info, sticky bool) (bool, e
 	info.Flags |= parser.FlagMulti
 	st := &statement{text: q, packet: p, info: info}
 	ss.w.reset(false, false, false)
-	ctx := ss.cmd.start(ss.queryTimeout())
+	ctx := ss.cmd.start(ss.user.queryTimeout(ss.srv.queryTimeout()))
 	defer ss.cmd.end()
 	ss.srv.layouts.holds.enter(ss, parser.KindInsert) // its statements are unknown: it may write
 	defer ss.srv.layouts.holds.leave(ss)
 	if _, err := ss.srv.layouts.holds.admit(ctx, ss, nil, false, true); err != nil {
 		return false, ss.answerErr(err)
 	}
-	if err := ss.admit(ctx, parser.KindInsert); err != nil {
+	if err := ss.user.admit(ctx, parser.KindInsert, ss.srv.metrics); err != nil {
 		return false, ss.answerErr(err)
 	}
 	defer ss.user.class.leave()

@@ -64,6 +64,8 @@ type Server struct {
 	ln       net.Listener
 	wg       sync.WaitGroup
 	closing  atomic.Bool
+	draining atomic.Bool  // Drain has begun
+	cutoff   atomic.Int64 // its drainCutoff, in Unix nanoseconds
 }
 
 // New builds a server from a validated configuration. It dials nothing.
@@ -223,7 +225,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
-			if s.closing.Load() || ctx.Err() != nil {
+			if s.closing.Load() || s.draining.Load() || ctx.Err() != nil {
 				return nil
 			}
 			var ne net.Error

@@ -56,6 +56,10 @@ type session struct {
 	mark atomic.Uint64
 	// killed is set by KILL CONNECTION from another session.
 	killed atomic.Bool
+	// busy is set while the session runs a command; inTxn says, between
+	// commands, whether a transaction is open (a drain waits for it).
+	busy  atomic.Bool
+	inTxn atomic.Bool
 	// act is what the session is doing, for SHOW PROCESSLIST; host is the
 	// client's address.
 	act  activity
@@ -129,6 +133,9 @@ func (ss *session) loop(ctx context.Context) {
 	limit := ss.srv.cfg.Limits.MaxPacketSize
 	for {
 		p, err := ss.c.ReadPacket(limit)
+		if err != nil && ss.srv.draining.Load() {
+			return // a drain ended the wait for a command
+		}
 		if err != nil {
 			switch {
 			case errors.Is(err, wire.ErrPacketTooLarge):
@@ -144,14 +151,28 @@ func (ss *session) loop(ctx context.Context) {
 			_ = ss.malformed()
 			return
 		}
+		ss.busy.Store(true)
 		ss.act.begin(ss, p)
 		err = ss.dispatch(ctx, p)
 		ss.act.idle(ss)
+		ss.inTxn.Store(ss.cur.tx.active(ss))
+		ss.busy.Store(false)
 		if err != nil {
 			if !errors.Is(err, errQuit) && !errors.Is(err, io.EOF) && !ss.killed.Load() {
 				ss.logger().Debug("connection closed", zap.Error(err))
 			}
 			return
+		}
+		if ss.srv.draining.Load() && !ss.inTxn.Load() {
+			// Draining, between commands, outside a transaction: one the
+			// client sent before the drain began may still be on its way;
+			// read until the drain's cutoff, then end.
+			cutoff := ss.srv.drainCutoff()
+			if !time.Now().Before(cutoff) {
+				return
+			}
+			ss.c.SetReadTimeouts(0, ss.srv.cfg.Limits.PacketTimeout) // the wait's deadline is the cutoff now
+			_ = ss.nc.SetReadDeadline(cutoff)
 		}
 		ss.c.ShrinkBuffer(1 << 20)
 	}
@@ -267,7 +288,7 @@ func (ss *session) writeErr(err error) error {
 // to EOF or an ERR (COM_FIELD_LIST, when list is set).
 func (ss *session) passthrough(p []byte, list bool) error {
 	cu := ss.cur
-	ctx := ss.cmd.start(ss.queryTimeout())
+	ctx := ss.cmd.start(ss.user.queryTimeout(ss.srv.queryTimeout()))
 	defer ss.cmd.end()
 	cu.begin(current{info: parser.Info{Kind: parser.KindOther}})
 	defer cu.finish(false)

@@ -41,9 +41,9 @@ func (ss *session) run(st *statement) (bool, error) {
 		cu.last.Pool().Put(cu.last)
 		cu.last, cu.lastCluster = nil, -1
 	}
-	ctx := ss.cmd.start(ss.queryTimeout())
+	ctx := ss.cmd.start(ss.user.queryTimeout(ss.srv.queryTimeout()))
 	defer ss.cmd.end()
-	err := ss.admit(ctx, st.info.Kind)
+	err := ss.user.admit(ctx, st.info.Kind, ss.srv.metrics)
 	if err == nil {
 		err = ss.dispatchStatement(ctx, st)
 		if limited(st.info.Kind) {
@@ -74,29 +74,6 @@ func (ss *session) run(st *statement) (bool, error) {
 	cu.finish(ok && keepForNext(st.info, ss.w.warnings))
 	ss.srv.metrics.statement(start, st, ss, &cu.info.Stats)
 	return ok, nil
-}
-
-// admit lets a statement of kind k start under its user's rate and its
-// class's concurrency limit (see limited), waiting within their bounds.
-func (ss *session) admit(ctx context.Context, k parser.Kind) error {
-	if !limited(k) {
-		return nil
-	}
-	u := ss.user
-	if err := u.rate.take(ctx, u.name); err != nil {
-		ss.srv.metrics.rateLimited.WithLabelValues(u.name).Inc()
-		return err
-	}
-	return u.class.admit(ctx, u.name)
-}
-
-// queryTimeout is the time bound of the session's statements: its
-// class's, else the default cluster's.
-func (ss *session) queryTimeout() time.Duration {
-	if t := ss.user.class.queryTimeout; t > 0 {
-		return t
-	}
-	return ss.srv.queryTimeout()
 }
 
 // interrupted is the error for a statement stopped by its deadline or by

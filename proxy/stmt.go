@@ -138,7 +138,7 @@ func (ss *session) stmtPrepare(p []byte) error {
 			return ss.writeErr(plan.Err)
 		}
 	}
-	ctx := ss.cmd.start(ss.queryTimeout())
+	ctx := ss.cmd.start(ss.user.queryTimeout(ss.srv.queryTimeout()))
 	defer ss.cmd.end()
 	cu := ss.cur
 	cu.begin(current{info: cs.info})
@@ -298,7 +298,7 @@ func (ss *session) stmtReset(p []byte) error {
 		var b [5]byte
 		b[0] = mysql.COM_STMT_RESET
 		binary.LittleEndian.PutUint32(b[1:], bst.ID)
-		ctx := ss.cmd.start(ss.queryTimeout())
+		ctx := ss.cmd.start(ss.user.queryTimeout(ss.srv.queryTimeout()))
 		defer ss.cmd.end()
 		ss.w.reset(true, false, false)
 		if _, err := ss.cur.execute(ctx, bc, b[:], false, &ss.w); err != nil {
@@ -329,7 +329,7 @@ func (ss *session) stmtFetch(p []byte) error {
 	}
 	pkt := append([]byte(nil), p...)
 	binary.LittleEndian.PutUint32(pkt[1:], bst.ID)
-	ctx := ss.cmd.start(ss.queryTimeout())
+	ctx := ss.cmd.start(ss.user.queryTimeout(ss.srv.queryTimeout()))
 	defer ss.cmd.end()
 	_ = ctx
 	ss.w.reset(true, false, false)

@@ -3,8 +3,9 @@
 //	courier --config courier.yaml
 //
 // It listens for MySQL clients on the configured address, serves metrics,
-// health and status on the admin address, and stops cleanly on SIGINT or
-// SIGTERM.
+// health and status on the admin address, and on SIGINT or SIGTERM
+// drains (stops accepting, lets running statements and open transactions
+// finish within limits.drain_timeout) and stops.
 package main
 
 import (
@@ -71,8 +72,12 @@ func run() error {
 			return fmt.Errorf("admin: %w", err)
 		}
 		log.Info("admin http listening", zap.String("addr", aln.Addr().String()))
+		// The admin server outlives the signal: /healthz reports the
+		// drain while it runs.
+		actx, acancel := context.WithCancel(context.Background())
+		defer acancel()
 		go func() {
-			if err := srv.ServeAdmin(ctx, aln); err != nil {
+			if err := srv.ServeAdmin(actx, aln); err != nil {
 				log.Error("admin http", zap.Error(err))
 			}
 		}()
@@ -83,6 +88,12 @@ func run() error {
 	case err = <-errc:
 	case <-ctx.Done():
 	}
+	log.Info("draining", zap.Duration("drain_timeout", cfg.Limits.DrainTimeout))
+	dctx, dcancel := context.WithTimeout(context.Background(), cfg.Limits.DrainTimeout)
+	if derr := srv.Drain(dctx); derr != nil {
+		log.Warn("drain timeout passed; closing the sessions left", zap.Error(derr))
+	}
+	dcancel()
 	log.Info("shutting down")
 	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer scancel()

@@ -311,15 +311,15 @@ type Cluster struct {
 
 // Breaker is a server's circuit breaker: after Failures consecutive
 // failures (statements whose connection broke or timed out, failed
-// dials) statements for that server fail at once with error 2003 for
-// OpenFor; then one goes through as a probe, and its success (or a
-// passing health check) closes the breaker. Reads move to another
+// dials) statements for that server fail at once with error 2003; the
+// first of Courier's health checks to reach the server after OpenFor
+// closes it (no client statement is the probe). Reads move to another
 // replica, or the primary, as for a replica out of rotation.
 type Breaker struct {
 	// Failures is how many consecutive failures open it; 0 (the
 	// default) is no breaker.
 	Failures int `mapstructure:"failures"`
-	// OpenFor is how long it stays open before a probe. Default 5s.
+	// OpenFor is how long it stays open at least. Default 5s.
 	OpenFor time.Duration `mapstructure:"open_for"`
 }
 

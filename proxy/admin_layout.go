@@ -122,7 +122,7 @@ func (l *Layouts) handlers(mux *http.ServeMux) {
 func (l *Layouts) adminWrite(h http.HandlerFunc) http.HandlerFunc {
 	s := l.s
 	return func(w http.ResponseWriter, r *http.Request) {
-		if tok := s.cfg.AdminToken; tok != "" {
+		if tok := s.conf().AdminToken; tok != "" {
 			if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+tok)) != 1 {
 				writeError(w, http.StatusForbidden, "this call needs the admin token (Authorization: Bearer <admin_token>)")
 				return

@@ -3,6 +3,8 @@ package proxy
 import (
 	"context"
 	"math"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -18,31 +20,51 @@ import (
 // queue more wait for a place, each for at most wait; its sessions'
 // connections take at most its share of every backend pool and never
 // the shares other classes keep reserved (backend.Share). Users of no
-// class are in noClass, which limits nothing.
+// class are in noClass, which limits nothing. Its limits change with a
+// reload (setLimits); its index in the pools' shares never does.
 type trafficClass struct {
-	name         string
-	idx          int           // its index in every pool's shares; 0 for noClass
-	slots        chan struct{} // a place per running statement; nil: no limit
-	max, queue   int
+	name    string
+	idx     int // its index in every pool's shares; 0 for noClass
+	limits  atomic.Pointer[classLimits]
+	running atomic.Int64 // statements admitted and not left
+	waiters atomic.Int64 // statements waiting for a place
+	mu      sync.Mutex
+	wake    chan struct{} // closed when a place frees, if anyone waits (under mu)
+	metrics *classMetrics
+}
+
+// classLimits are a class's limits, swapped whole by a reload.
+type classLimits struct {
+	max, queue   int64 // max 0: no limit
 	wait         time.Duration
 	queryTimeout time.Duration // 0: limits.query_timeout
-	waiting      chan struct{} // a place per waiting statement (the queue)
-	metrics      *classMetrics
 }
 
 // noClass is the class of users without one.
-var noClass = &trafficClass{name: ""}
+var noClass = func() *trafficClass {
+	c := &trafficClass{}
+	c.limits.Store(&classLimits{})
+	return c
+}()
 
+// newClass makes the class cfg describes, at index idx of the pools'
+// shares.
+func newClass(cfg config.Class, idx int, m *Metrics) *trafficClass {
+	c := &trafficClass{name: cfg.Name, idx: idx, metrics: m.class(cfg.Name)}
+	c.setLimits(cfg)
+	return c
+}
+
+func (c *trafficClass) setLimits(cfg config.Class) {
+	c.limits.Store(&classLimits{max: int64(cfg.MaxConcurrency), queue: int64(cfg.Queue), wait: cfg.QueueTimeout, queryTimeout: cfg.QueryTimeout})
+	c.wakeAll() // a higher limit may admit those waiting
+}
+
+// newClasses makes the configured classes, indexed from 1 in file order.
 func newClasses(cfg []config.Class, m *Metrics) map[string]*trafficClass {
 	out := make(map[string]*trafficClass, len(cfg))
 	for i, c := range cfg {
-		tc := &trafficClass{name: c.Name, idx: i + 1, max: c.MaxConcurrency, queue: c.Queue,
-			wait: c.QueueTimeout, queryTimeout: c.QueryTimeout, metrics: m.class(c.Name)}
-		if c.MaxConcurrency > 0 {
-			tc.slots = make(chan struct{}, c.MaxConcurrency)
-			tc.waiting = make(chan struct{}, c.Queue)
-		}
-		out[c.Name] = tc
+		out[c.Name] = newClass(c, i+1, m)
 	}
 	return out
 }
@@ -78,48 +100,73 @@ func limited(k parser.Kind) bool {
 // the queue has room, up to the class's queue timeout. Every admitted
 // statement calls leave.
 func (c *trafficClass) admit(ctx context.Context, user string) error {
-	if c.slots == nil {
+	if c.idx == 0 {
+		return nil // noClass: no limit, nothing counted
+	}
+	l := c.limits.Load()
+	if n := c.running.Add(1); l.max == 0 || n <= l.max {
 		return nil
 	}
-	select {
-	case c.slots <- struct{}{}:
-		return nil
-	default:
-	}
-	select {
-	case c.waiting <- struct{}{}:
-	default:
+	c.running.Add(-1)
+	if c.waiters.Add(1) > l.queue {
+		c.waiters.Add(-1)
 		c.metrics.refused.Inc()
 		return sqlerr.New(sqlerr.ErrUserLimitReached,
 			"User '%s' has exceeded the 'class %s: max_concurrency' resource (current value: %d, and %d waiting); retry later",
-			user, c.name, c.max, c.queue)
+			user, c.name, l.max, l.queue)
 	}
-	defer func() { <-c.waiting }()
+	defer c.waiters.Add(-1)
 	c.metrics.queued.Inc()
-	t := time.NewTimer(c.wait)
+	t := time.NewTimer(l.wait)
 	defer t.Stop()
-	select {
-	case c.slots <- struct{}{}:
-		return nil
-	case <-t.C:
-		c.metrics.refused.Inc()
-		return sqlerr.New(sqlerr.ErrUserLimitReached,
-			"User '%s' has exceeded the 'class %s: max_concurrency' resource (current value: %d; waited %s for a place); retry later",
-			user, c.name, c.max, c.wait)
-	case <-ctx.Done():
-		return ctx.Err()
+	for {
+		c.mu.Lock()
+		if c.wake == nil {
+			c.wake = make(chan struct{})
+		}
+		wake := c.wake
+		c.mu.Unlock()
+		// Look again after taking the wake channel: a place freed before
+		// is seen now, one freed after closes it.
+		if l = c.limits.Load(); c.running.Add(1) <= l.max || l.max == 0 {
+			return nil
+		}
+		c.running.Add(-1)
+		select {
+		case <-wake:
+		case <-t.C:
+			c.metrics.refused.Inc()
+			return sqlerr.New(sqlerr.ErrUserLimitReached,
+				"User '%s' has exceeded the 'class %s: max_concurrency' resource (current value: %d; waited %s for a place); retry later",
+				user, c.name, l.max, l.wait)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 
 // leave gives back an admitted statement's place.
 func (c *trafficClass) leave() {
-	if c.slots != nil {
-		<-c.slots
+	if c.idx == 0 {
+		return
+	}
+	c.running.Add(-1)
+	if c.waiters.Load() > 0 {
+		c.wakeAll()
 	}
 }
 
+func (c *trafficClass) wakeAll() {
+	c.mu.Lock()
+	if c.wake != nil {
+		close(c.wake)
+		c.wake = nil
+	}
+	c.mu.Unlock()
+}
+
 // running is how many of the class's statements run now.
-func (c *trafficClass) running() int { return len(c.slots) }
+func (c *trafficClass) runningNow() int { return int(c.running.Load()) }
 
 // limiter is a user's statement rate (users[].rate), shared by its
 // sessions; nil: no bound.
@@ -183,8 +230,10 @@ func (a *account) admit(ctx context.Context, k parser.Kind, m *Metrics) error {
 // queryTimeout is the time bound of a session's statements: its class's,
 // else the server's (def).
 func (a *account) queryTimeout(def time.Duration) time.Duration {
-	if a != nil && a.class.queryTimeout > 0 {
-		return a.class.queryTimeout
+	if a != nil {
+		if t := a.class.limits.Load().queryTimeout; t > 0 {
+			return t
+		}
 	}
 	return def
 }

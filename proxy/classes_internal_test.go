@@ -46,8 +46,8 @@ func TestAdmit(t *testing.T) {
 	if err := c.admit(ctx, "u"); err == nil || time.Since(start) < 100*time.Millisecond {
 		t.Fatalf("a waiter past its timeout: %v after %s", err, time.Since(start))
 	}
-	if c.running() != 2 {
-		t.Fatalf("running %d", c.running())
+	if c.runningNow() != 2 {
+		t.Fatalf("running %d", c.runningNow())
 	}
 	if limited(parser.KindCommit) || !limited(parser.KindSelect) {
 		t.Fatal("limited kinds")

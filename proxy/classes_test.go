@@ -28,8 +28,9 @@ import (
 // the users and classes of extra.
 type governedEnv struct {
 	*env
-	lc  *localcluster.Cluster
-	dir string
+	lc   *localcluster.Cluster
+	dir  string
+	yaml string // the configuration it started with
 }
 
 func newGovernedEnv(t *testing.T, users, extra string, change ...func(*config.Config)) *governedEnv {
@@ -79,7 +80,7 @@ sharding:
 	for k := 1; k <= 40; k++ {
 		mustExec(t, admin, "INSERT INTO orders (order_id, amount) VALUES (?, ?)", k, k)
 	}
-	return &governedEnv{env: e, lc: lc, dir: dir}
+	return &governedEnv{env: e, lc: lc, dir: dir, yaml: yaml}
 }
 
 func (e *governedEnv) as(user, params string) *sql.DB {

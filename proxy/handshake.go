@@ -86,7 +86,7 @@ func (ss *session) handshake(ctx context.Context) error {
 		srv.endLogin()
 		return err
 	}
-	ss.c.SetReadTimeouts(srv.cfg.Limits.IdleClientTimeout, srv.cfg.Limits.PacketTimeout)
+	ss.c.SetReadTimeouts(srv.conf().Limits.IdleClientTimeout, srv.conf().Limits.PacketTimeout)
 	return nil
 }
 
@@ -213,7 +213,7 @@ func parseHandshakeResponse(p []byte) (handshakeResponse, error) {
 // the message tells as MySQL does.
 func (s *Server) accessDenied(nc net.Conn, user string, withPassword bool) error {
 	host := remoteHost(nc)
-	s.throttle.fail(host, user, s.users[user] != nil)
+	s.throttle.fail(host, user, (*s.users.Load())[user] != nil)
 	using := "YES"
 	if !withPassword {
 		using = "NO"
@@ -230,7 +230,7 @@ func (ss *session) authenticate(hr handshakeResponse, salt []byte) error {
 		return e
 	}
 	withPassword := len(hr.auth) > 0
-	acct := ss.srv.users[hr.user]
+	acct := (*ss.srv.users.Load())[hr.user]
 	if acct == nil {
 		return ss.srv.accessDenied(ss.nc, hr.user, withPassword)
 	}
@@ -315,7 +315,7 @@ func (ss *session) startSession(ctx context.Context, hr handshakeResponse) error
 		}
 	}
 	ss.state = st
-	ss.consistency = ss.srv.consistency
+	ss.consistency, _ = router.ParseConsistency(ss.srv.conf().Consistency)
 	if ss.user.consistency != "" {
 		ss.consistency, _ = router.ParseConsistency(ss.user.consistency)
 	}

@@ -64,7 +64,7 @@ func (m *Metrics) classGauges(classes map[string]*trafficClass) {
 	for name, c := range classes {
 		m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "courier_class_running", Help: "Statements of a class of traffic running now.",
-			ConstLabels: prometheus.Labels{"class": name}}, func() float64 { return float64(c.running()) }))
+			ConstLabels: prometheus.Labels{"class": name}}, func() float64 { return float64(c.runningNow()) }))
 	}
 }
 
@@ -164,7 +164,7 @@ func (m *Metrics) statement(start time.Time, st *statement, ss *session, stats *
 		m.indexLookups.WithLabelValues(stats.Index).Inc()
 		m.lookupKeys.Observe(float64(stats.LookupKeys))
 	}
-	if slow := ss.srv.cfg.Log.SlowQuery; slow > 0 && d >= slow {
+	if slow := ss.srv.conf().Log.SlowQuery; slow > 0 && d >= slow {
 		m.slow.Inc()
 		sql := st.text
 		if st.stmt != nil {
@@ -212,7 +212,7 @@ var (
 	lagDesc = prometheus.NewDesc("courier_replica_lag_seconds",
 		"Replication lag at the last check (heartbeat, else Seconds_Behind_Master; -1 unknown).", []string{"backend"}, nil)
 	breakerDesc = prometheus.NewDesc("courier_backend_breaker_state",
-		"A backend's circuit breaker: 0 closed, 1 open (statements fail at once), 2 half-open (a probe runs).", []string{"backend"}, nil)
+		"A backend's circuit breaker: 0 closed, 1 open (statements fail at once).", []string{"backend"}, nil)
 	breakerOpensDesc = prometheus.NewDesc("courier_backend_breaker_opens_total",
 		"Times a backend's circuit breaker opened.", []string{"backend"}, nil)
 	busyDesc = prometheus.NewDesc("courier_backend_connections_busy",

@@ -17,7 +17,6 @@ import (
 	"github.com/courier-proxy/courier/layout"
 	"github.com/courier-proxy/courier/parser"
 	"github.com/courier-proxy/courier/proxy/backend"
-	"github.com/courier-proxy/courier/router"
 	"github.com/courier-proxy/courier/router/engine"
 	"github.com/courier-proxy/courier/sqlerr"
 )
@@ -44,9 +43,14 @@ type Server struct {
 	readOnly    *readOnly         // the admin switch refusing writes
 	seqs        sequences         // reserved blocks of sequence ids
 
-	consistency router.Consistency // default for sessions
-
-	users   map[string]*account
+	// users are the accounts by name, live the configuration's settings
+	// that change with a reload (see Reload); cfg is the configuration
+	// the server started with, for the rest.
+	users    atomic.Pointer[map[string]*account]
+	live     atomic.Pointer[config.Config]
+	classes  map[string]*trafficClass // by name; guarded by reloadMu
+	reloadMu sync.Mutex
+	reloader func() (*config.Config, error)
 	tlsConf *tls.Config
 	rsaKey  *rsa.PrivateKey
 	rsaPub  []byte // PEM, sent to clients that ask for it
@@ -83,11 +87,14 @@ func New(cfg *config.Config, log *zap.Logger) (*Server, error) {
 	lobby := max(cfg.Limits.MaxConnections, cfg.Limits.MaxUnauthenticated)
 	s.door = newDoor(cfg.Limits.MaxUnauthenticated, lobby, 2*cfg.Limits.HandshakeTimeout, s.metrics.doorClosed.Inc)
 	s.throttle = newThrottle(cfg.LoginThrottle)
-	classes := newClasses(cfg.Classes, s.metrics)
-	s.metrics.classGauges(classes)
-	if s.users, err = loadAccounts(cfg.Users, classes); err != nil {
+	s.classes = newClasses(cfg.Classes, s.metrics)
+	s.metrics.classGauges(s.classes)
+	users, err := loadAccounts(cfg.Users, s.classes)
+	if err != nil {
 		return nil, err
 	}
+	s.users.Store(&users)
+	s.live.Store(cfg)
 	if cfg.TLS.Cert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLS.Cert, cfg.TLS.Key)
 		if err != nil {
@@ -110,7 +117,6 @@ func New(cfg *config.Config, log *zap.Logger) (*Server, error) {
 	if err := s.newPlanner(p); err != nil {
 		return nil, err
 	}
-	s.consistency, _ = router.ParseConsistency(cfg.Consistency)
 	s.nextID.Store(uint32(time.Now().Unix()%100000) * 10)
 	return s, nil
 }
@@ -172,11 +178,11 @@ func (s *Server) queryTimeout() time.Duration {
 	if cl := s.cfg.Cluster(s.cfg.DefaultCluster); cl != nil && cl.Pool.QueryTimeout > 0 {
 		return cl.Pool.QueryTimeout
 	}
-	return s.cfg.Limits.QueryTimeout
+	return s.conf().Limits.QueryTimeout
 }
 
 // ddlTimeout is the time bound of DDL statements (limits.ddl_timeout).
-func (s *Server) ddlTimeout() time.Duration { return s.cfg.Limits.DDLTimeout }
+func (s *Server) ddlTimeout() time.Duration { return s.conf().Limits.DDLTimeout }
 
 // Prepare connects to the primary once to learn its version and
 // collations, and serves the newest layout a migration recorded there
@@ -275,11 +281,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // has just authenticated; register's session gives it back in unregister,
 // and endLogin gives it back when the login fails after all.
 func (s *Server) startLogin() error {
-	if s.loggedIn.Add(1) > int64(s.cfg.Limits.MaxConnections) {
+	if limit := s.conf().Limits.MaxConnections; s.loggedIn.Add(1) > int64(limit) {
 		s.loggedIn.Add(-1)
 		s.metrics.refused.Inc()
-		return sqlerr.New(sqlerr.ErrTooManyConnections, "Too many connections (limits.max_connections = %d)",
-			s.cfg.Limits.MaxConnections)
+		return sqlerr.New(sqlerr.ErrTooManyConnections, "Too many connections (limits.max_connections = %d)", limit)
 	}
 	return nil
 }

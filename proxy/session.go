@@ -130,7 +130,7 @@ func (ss *session) logger() *zap.Logger {
 // client connection's read deadlines (idle between commands, and the rest
 // of a packet once it started) are kept by the wire layer.
 func (ss *session) loop(ctx context.Context) {
-	limit := ss.srv.cfg.Limits.MaxPacketSize
+	limit := ss.srv.conf().Limits.MaxPacketSize
 	for {
 		p, err := ss.c.ReadPacket(limit)
 		if err != nil && ss.srv.draining.Load() {
@@ -143,7 +143,7 @@ func (ss *session) loop(ctx context.Context) {
 					"Got a packet bigger than 'max_allowed_packet' bytes (limits.max_packet_size = %d)", limit))
 			case errors.Is(err, wire.ErrPacketTimeout):
 				_ = ss.writeErr(sqlerr.New(sqlerr.ErrNetReadInterrupted,
-					"Got timeout reading communication packets (limits.packet_timeout = %s)", ss.srv.cfg.Limits.PacketTimeout))
+					"Got timeout reading communication packets (limits.packet_timeout = %s)", ss.srv.conf().Limits.PacketTimeout))
 			}
 			return
 		}
@@ -171,7 +171,7 @@ func (ss *session) loop(ctx context.Context) {
 			if !time.Now().Before(cutoff) {
 				return
 			}
-			ss.c.SetReadTimeouts(0, ss.srv.cfg.Limits.PacketTimeout) // the wait's deadline is the cutoff now
+			ss.c.SetReadTimeouts(0, ss.srv.conf().Limits.PacketTimeout) // the wait's deadline is the cutoff now
 			_ = ss.nc.SetReadDeadline(cutoff)
 		}
 		ss.c.ShrinkBuffer(1 << 20)

@@ -114,7 +114,7 @@ func (cs *clientStmt) normalize(ss *session) {
 // tables live on — never opening a transaction there — and relays the
 // reply with Courier's statement id in it.
 func (ss *session) stmtPrepare(p []byte) error {
-	limit := ss.srv.cfg.Limits.MaxPreparedStatements
+	limit := ss.srv.conf().Limits.MaxPreparedStatements
 	if len(ss.stmts.m) >= limit {
 		return ss.writeErr(sqlerr.New(sqlerr.ErrTooManyStatements,
 			"Can't create more than max_prepared_stmt_count statements (current value: %d); close statements you no longer use", limit))
@@ -254,9 +254,9 @@ func (ss *session) stmtExecute(p []byte) error {
 		}
 	}
 	defer func() { cs.long, cs.longLen = nil, 0 }()
-	if cs.longLen > ss.srv.cfg.Limits.MaxPacketSize {
+	if cs.longLen > ss.srv.conf().Limits.MaxPacketSize {
 		return ss.writeErr(sqlerr.New(sqlerr.ErrNetPacketTooLarge,
-			"Parameter data sent with mysql_stmt_send_long_data exceeds limits.max_packet_size (%d)", ss.srv.cfg.Limits.MaxPacketSize))
+			"Parameter data sent with mysql_stmt_send_long_data exceeds limits.max_packet_size (%d)", ss.srv.conf().Limits.MaxPacketSize))
 	}
 	if cs.mode != ss.mode {
 		cs.normalize(ss)
@@ -280,7 +280,7 @@ func (ss *session) stmtLongData(p []byte) error {
 		return nil // the protocol has no reply; the execute reports problems
 	}
 	cs.longLen += len(p)
-	if cs.longLen <= ss.srv.cfg.Limits.MaxPacketSize {
+	if cs.longLen <= ss.srv.conf().Limits.MaxPacketSize {
 		cs.long = append(cs.long, bytes.Clone(p))
 	}
 	return nil

@@ -5,7 +5,8 @@
 // It listens for MySQL clients on the configured address, serves metrics,
 // health and status on the admin address, and on SIGINT or SIGTERM
 // drains (stops accepting, lets running statements and open transactions
-// finish within limits.drain_timeout) and stops.
+// finish within limits.drain_timeout) and stops. SIGHUP reloads the
+// file (see proxy.Server.Reload).
 package main
 
 import (
@@ -53,6 +54,8 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	srv.SetReloader(func() (*config.Config, error) { return config.Load(*path) })
+	go reloadOnHUP(ctx, srv, *path, log)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	if err := srv.Prepare(pctx); errors.Is(err, proxy.ErrRecordedLayout) {
 		cancel()
@@ -101,6 +104,29 @@ func run() error {
 		log.Warn("shutdown", zap.Error(serr))
 	}
 	return err
+}
+
+// reloadOnHUP reloads the configuration file on each SIGHUP until ctx
+// ends; a file that does not load, or changes what only a restart
+// changes, is refused and logged, and nothing changes.
+func reloadOnHUP(ctx context.Context, srv *proxy.Server, path string, log *zap.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		}
+		next, err := config.Load(path)
+		if err == nil {
+			err = srv.Reload(next)
+		}
+		if err != nil {
+			log.Error("SIGHUP: configuration not reloaded", zap.String("file", path), zap.Error(err))
+		}
+	}
 }
 
 func newLogger(c config.Log) (*zap.Logger, error) {

@@ -21,8 +21,8 @@ import (
 )
 
 // TestDrainOnSIGTERM runs the courier binary, built as users build it,
-// in front of a primary and its replica under a load of reads and
-// writes, and sends it SIGTERM: /healthz answers 503 draining, every
+// in front of a primary and its replica; SIGHUP reloads its file (a new
+// password logs in); then, under a load of reads and writes, SIGTERM: /healthz answers 503 draining, every
 // statement that was running when the signal came succeeds, an open
 // transaction commits after it, and the process exits 0 once its
 // sessions are gone.
@@ -42,7 +42,7 @@ func TestDrainOnSIGTERM(t *testing.T) {
 	yaml := fmt.Sprintf(`
 listen: %q
 admin: %q
-users: [{name: app, password: app}]
+users: [{name: app, password: app}, {name: ops, password: one}]
 limits: {drain_timeout: 20s}
 log: {level: warn}
 clusters:
@@ -94,6 +94,25 @@ clusters:
 		}
 		if time.Now().After(end) {
 			t.Fatal("courier did not become healthy")
+		}
+	}
+
+	// SIGHUP reloads the file: a new password logs in.
+	if err := os.WriteFile(cfgPath, []byte(strings.Replace(yaml, "password: one", "password: two", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		ops, _ := sql.Open("mysql", fmt.Sprintf("ops:two@tcp(%s)/", listen))
+		err := ops.Ping()
+		ops.Close()
+		if err == nil {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("the password reloaded on SIGHUP: %v", err)
 		}
 	}
 

@@ -74,6 +74,13 @@ func NewReplica(p *Pool, weight int) *Replica {
 	return &Replica{Pool: p, weight: weight, inRotation: true, state: ReplicaState{SecondsBehind: -1}}
 }
 
+// SetWeight changes replica i's read weight (a reload).
+func (c *Cluster) SetWeight(i, weight int) {
+	c.mu.Lock()
+	c.Replicas[i].weight = weight
+	c.mu.Unlock()
+}
+
 // NewCluster returns a cluster; Start begins checking its replicas.
 func NewCluster(name string, primary *Pool, replicas []*Replica, cfg ReplicationConfig, log *zap.Logger) *Cluster {
 	if cfg.CheckInterval <= 0 {
@@ -361,6 +368,9 @@ func (c *Cluster) verdict(r *Replica, st ReplicaState, first bool) {
 		reason = "Seconds_Behind_Master is NULL"
 	case lag > c.cfg.MaxLag:
 		reason = fmt.Sprintf("lag %s exceeds max_replica_lag %s", lag.Round(time.Millisecond), c.cfg.MaxLag)
+	}
+	if st.Reachable {
+		r.Pool.brk.reached()
 	}
 	if reason == "" {
 		r.Pool.healthy.Store(true)

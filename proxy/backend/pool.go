@@ -145,7 +145,7 @@ var errPoolClosed = errors.New("backend pool closed")
 // busy, or the class has its share in use, it waits up to the wait
 // timeout and then fails with error 1040.
 func (p *Pool) Get(ctx context.Context, fl Flavour, cls int) (*Conn, error) {
-	if err := p.brk.allow(p.name); err != nil {
+	if err := p.brk.allow(p.name, p.checkEvery()); err != nil {
 		return nil, err
 	}
 	var deadline time.Time
@@ -191,7 +191,9 @@ func (p *Pool) Get(ctx context.Context, fl Flavour, cls int) (*Conn, error) {
 		if wait <= 0 {
 			p.WaitTimeouts.Add(1)
 			if !share {
+				p.mu.Lock()
 				sh := p.cfg.Shares[cls]
+				p.mu.Unlock()
 				return nil, sqlerr.New(sqlerr.ErrTooManyConnections,
 					"class %s has its share of backend %s in use (%d connections; waited %s); raise classes[].pool_max or lower the class's concurrency",
 					sh.Name, p.name, sh.Max, p.cfg.WaitTimeout)
@@ -242,8 +244,27 @@ func (p *Pool) take(c *Conn, cls int) {
 	}
 }
 
+// SetShares replaces the classes' shares (a reload). Classes keep their
+// indexes; new ones come after.
+func (p *Pool) SetShares(sh []Share) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.busy == nil || len(sh) < len(p.busy) {
+		return // classes were not configured at start, or would lose their index
+	}
+	for len(p.busy) < len(sh) {
+		p.busy = append(p.busy, 0)
+	}
+	p.cfg.Shares = sh
+	p.wakeAll()
+}
+
 // ShareName names class k's share.
-func (p *Pool) ShareName(k int) string { return p.cfg.Shares[k].Name }
+func (p *Pool) ShareName(k int) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cfg.Shares[k].Name
+}
 
 // Busy returns the connections handed out to each class now (nil
 // without classes).
@@ -369,6 +390,15 @@ func (p *Pool) Close() {
 	<-p.done
 }
 
+// checkEvery is how often the server's health is checked: by the pool
+// (primaries) or its cluster (replicas).
+func (p *Pool) checkEvery() time.Duration {
+	if p.cfg.CheckInterval > 0 {
+		return p.cfg.CheckInterval
+	}
+	return time.Second
+}
+
 // maintain expires idle connections and runs the health check.
 func (p *Pool) maintain() {
 	defer close(p.done)
@@ -434,7 +464,7 @@ func (p *Pool) check() {
 		p.markDown(err)
 		return
 	}
-	p.brk.success() // the check is a probe too
+	p.brk.reached()
 	if !p.healthy.Swap(true) {
 		p.log.Info("backend healthy again")
 	}

@@ -51,9 +51,9 @@ type Server struct {
 	classes  map[string]*trafficClass // by name; guarded by reloadMu
 	reloadMu sync.Mutex
 	reloader func() (*config.Config, error)
-	tlsConf *tls.Config
-	rsaKey  *rsa.PrivateKey
-	rsaPub  []byte // PEM, sent to clients that ask for it
+	tlsConf  *tls.Config
+	rsaKey   *rsa.PrivateKey
+	rsaPub   []byte // PEM, sent to clients that ask for it
 
 	serverVersion string
 	collations    *collations

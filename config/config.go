@@ -287,6 +287,11 @@ type Class struct {
 	// QueryTimeout bounds each of its statements in place of
 	// limits.query_timeout; 0 (the default) keeps that one.
 	QueryTimeout time.Duration `mapstructure:"query_timeout"`
+	// ShedAbove sheds the class's load: while more statements than this
+	// run in Courier (all classes together), its new ones fail at once
+	// with error 1226. Give the least important classes the lowest
+	// thresholds. 0 (the default) never sheds.
+	ShedAbove int `mapstructure:"shed_above"`
 }
 
 // Cluster is one primary with its replicas, reached with one set of backend
@@ -370,6 +375,10 @@ type Pool struct {
 	MaxOpen int `mapstructure:"max_open"`
 	// MaxIdle caps idle connections kept; at most MaxOpen. Default 64.
 	MaxIdle int `mapstructure:"max_idle"`
+	// MinIdle is how many connections Courier opens to the instance
+	// before it starts serving (a warm-up), and keeps open through idle
+	// expiry; at most MaxIdle. Default 0.
+	MinIdle int `mapstructure:"min_idle"`
 	// IdleTimeout closes connections idle this long; 0 means never. Default 5m.
 	IdleTimeout time.Duration `mapstructure:"idle_timeout"`
 	// ConnectTimeout bounds dialling and authenticating. Default 2s; must be > 0.

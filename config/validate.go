@@ -305,6 +305,9 @@ func (pl *Pool) validate(p *problems, path string) {
 	case pl.MaxOpen >= 1 && pl.MaxIdle > pl.MaxOpen:
 		p.add(path+".max_idle", "%d is more than max_open %d; lower max_idle or raise max_open", pl.MaxIdle, pl.MaxOpen)
 	}
+	if pl.MinIdle < 0 || pl.MinIdle > max(pl.MaxIdle, 0) {
+		p.add(path+".min_idle", "%d; must be from 0 to max_idle (%d)", pl.MinIdle, pl.MaxIdle)
+	}
 	notNegative(p, path+".idle_timeout", pl.IdleTimeout, "never")
 	positive(p, path+".connect_timeout", pl.ConnectTimeout)
 	notNegative(p, path+".query_timeout", pl.QueryTimeout, "inherit limits.query_timeout")
@@ -531,6 +534,9 @@ func (c *Config) validateClasses(p *problems) {
 		}
 		notNegative(p, path+".queue_timeout", cl.QueueTimeout, "no wait")
 		notNegative(p, path+".query_timeout", cl.QueryTimeout, "limits.query_timeout")
+		if cl.ShedAbove < 0 {
+			p.add(path+".shed_above", "must not be negative (0: never shed)")
+		}
 		if cl.PoolReserved < 0 || cl.PoolReserved > 1 {
 			p.add(path+".pool_reserved", "%v is not a fraction from 0 to 1", cl.PoolReserved)
 		}

@@ -38,6 +38,14 @@ type classLimits struct {
 	max, queue   int64 // max 0: no limit
 	wait         time.Duration
 	queryTimeout time.Duration // 0: limits.query_timeout
+	shedAbove    int64         // 0: never shed
+}
+
+// governor is what the server's admissions share: every statement
+// running (for shedding) and the metrics.
+type governor struct {
+	running atomic.Int64
+	metrics *Metrics
 }
 
 // noClass is the class of users without one.
@@ -56,7 +64,8 @@ func newClass(cfg config.Class, idx int, m *Metrics) *trafficClass {
 }
 
 func (c *trafficClass) setLimits(cfg config.Class) {
-	c.limits.Store(&classLimits{max: int64(cfg.MaxConcurrency), queue: int64(cfg.Queue), wait: cfg.QueueTimeout, queryTimeout: cfg.QueryTimeout})
+	c.limits.Store(&classLimits{max: int64(cfg.MaxConcurrency), queue: int64(cfg.Queue), wait: cfg.QueueTimeout,
+		queryTimeout: cfg.QueryTimeout, shedAbove: int64(cfg.ShedAbove)})
 	c.wakeAll() // a higher limit may admit those waiting
 }
 
@@ -213,18 +222,38 @@ func (l *limiter) take(ctx context.Context, user string) error {
 	}
 }
 
-// admit lets a statement of kind k start under the account's rate and
-// its class's concurrency limit (see limited), waiting within their
-// bounds.
-func (a *account) admit(ctx context.Context, k parser.Kind, m *Metrics) error {
+// admit lets a statement of kind k start under the account's rate, its
+// class's shedding threshold and its concurrency limit (see limited),
+// waiting within their bounds. Each admitted statement calls leave.
+func (a *account) admit(ctx context.Context, k parser.Kind, g *governor) error {
 	if !limited(k) {
 		return nil
 	}
 	if err := a.rate.take(ctx, a.name); err != nil {
-		m.rateLimited.WithLabelValues(a.name).Inc()
+		g.metrics.rateLimited.WithLabelValues(a.name).Inc()
 		return err
 	}
-	return a.class.admit(ctx, a.name)
+	n := g.running.Add(1)
+	if shed := a.class.limits.Load().shedAbove; shed > 0 && n > shed {
+		g.running.Add(-1)
+		a.class.metrics.shed.Inc()
+		return sqlerr.New(sqlerr.ErrUserLimitReached,
+			"User '%s' has exceeded the 'class %s: shed_above' resource (current value: %d statements running in Courier, above %d): Courier is shedding this class's load; retry later",
+			a.name, a.class.name, n, shed)
+	}
+	if err := a.class.admit(ctx, a.name); err != nil {
+		g.running.Add(-1)
+		return err
+	}
+	return nil
+}
+
+// leave ends an admitted statement of kind k.
+func (a *account) leave(k parser.Kind, g *governor) {
+	if limited(k) {
+		a.class.leave()
+		g.running.Add(-1)
+	}
 }
 
 // queryTimeout is the time bound of a session's statements: its class's,

@@ -54,21 +54,21 @@ func TestAdmit(t *testing.T) {
 	}
 }
 
-// BenchmarkAdmit is what a class with a limit and a user rate cost a
-// statement: go test ./proxy -run '^$' -bench Admit -benchmem
+// BenchmarkAdmit is what governance costs a statement of a user with a
+// rate, in a class with a concurrency limit and a shedding threshold:
+// go test ./proxy -run '^$' -bench Admit -benchmem
 func BenchmarkAdmit(b *testing.B) {
-	m := newMetrics(&Server{})
-	c := newClasses([]config.Class{{Name: "c", MaxConcurrency: 100, Queue: 10, QueueTimeout: time.Second}}, m)["c"]
-	l := newLimiter(config.Rate{Limit: 1e9, Burst: 1e9})
+	s := &Server{}
+	m := newMetrics(s)
+	g := &governor{metrics: m}
+	c := newClasses([]config.Class{{Name: "c", MaxConcurrency: 100, Queue: 10, QueueTimeout: time.Second, ShedAbove: 1000}}, m)["c"]
+	a := &account{name: "u", class: c, rate: newLimiter(config.Rate{Limit: 1e9, Burst: 1e9})}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := l.take(ctx, "u"); err != nil {
+		if err := a.admit(ctx, parser.KindSelect, g); err != nil {
 			b.Fatal(err)
 		}
-		if err := c.admit(ctx, "u"); err != nil {
-			b.Fatal(err)
-		}
-		c.leave()
+		a.leave(parser.KindSelect, g)
 	}
 }

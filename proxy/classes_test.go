@@ -458,3 +458,68 @@ func TestBreaker(t *testing.T) {
 		t.Fatalf("%d writes failed 3 s after the primary continued", late)
 	}
 }
+
+// TestWarmUp: with pool.min_idle set, every server's pool has that many
+// connections open before the first client, and keeps them through idle
+// expiry.
+func TestWarmUp(t *testing.T) {
+	lc := testbed.ClusterT(t, t.TempDir(), 1, 1)
+	cfg := testbed.Config(lc)
+	cl := &cfg.Clusters[0]
+	cl.Replicas = []config.Backend{{Name: "main-replica1", Address: lc.Replicas(0)[0].Addr, Weight: 1}}
+	cl.Pool.MinIdle, cl.Pool.IdleTimeout = 3, 500*time.Millisecond
+	c := testbed.StartT(t, cfg)
+	check := func(when string) {
+		t.Helper()
+		for _, b := range c.Server.Status().Backends {
+			if b.Idle < 3 {
+				t.Fatalf("%s: backend %s has %d idle connections (%d open), want 3", when, b.Name, b.Idle, b.Open)
+			}
+		}
+	}
+	check("before the first client")
+	time.Sleep(2 * time.Second) // idle_timeout passes, more than once
+	check("after idle expiry")
+}
+
+// TestShedding: while more statements than a class's shed_above run in
+// Courier, its new statements fail at once with 1226; another class's
+// go on; once the load passes, the shed class runs again.
+func TestShedding(t *testing.T) {
+	e := newGovernedEnv(t, `
+  - {name: crit, password: crit, class: critical}
+  - {name: batch, password: batch, class: batch}
+classes:
+  - {name: critical}
+  - {name: batch, shed_above: 5}
+`, "")
+	crit, batch := e.as("crit", ""), e.as("batch", "")
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := crit.Exec("SELECT SLEEP(1)"); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	_, err := batch.Exec("SELECT amount FROM orders WHERE order_id = ?", 1)
+	wantMySQLError(t, err, 1226, "42000")
+	if err != nil && !strings.Contains(err.Error(), "'class batch: shed_above' resource (current value: 7 statements running in Courier, above 5)") {
+		t.Errorf("message: %v", err)
+	}
+	if d := time.Since(start); d > 50*time.Millisecond {
+		t.Errorf("shedding took %s", d)
+	}
+	var n int
+	if err := crit.QueryRow("SELECT amount FROM orders WHERE order_id = ?", 2).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("the critical class while the batch is shed: %d, %v", n, err)
+	}
+	wg.Wait()
+	if err := batch.QueryRow("SELECT amount FROM orders WHERE order_id = ?", 3).Scan(&n); err != nil || n != 3 {
+		t.Fatalf("the batch class after the load: %d, %v", n, err)
+	}
+}

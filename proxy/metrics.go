@@ -50,13 +50,15 @@ type Metrics struct {
 	classQueued  *prometheus.CounterVec // statements that waited for a place in their class
 	classRefused *prometheus.CounterVec // refused at their class's limit
 	rateLimited  *prometheus.CounterVec // refused by their user's rate, by user
+	classShed    *prometheus.CounterVec // refused by their class's shed_above
 }
 
 // classMetrics are one class of traffic's counters.
-type classMetrics struct{ queued, refused prometheus.Counter }
+type classMetrics struct{ queued, refused, shed prometheus.Counter }
 
 func (m *Metrics) class(name string) *classMetrics {
-	return &classMetrics{queued: m.classQueued.WithLabelValues(name), refused: m.classRefused.WithLabelValues(name)}
+	return &classMetrics{queued: m.classQueued.WithLabelValues(name), refused: m.classRefused.WithLabelValues(name),
+		shed: m.classShed.WithLabelValues(name)}
 }
 
 // classGauges exports how many statements each class runs now.
@@ -126,7 +128,11 @@ func newMetrics(s *Server) *Metrics {
 		Name: "courier_class_refused_total", Help: "Statements refused at their class's limit (queue full or queue_timeout passed)."}, []string{"class"})
 	m.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "courier_rate_limited_total", Help: "Statements refused by their user's rate (users[].rate), by user."}, []string{"user"})
-	r.MustRegister(m.classQueued, m.classRefused, m.rateLimited)
+	m.classShed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "courier_class_shed_total", Help: "Statements refused because Courier ran more statements than their class's shed_above."}, []string{"class"})
+	r.MustRegister(m.classQueued, m.classRefused, m.rateLimited, m.classShed,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "courier_statements_running", Help: "Statements running in Courier now (what shed_above compares)."},
+			func() float64 { return float64(s.gov.running.Load()) }))
 	m.shardsKey = m.shardsTouched.WithLabelValues("key")
 	m.shardsLookup = m.shardsTouched.WithLabelValues("lookup")
 	m.shardsScatter = m.shardsTouched.WithLabelValues("scatter")

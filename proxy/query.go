@@ -68,10 +68,10 @@ func (ss *session) runWhole(q, p []byte, info parser.Info, sticky bool) (bool, e
 	if _, err := ss.srv.layouts.holds.admit(ctx, ss, nil, false, true); err != nil {
 		return false, ss.answerErr(err)
 	}
-	if err := ss.user.admit(ctx, parser.KindInsert, ss.srv.metrics); err != nil {
+	if err := ss.user.admit(ctx, parser.KindInsert, &ss.srv.gov); err != nil {
 		return false, ss.answerErr(err)
 	}
-	defer ss.user.class.leave()
+	defer ss.user.leave(parser.KindInsert, &ss.srv.gov)
 	cu := ss.cur
 	c := currentOf(st, sticky)
 	c.writes = true // its statements are unknown

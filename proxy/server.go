@@ -41,6 +41,7 @@ type Server struct {
 	clusterList []*clusterInfo
 	budget      *engine.RowBudget // rows all merges together may hold
 	readOnly    *readOnly         // the admin switch refusing writes
+	gov         governor          // admissions: statements running, shedding
 	seqs        sequences         // reserved blocks of sequence ids
 
 	// users are the accounts by name, live the configuration's settings
@@ -81,6 +82,7 @@ func New(cfg *config.Config, log *zap.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, parser: p, sessions: make(map[uint32]*session),
 		collations: newCollations()}
 	s.metrics = newMetrics(s)
+	s.gov.metrics = s.metrics
 	// As many sockets may wait for a greeting as may log in (a burst that
 	// fits max_connections waits rather than fails), no fewer than may be
 	// greeted, each for twice the handshake timeout at most.
@@ -158,7 +160,7 @@ func (s *Server) newPool(cl *config.Cluster, b config.Backend, check bool) *back
 	return backend.NewPool(b.Name, backend.Options{
 		Addr: b.Address, User: cl.User, Password: cl.Password, ConnectTimeout: cl.Pool.ConnectTimeout,
 	}, backend.PoolConfig{
-		MaxOpen: cl.Pool.MaxOpen, MaxIdle: cl.Pool.MaxIdle, IdleTimeout: cl.Pool.IdleTimeout,
+		MaxOpen: cl.Pool.MaxOpen, MaxIdle: cl.Pool.MaxIdle, MinIdle: cl.Pool.MinIdle, IdleTimeout: cl.Pool.IdleTimeout,
 		WaitTimeout: cl.Pool.WaitTimeout, CheckInterval: interval, QueryTimeout: s.clusterQueryTimeout(cl),
 		Shares:  shares(s.cfg.Classes, cl.Pool.MaxOpen),
 		Breaker: backend.BreakerConfig{Failures: cl.Breaker.Failures, OpenFor: cl.Breaker.OpenFor},
@@ -205,7 +207,35 @@ func (s *Server) Prepare(ctx context.Context) error {
 		return fmt.Errorf("reading the recorded layout: %w", err)
 	}
 	s.startCluster(ctx)
+	s.warm(ctx)
 	return nil
+}
+
+// warm opens every pool's min_idle connections (a warm start), all at
+// once; a server that cannot be reached is logged and left to warm as it
+// is used.
+func (s *Server) warm(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, cl := range s.cfg.Clusters {
+		if cl.Pool.MinIdle <= 0 {
+			continue
+		}
+		ci := s.clusters[cl.Name]
+		pools := []*backend.Pool{ci.Primary}
+		for _, r := range ci.Replicas {
+			pools = append(pools, r.Pool)
+		}
+		for _, p := range pools {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := p.Warm(ctx, cl.Pool.MinIdle); err != nil {
+					s.log.Warn("warm-up: backend not reached", zap.String("backend", p.Name()), zap.Error(err))
+				}
+			}()
+		}
+	}
+	wg.Wait()
 }
 
 // startCluster starts checking replicas (Prepare or the first client

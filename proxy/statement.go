@@ -43,12 +43,10 @@ func (ss *session) run(st *statement) (bool, error) {
 	}
 	ctx := ss.cmd.start(ss.user.queryTimeout(ss.srv.queryTimeout()))
 	defer ss.cmd.end()
-	err := ss.user.admit(ctx, st.info.Kind, ss.srv.metrics)
+	err := ss.user.admit(ctx, st.info.Kind, &ss.srv.gov)
 	if err == nil {
 		err = ss.dispatchStatement(ctx, st)
-		if limited(st.info.Kind) {
-			ss.user.class.leave()
-		}
+		ss.user.leave(st.info.Kind, &ss.srv.gov)
 	}
 	ok := err == nil && !ss.w.failed
 	if errors.Is(err, errQuit) {

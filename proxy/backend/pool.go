@@ -18,6 +18,7 @@ import (
 type PoolConfig struct {
 	MaxOpen       int
 	MaxIdle       int
+	MinIdle       int // kept through idle expiry (see Warm)
 	IdleTimeout   time.Duration
 	WaitTimeout   time.Duration // how long Get waits when MaxOpen are busy
 	CheckInterval time.Duration // health check period; 0 disables the checker
@@ -390,6 +391,28 @@ func (p *Pool) Close() {
 	<-p.done
 }
 
+// Warm opens connections until n are idle (at most MaxOpen open), for a
+// warm start; it returns the first dial error.
+func (p *Pool) Warm(ctx context.Context, n int) error {
+	var conns []*Conn
+	defer func() {
+		for _, c := range conns {
+			p.Put(c)
+		}
+	}()
+	for {
+		open, idle := p.Stats()
+		if idle+len(conns) >= n || open >= p.cfg.MaxOpen {
+			return nil
+		}
+		c, err := p.Get(ctx, FlavourPlain, 0)
+		if err != nil {
+			return err
+		}
+		conns = append(conns, c)
+	}
+}
+
 // checkEvery is how often the server's health is checked: by the pool
 // (primaries) or its cluster (replicas).
 func (p *Pool) checkEvery() time.Duration {
@@ -428,10 +451,15 @@ func (p *Pool) expireIdle() {
 	cutoff := time.Now().Add(-p.cfg.IdleTimeout)
 	var old []*Conn
 	p.mu.Lock()
+	spare := -p.cfg.MinIdle // idle connections beyond the minimum: those that may expire
+	for _, l := range p.idle {
+		spare += len(l)
+	}
 	for i, l := range p.idle {
 		keep := l[:0]
-		for _, c := range l {
-			if c.lastUsed.Before(cutoff) {
+		for _, c := range l { // oldest first (LIFO lists)
+			if c.lastUsed.Before(cutoff) && spare > 0 {
+				spare--
 				old = append(old, c)
 			} else {
 				keep = append(keep, c)

@@ -115,6 +115,7 @@ func (s *Server) AdminHandler() http.Handler {
 	s.layouts.handlers(mux)
 	s.readOnly.handlers(mux, s.layouts.adminWrite)
 	mux.HandleFunc("POST /config/reload", s.layouts.adminWrite(s.reloadHandler))
+	mux.HandleFunc("GET /digests", s.digests.handler)
 	return mux
 }
 

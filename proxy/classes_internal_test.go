@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -70,5 +71,38 @@ func BenchmarkAdmit(b *testing.B) {
 			b.Fatal(err)
 		}
 		a.leave(parser.KindSelect, g)
+	}
+}
+
+// BenchmarkDigestRecord is what the digests cost a statement:
+// go test ./proxy -run '^$' -bench DigestRecord -benchmem
+func BenchmarkDigestRecord(b *testing.B) {
+	d := newDigests()
+	shape := []byte("SELECT amount FROM orders WHERE order_id = ?")
+	b.ReportAllocs()
+	for b.Loop() {
+		d.record("app", "critical", shape, 300*time.Microsecond, false, 1, 1)
+	}
+}
+
+// TestDigestBound: past maxDigests shapes, new ones count under
+// "(other)".
+func TestDigestBound(t *testing.T) {
+	d := newDigests()
+	for i := range maxDigests + 50 {
+		d.record("u", "", []byte(strconv.Itoa(i)), time.Millisecond, false, 0, 0)
+	}
+	all := d.top(10*maxDigests, "count")
+	if n := len(all); n > maxDigests+digestShards {
+		t.Fatalf("%d shapes kept", n)
+	}
+	var other uint64
+	for _, s := range all {
+		if s.Digest == "(other)" {
+			other += s.Count
+		}
+	}
+	if other < 50 {
+		t.Fatalf("(other) counted %d", other)
 	}
 }

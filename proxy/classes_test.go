@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -521,5 +522,76 @@ classes:
 	wg.Wait()
 	if err := batch.QueryRow("SELECT amount FROM orders WHERE order_id = ?", 3).Scan(&n); err != nil || n != 3 {
 		t.Fatalf("the batch class after the load: %d, %v", n, err)
+	}
+}
+
+// TestDigests: statements are counted by shape (values replaced by ?, in
+// text and prepared statements alike), user and class, with their
+// errors, rows and shards; /digests serves the top shapes and /metrics
+// exports them with bounded labels.
+func TestDigests(t *testing.T) {
+	e := newGovernedEnv(t, `
+  - {name: crit, password: crit, class: critical}
+classes:
+  - {name: critical}
+`, "")
+	crit := e.as("crit", "")
+	text := e.as("crit", "interpolateParams=true")
+	for k := 1; k <= 10; k++ {
+		mustExec(t, crit, "SELECT amount FROM orders WHERE order_id = ?", k)
+		mustExec(t, text, "SELECT amount FROM orders WHERE order_id = ?", k)
+	}
+	for range 3 {
+		var n int
+		if err := crit.QueryRow("SELECT COUNT(*) FROM orders").Scan(&n); err != nil || n != 40 {
+			t.Fatal(n, err)
+		}
+	}
+	if _, err := text.Exec("SELECT nope FROM orders WHERE order_id = 1"); err == nil {
+		t.Fatal("no error")
+	}
+	admin := httptest.NewServer(e.courier.Server.AdminHandler())
+	defer admin.Close()
+	get := func(path string) []proxy.DigestStatus {
+		resp, err := http.Get(admin.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out []proxy.DigestStatus
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	byShape := map[string]proxy.DigestStatus{}
+	for _, d := range get("/digests?top=100&by=count") {
+		if d.User == "crit" {
+			byShape[d.Digest] = d
+		}
+	}
+	point := byShape["SELECT amount FROM orders WHERE order_id = ?"]
+	if point.Count != 20 || point.Errors != 0 || point.Rows != 20 || point.Class != "critical" || point.Shards != 1 || point.P99 <= 0 {
+		t.Fatalf("point select digest %+v; all: %+v", point, byShape)
+	}
+	scatter := byShape["SELECT COUNT(*) FROM orders"]
+	if scatter.Count != 3 || scatter.Shards != 2 || scatter.Rows != 3 {
+		t.Fatalf("scatter digest %+v; all: %+v", scatter, byShape)
+	}
+	bad := byShape["SELECT nope FROM orders WHERE order_id = ?"]
+	if bad.Count != 1 || bad.Errors != 1 {
+		t.Fatalf("failing digest %+v; all: %+v", bad, byShape)
+	}
+	if top := get("/digests?top=1&by=count"); len(top) != 1 || top[0].Count < 20 {
+		t.Fatalf("top 1 by count: %+v", top)
+	}
+	resp, err := http.Get(admin.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `courier_digest_statements_total{class="critical",digest="SELECT amount FROM orders WHERE order_id = ?",user="crit"} 20`) {
+		t.Fatalf("/metrics lacks the point select's digest")
 	}
 }

@@ -146,14 +146,19 @@ func newMetrics(s *Server) *Metrics {
 			func() float64 { _, n := s.door.count(); return float64(n) }))
 	r.MustRegister(routes, cmds, m.connections, m.refused, m.authFailures, m.errors, m.timeouts, m.latency, m.slow,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}),
-		&poolCollector{s: s})
+		&poolCollector{s: s}, digestCollector{d: s.digests})
 	return m
 }
 
 // statement records a statement's latency, the shards it reached and the
 // global index it read, and logs it when slow.
-func (m *Metrics) statement(start time.Time, st *statement, ss *session, stats *engine.Stats) {
+func (m *Metrics) statement(start time.Time, st *statement, ss *session, stats *engine.Stats, ok bool) {
 	d := time.Since(start)
+	digest := st.digest
+	if digest == nil {
+		digest = kindDigests[st.info.Kind]
+	}
+	ss.srv.digests.record(ss.user.name, ss.user.class.name, digest, d, !ok, ss.w.rows, stats.Shards)
 	m.latency.Observe(d.Seconds())
 	switch stats.Route {
 	case "key":

@@ -81,6 +81,7 @@ func (w *clientWriter) relay(bc *backend.Conn, retryable bool) (result, error) {
 				return cu.backendFailed(bc, err)
 			}
 			res.status, res.warnings = ok.Status, ok.Warnings
+			w.rows += ok.AffectedRows
 			if ok.InsertID != 0 {
 				res.insertID = ok.InsertID
 			}
@@ -182,6 +183,7 @@ func (w *clientWriter) relayRows(bc *backend.Conn, res *result) (more bool, err 
 			}
 			return false, nil
 		}
+		w.rows++
 	}
 }
 

@@ -42,6 +42,7 @@ type Server struct {
 	budget      *engine.RowBudget // rows all merges together may hold
 	readOnly    *readOnly         // the admin switch refusing writes
 	gov         governor          // admissions: statements running, shedding
+	digests     *digests          // statement shapes' figures
 	seqs        sequences         // reserved blocks of sequence ids
 
 	// users are the accounts by name, live the configuration's settings
@@ -81,6 +82,7 @@ func New(cfg *config.Config, log *zap.Logger) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: log, parser: p, sessions: make(map[uint32]*session),
 		collations: newCollations()}
+	s.digests = newDigests()
 	s.metrics = newMetrics(s)
 	s.gov.metrics = s.metrics
 	// As many sockets may wait for a greeting as may log in (a burst that

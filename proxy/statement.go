@@ -22,6 +22,9 @@ type statement struct {
 	// batch: a statement of a multi-statement batch; more: statements
 	// follow it.
 	batch, more bool
+	// digest is the statement's shape for the digests, once planned (nil:
+	// its kind stands for it).
+	digest []byte
 }
 
 // errDeadlock is MySQL's error for a transaction rolled back by a
@@ -70,7 +73,7 @@ func (ss *session) run(st *statement) (bool, error) {
 		ss.lastInsertID = ss.w.insertID
 	}
 	cu.finish(ok && keepForNext(st.info, ss.w.warnings))
-	ss.srv.metrics.statement(start, st, ss, &cu.info.Stats)
+	ss.srv.metrics.statement(start, st, ss, &cu.info.Stats, ok)
 	return ok, nil
 }
 
@@ -234,12 +237,14 @@ func (ss *session) plan(st *statement) (*router.Plan, []parser.Arg) {
 		o.Charset = charsetOf(ss.state)
 	}
 	if cs := st.stmt; cs != nil {
+		st.digest = cs.text
 		if cs.shape != nil {
 			return plans.Shape(cs.shape, len(cs.args), o), cs.args
 		}
 		return plans.Text(cs.text, o), nil
 	}
 	if normalizable(st.info.Kind) && ss.shape.Normalize(st.text, ss.mode) {
+		st.digest = ss.shape.Text
 		return plans.Shape(ss.shape.Text, len(ss.shape.Args), o), ss.shape.Args
 	}
 	return plans.Text(st.text, o), nil

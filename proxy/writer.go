@@ -27,6 +27,7 @@ type clientWriter struct {
 	failed      bool   // the answer was an error
 	errNum      uint16 // its number, when a backend sent it
 	prefix      []byte // a relayed packet's head, as the backend sent it
+	rows        uint64 // rows sent or affected (for the digests)
 }
 
 var _ engine.ResultWriter = (*clientWriter)(nil)
@@ -66,6 +67,7 @@ func (w *clientWriter) Fields(cols []engine.Column) error {
 // Row implements engine.ResultWriter.
 func (w *clientWriter) Row(r engine.Row) error {
 	ss := w.ss
+	w.rows++
 	if w.binary {
 		ss.scratch = appendBinaryRow(ss.scratch[:0], w.cols, r)
 	} else {
@@ -87,6 +89,7 @@ func (w *clientWriter) OK(r engine.Result) error {
 	ss := w.ss
 	w.started, w.done = true, true
 	w.insertID, w.warnings = r.InsertID, r.Warnings
+	w.rows += r.Affected
 	ss.scratch = wire.AppendOK(ss.scratch[:0], r.Affected, r.InsertID, w.status(), r.Warnings)
 	return ss.c.WritePacket(ss.scratch)
 }

@@ -26,7 +26,8 @@ func newRootCmd() *cobra.Command {
 		Short:         "Administer Courier, the MySQL sharding proxy",
 		SilenceErrors: true,
 	}
-	root.AddCommand(newConfigCmd(), newLocalCmd(), newStatusCmd(), newIndexCmd(), newMigrateCmd(), newDemoCmd())
+	root.AddCommand(newConfigCmd(), newLocalCmd(), newStatusCmd(), newIndexCmd(), newMigrateCmd(), newDemoCmd(),
+		newTopCmd(), newReadOnlyCmd(), newReloadCmd())
 	return root
 }
 

@@ -387,8 +387,24 @@ func (c *Config) validateSharding(p *problems) {
 	if sh.SequenceBlock < 1 {
 		p.add("sharding.sequence_block", "must be at least 1")
 	}
-	names := map[string]bool{}
+	c.validateShardTables(p)
 	for i, t := range sh.Tables {
+		if t.Type != "unsharded" || t.Cluster == c.DefaultCluster {
+			continue
+		}
+		for _, o := range sh.Tables {
+			if o.Sequence != "" && strings.EqualFold(o.Sequence, t.Name) {
+				p.add(fmt.Sprintf("sharding.tables[%d].cluster", i), "%q is the sequence of %s: sequences live on default_cluster", t.Name, o.Name)
+			}
+		}
+	}
+	c.validateIndexes(p)
+}
+
+// validateShardTables checks each table of the sharding section.
+func (c *Config) validateShardTables(p *problems) {
+	names := map[string]bool{}
+	for i, t := range c.Sharding.Tables {
 		path := fmt.Sprintf("sharding.tables[%d]", i)
 		if t.Name == "" {
 			p.add(path+".name", "required")
@@ -427,17 +443,6 @@ func (c *Config) validateSharding(p *problems) {
 			p.add(path+".function", "%q is not a sharding function; use hash, mod or range", t.Function)
 		}
 	}
-	for i, t := range sh.Tables {
-		if t.Type != "unsharded" || t.Cluster == c.DefaultCluster {
-			continue
-		}
-		for _, o := range sh.Tables {
-			if o.Sequence != "" && strings.EqualFold(o.Sequence, t.Name) {
-				p.add(fmt.Sprintf("sharding.tables[%d].cluster", i), "%q is the sequence of %s: sequences live on default_cluster", t.Name, o.Name)
-			}
-		}
-	}
-	c.validateIndexes(p)
 }
 
 // allUnsharded reports whether every table listed (at least one) is

@@ -203,20 +203,14 @@ const (
 )
 
 func (f *follower) run(ctx context.Context, streamer *replication.BinlogStreamer, pos binlogPos) error {
-	var pending, batch []op // the open source transaction's changes; those committed, not applied yet
+	var g groups
 	var batchPos binlogPos
-	// inGroup: between an event group's first event (its GTID, or BEGIN)
-	// and its end (XID, COMMIT, or the one statement of a standalone
-	// group). Only the positions between groups are places to apply up
-	// to and to follow again from: a position inside one would start
-	// with rows events whose table maps came before it.
-	inGroup := false
 	lastSave := time.Now()
 	flush := func() error {
-		if err := f.apply(ctx, batch); err != nil {
+		if err := f.apply(ctx, g.batch); err != nil {
 			return err
 		}
-		batch = batch[:0]
+		g.batch = g.batch[:0]
 		f.setApplied(batchPos)
 		if time.Since(lastSave) >= time.Second {
 			if err := f.save(batchPos); err != nil {
@@ -229,7 +223,7 @@ func (f *follower) run(ctx context.Context, streamer *replication.BinlogStreamer
 	for {
 		var ev *replication.BinlogEvent
 		var err error
-		if len(batch) > 0 && len(pending) == 0 {
+		if len(g.batch) > 0 && len(g.pending) == 0 {
 			wctx, cancel := context.WithTimeout(ctx, flushAfter)
 			ev, err = streamer.GetEvent(wctx)
 			cancel()
@@ -245,55 +239,76 @@ func (f *follower) run(ctx context.Context, streamer *replication.BinlogStreamer
 		if err != nil {
 			return err
 		}
-		switch e := ev.Event.(type) {
-		case *replication.RotateEvent:
+		if e, ok := ev.Event.(*replication.RotateEvent); ok {
 			pos = binlogPos{File: string(e.NextLogName), Pos: uint32(e.Position)}
-			if len(pending) == 0 && len(batch) == 0 {
+			if len(g.pending) == 0 && len(g.batch) == 0 {
 				f.setApplied(pos)
 			}
 			continue
-		case *replication.RowsEvent:
-			m := f.tables[strings.ToLower(string(e.Table.Table))]
-			if m == nil || string(e.Table.Schema) != f.p.DB {
-				break
-			}
-			ops, err := f.p.opsOf(m, ev.Header.EventType, e.Rows)
-			if err != nil {
-				return err
-			}
-			pending = append(pending, ops...)
-		case *replication.MariadbGTIDEvent, *replication.GTIDEvent:
-			inGroup = true
-		case *replication.QueryEvent:
-			q := strings.ToUpper(strings.TrimSpace(string(e.Query)))
-			if q != "BEGIN" && q != "COMMIT" && string(e.Schema) == f.p.DB && f.mentionsMoved(q) {
-				return fmt.Errorf("a statement changed a moved table during the online migration (%.80s): abort it and start again", e.Query)
-			}
-			switch q {
-			case "BEGIN":
-				inGroup = true
-			case "COMMIT":
-				batch, pending = append(batch, pending...), pending[:0]
-				inGroup = false
-			default: // a standalone statement ends its group
-				inGroup = false
-			}
-		case *replication.XIDEvent:
-			batch, pending = append(batch, pending...), pending[:0]
-			inGroup = false
+		}
+		if err := f.take(&g, ev); err != nil {
+			return err
 		}
 		if ev.Header.LogPos > 0 {
 			pos.Pos = ev.Header.LogPos
 		}
-		if !inGroup && len(pending) == 0 {
+		if !g.inGroup && len(g.pending) == 0 {
 			batchPos = pos
-			if len(batch) >= flushOps || len(batch) == 0 {
+			if len(g.batch) >= flushOps || len(g.batch) == 0 {
 				if err := flush(); err != nil {
 					return err
 				}
 			}
 		}
 	}
+}
+
+// groups is where a follower stands in its source's event groups: the
+// changes of the group open (pending), those of the groups committed and
+// not applied yet (batch), and whether it is inside a group: between its
+// first event (its GTID, or BEGIN) and its end (XID, COMMIT, or the one
+// statement of a standalone group). Only the positions between groups
+// are places to apply up to and to follow again from: a position inside
+// one would start with rows events whose table maps came before it.
+type groups struct {
+	pending, batch []op
+	inGroup        bool
+}
+
+// take reads one event into g.
+func (f *follower) take(g *groups, ev *replication.BinlogEvent) error {
+	switch e := ev.Event.(type) {
+	case *replication.RowsEvent:
+		m := f.tables[strings.ToLower(string(e.Table.Table))]
+		if m == nil || string(e.Table.Schema) != f.p.DB {
+			return nil
+		}
+		ops, err := f.p.opsOf(m, ev.Header.EventType, e.Rows)
+		if err != nil {
+			return err
+		}
+		g.pending = append(g.pending, ops...)
+	case *replication.MariadbGTIDEvent, *replication.GTIDEvent:
+		g.inGroup = true
+	case *replication.QueryEvent:
+		q := strings.ToUpper(strings.TrimSpace(string(e.Query)))
+		if q != "BEGIN" && q != "COMMIT" && string(e.Schema) == f.p.DB && f.mentionsMoved(q) {
+			return fmt.Errorf("a statement changed a moved table during the online migration (%.80s): abort it and start again", e.Query)
+		}
+		switch q {
+		case "BEGIN":
+			g.inGroup = true
+		case "COMMIT":
+			g.batch, g.pending = append(g.batch, g.pending...), g.pending[:0]
+			g.inGroup = false
+		default: // a standalone statement ends its group
+			g.inGroup = false
+		}
+	case *replication.XIDEvent:
+		g.batch, g.pending = append(g.batch, g.pending...), g.pending[:0]
+		g.inGroup = false
+	}
+	return nil
 }
 
 // mentionsMoved reports whether a statement (DDL) names a moved table.

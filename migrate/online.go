@@ -350,20 +350,15 @@ func (m *Migration) cutOver(ctx context.Context, followers map[string]*follower,
 		return release(err)
 	}
 	step(fmt.Sprintf("re-checking %d row(s)", len(pending)))
-	// Where each cluster's binlog stands with every change applied and
-	// none coming: a reverse follows the new layout from here.
-	m.State.Back = map[string]binlogPos{}
-	for _, c := range clustersOf(m.Plan) {
-		if m.State.Back[c], err = masterPos(cctx, m.Plan.pools[c]); err != nil {
-			return release(on(c, err))
-		}
-	}
 	if len(left) > 0 {
 		var keys []string
 		for _, k := range left[:min(len(left), maxSamples)] {
 			keys = append(keys, fmt.Sprintf("%s on %s key %s", k.m.Table, k.target, *encodeKey(k.key)))
 		}
 		return release(fmt.Errorf("%d rows differ with writes held: %s", len(left), strings.Join(keys, "; ")))
+	}
+	if m.State.Back, err = m.binlogPositions(cctx); err != nil {
+		return release(err)
 	}
 	// The targets as they are at the switch, for the verification after
 	// it: the sources receive no write once the layout is switched, so
@@ -389,6 +384,27 @@ func (m *Migration) cutOver(ctx context.Context, followers map[string]*follower,
 	}
 	step("recording and switching")
 	m.opt.Event("the writes' pause: " + strings.Join(steps, ", "))
+	return m.verifySwitched(ctx, snaps)
+}
+
+// binlogPositions is where each cluster's binlog stands, with every
+// change applied and none coming (writes held): a reverse follows the
+// new layout from there.
+func (m *Migration) binlogPositions(ctx context.Context) (map[string]binlogPos, error) {
+	out := map[string]binlogPos{}
+	for _, c := range clustersOf(m.Plan) {
+		pos, err := masterPos(ctx, m.Plan.pools[c])
+		if err != nil {
+			return nil, on(c, err)
+		}
+		out[c] = pos
+	}
+	return out, nil
+}
+
+// verifySwitched compares the targets as they were at the switch (snaps)
+// with the sources, which receive no write any more: exactly.
+func (m *Migration) verifySwitched(ctx context.Context, snaps map[string]*sql.Conn) error {
 	dbs := map[string]querier{}
 	for c, conn := range snaps {
 		dbs[c] = conn

@@ -95,7 +95,7 @@ func (s *Server) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		if s.draining.Load() {
+		if s.drain.on.Load() {
 			http.Error(w, "draining", http.StatusServiceUnavailable)
 			return
 		}
@@ -114,7 +114,7 @@ func (s *Server) AdminHandler() http.Handler {
 	})
 	s.layouts.handlers(mux)
 	s.readOnly.handlers(mux, s.layouts.adminWrite)
-	mux.HandleFunc("POST /config/reload", s.layouts.adminWrite(s.reloadHandler))
+	mux.HandleFunc("POST /config/reload", s.layouts.adminWrite(reloadHandler(s)))
 	mux.HandleFunc("GET /digests", s.digests.handler)
 	return mux
 }

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -10,9 +11,15 @@ import (
 // not lost.
 const drainGrace = 100 * time.Millisecond
 
-// drainCutoff is when sessions outside a transaction stop reading
-// commands, once a drain has begun.
-func (s *Server) drainCutoff() time.Time { return time.Unix(0, s.cutoff.Load()) }
+// drainState is whether a drain has begun, and its cutoff.
+type drainState struct {
+	on     atomic.Bool
+	cutoff atomic.Int64 // Unix nanoseconds
+}
+
+// until is when sessions outside a transaction stop reading commands,
+// once a drain has begun.
+func (d *drainState) until() time.Time { return time.Unix(0, d.cutoff.Load()) }
 
 // Drain stops accepting clients and lets the sessions finish: /healthz
 // answers 503 "draining" from now on; sessions outside a transaction run
@@ -22,8 +29,8 @@ func (s *Server) drainCutoff() time.Time { return time.Unix(0, s.cutoff.Load()) 
 // ends first (Shutdown then closes the rest).
 func (s *Server) Drain(ctx context.Context) error {
 	until := time.Now().Add(drainGrace)
-	s.cutoff.Store(until.UnixNano())
-	s.draining.Store(true)
+	s.drain.cutoff.Store(until.UnixNano())
+	s.drain.on.Store(true)
 	s.mu.Lock()
 	if s.ln != nil {
 		s.ln.Close()

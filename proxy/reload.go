@@ -115,18 +115,20 @@ func restartOnly(cfg, next *config.Config) []string {
 // reloadHandler serves POST /config/reload: the file read again and
 // reloaded, or refused with every problem listed (400) and nothing
 // changed.
-func (s *Server) reloadHandler(w http.ResponseWriter, _ *http.Request) {
-	if s.reloader == nil {
-		writeError(w, http.StatusConflict, "this server was not started from a file")
-		return
+func reloadHandler(s *Server) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		if s.reloader == nil {
+			writeError(w, http.StatusConflict, "this server was not started from a file")
+			return
+		}
+		next, err := s.reloader()
+		if err == nil {
+			err = s.Reload(next)
+		}
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]bool{"reloaded": true})
 	}
-	next, err := s.reloader()
-	if err == nil {
-		err = s.Reload(next)
-	}
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]bool{"reloaded": true})
 }

@@ -70,8 +70,7 @@ type Server struct {
 	ln       net.Listener
 	wg       sync.WaitGroup
 	closing  atomic.Bool
-	draining atomic.Bool  // Drain has begun
-	cutoff   atomic.Int64 // its drainCutoff, in Unix nanoseconds
+	drain    drainState
 }
 
 // New builds a server from a validated configuration. It dials nothing.
@@ -209,14 +208,14 @@ func (s *Server) Prepare(ctx context.Context) error {
 		return fmt.Errorf("reading the recorded layout: %w", err)
 	}
 	s.startCluster(ctx)
-	s.warm(ctx)
+	warm(ctx, s)
 	return nil
 }
 
 // warm opens every pool's min_idle connections (a warm start), all at
 // once; a server that cannot be reached is logged and left to warm as it
 // is used.
-func (s *Server) warm(ctx context.Context) {
+func warm(ctx context.Context, s *Server) {
 	var wg sync.WaitGroup
 	for _, cl := range s.cfg.Clusters {
 		if cl.Pool.MinIdle <= 0 {
@@ -263,7 +262,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
-			if s.closing.Load() || s.draining.Load() || ctx.Err() != nil {
+			if s.closing.Load() || s.drain.on.Load() || ctx.Err() != nil {
 				return nil
 			}
 			var ne net.Error

@@ -133,7 +133,7 @@ func (ss *session) loop(ctx context.Context) {
 	limit := ss.srv.conf().Limits.MaxPacketSize
 	for {
 		p, err := ss.c.ReadPacket(limit)
-		if err != nil && ss.srv.draining.Load() {
+		if err != nil && ss.srv.drain.on.Load() {
 			return // a drain ended the wait for a command
 		}
 		if err != nil {
@@ -163,11 +163,11 @@ func (ss *session) loop(ctx context.Context) {
 			}
 			return
 		}
-		if ss.srv.draining.Load() && !ss.inTxn.Load() {
+		if ss.srv.drain.on.Load() && !ss.inTxn.Load() {
 			// Draining, between commands, outside a transaction: one the
 			// client sent before the drain began may still be on its way;
 			// read until the drain's cutoff, then end.
-			cutoff := ss.srv.drainCutoff()
+			cutoff := ss.srv.drain.until()
 			if !time.Now().Before(cutoff) {
 				return
 			}

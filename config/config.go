@@ -292,6 +292,11 @@ type Class struct {
 	// with error 1226. Give the least important classes the lowest
 	// thresholds. 0 (the default) never sheds.
 	ShedAbove int `mapstructure:"shed_above"`
+	// Consolidate lets the class's identical reads share one execution:
+	// a text SELECT in autocommit that arrives while the same one runs,
+	// in the same session state, gets that one's answer (from a session
+	// with no write of its own to read back). Default false.
+	Consolidate bool `mapstructure:"consolidate"`
 }
 
 // Cluster is one primary with its replicas, reached with one set of backend

@@ -39,6 +39,7 @@ type classLimits struct {
 	wait         time.Duration
 	queryTimeout time.Duration // 0: limits.query_timeout
 	shedAbove    int64         // 0: never shed
+	consolidate  bool          // identical reads share one execution
 }
 
 // governor is what the server's admissions share: every statement
@@ -65,7 +66,7 @@ func newClass(cfg config.Class, idx int, m *Metrics) *trafficClass {
 
 func (c *trafficClass) setLimits(cfg config.Class) {
 	c.limits.Store(&classLimits{max: int64(cfg.MaxConcurrency), queue: int64(cfg.Queue), wait: cfg.QueueTimeout,
-		queryTimeout: cfg.QueryTimeout, shedAbove: int64(cfg.ShedAbove)})
+		queryTimeout: cfg.QueryTimeout, shedAbove: int64(cfg.ShedAbove), consolidate: cfg.Consolidate})
 	c.wakeAll() // a higher limit may admit those waiting
 }
 

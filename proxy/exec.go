@@ -54,20 +54,46 @@ func clientStatement(targets []engine.Target) bool {
 // autocommit read that fails on a replica before any reply byte reached
 // the client runs once more elsewhere; nothing else is re-sent.
 func (cu *cursor) streamOne(ctx context.Context, t engine.Target, read bool, w *clientWriter) error {
+	if key := cu.consolidationKey(t, read, w); key != "" {
+		sr, lead := cu.srv.consolidator.join(key)
+		if !lead {
+			if done, err := cu.follow(ctx, sr, w); done {
+				return err
+			}
+		} else {
+			var frames []byte
+			w.tee = &frames
+			var res result
+			var err error
+			defer func() {
+				cu.srv.consolidator.finish(key, sr, frames, w.rows, res, err == nil && w.tee != nil && !w.failed)
+			}()
+			res, err = cu.stream(ctx, t, read, w)
+			return err
+		}
+	}
+	_, err := cu.stream(ctx, t, read, w)
+	return err
+}
+
+// stream runs the client's statement (or t's SQL) on cluster t's
+// connection for it, relaying the answer; a read that fails on a replica
+// before replying runs again elsewhere.
+func (cu *cursor) stream(ctx context.Context, t engine.Target, read bool, w *clientWriter) (result, error) {
 	for attempt := 0; ; attempt++ {
 		bc, rep, err := cu.acquire(ctx, t.Cluster, read)
 		if err != nil {
-			return err
+			return result{}, err
 		}
 		pkt, err := cu.packet(ctx, bc, t.SQL)
 		if err != nil {
-			return err
+			return result{}, err
 		}
 		res, err := cu.execute(ctx, bc, pkt, rep != nil && attempt == 0, w)
 		if retry, ok := err.(*errRetry); ok {
 			timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
 			if ctx.Err() != nil && !timedOut {
-				return ctx.Err() // killed
+				return result{}, ctx.Err() // killed
 			}
 			if timedOut { // the replica hung: the read gets a fresh time limit elsewhere
 				ctx = cu.ss.cmd.start(cu.ss.user.queryTimeout(cu.srv.queryTimeout()))
@@ -79,11 +105,11 @@ func (cu *cursor) streamOne(ctx context.Context, t engine.Target, read bool, w *
 			continue
 		}
 		if err != nil {
-			return err
+			return result{}, err
 		}
 		w.relayed(res)
 		cu.afterWrite(ctx, bc, t.Cluster, rep, res)
-		return nil
+		return res, nil
 	}
 }
 

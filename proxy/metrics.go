@@ -51,6 +51,7 @@ type Metrics struct {
 	classRefused *prometheus.CounterVec // refused at their class's limit
 	rateLimited  *prometheus.CounterVec // refused by their user's rate, by user
 	classShed    *prometheus.CounterVec // refused by their class's shed_above
+	consolidated prometheus.Counter     // reads answered with another's execution
 }
 
 // classMetrics are one class of traffic's counters.
@@ -130,7 +131,9 @@ func newMetrics(s *Server) *Metrics {
 		Name: "courier_rate_limited_total", Help: "Statements refused by their user's rate (users[].rate), by user."}, []string{"user"})
 	m.classShed = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "courier_class_shed_total", Help: "Statements refused because Courier ran more statements than their class's shed_above."}, []string{"class"})
-	r.MustRegister(m.classQueued, m.classRefused, m.rateLimited, m.classShed,
+	m.consolidated = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "courier_consolidated_reads_total", Help: "Reads answered with the answer of an identical read running at once (classes[].consolidate)."})
+	r.MustRegister(m.classQueued, m.classRefused, m.rateLimited, m.classShed, m.consolidated,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "courier_statements_running", Help: "Statements running in Courier now (what shed_above compares)."},
 			func() float64 { return float64(s.gov.running.Load()) }))
 	m.shardsKey = m.shardsTouched.WithLabelValues("key")

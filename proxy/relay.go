@@ -194,7 +194,18 @@ func (w *clientWriter) relayRows(bc *backend.Conn, res *result) (more bool, err 
 func (w *clientWriter) forward(bc *backend.Conn, terminal bool) ([]byte, int, error) {
 	src, dst := bc.Wire(), w.ss.c
 	if !w.batch {
-		prefix, n, err := src.ForwardPacket(dst, prefixLen)
+		var prefix []byte
+		var n int
+		var err error
+		if w.tee != nil {
+			before := len(*w.tee)
+			prefix, n, err = src.ForwardPacketCopy(dst, prefixLen, w.tee)
+			if err == nil && (len(*w.tee) != before+4+n || len(*w.tee) > maxShared) {
+				w.tee = nil // not all of it kept: not shared
+			}
+		} else {
+			prefix, n, err = src.ForwardPacket(dst, prefixLen)
+		}
 		if err == nil && n == 0 {
 			return []byte{0}, 0, nil
 		}

@@ -37,13 +37,14 @@ type Server struct {
 	// layouts holds the layout statements are planned against (see
 	// Layouts); clusterList every cluster by index, the default cluster
 	// first, the same in every layout.
-	layouts     Layouts
-	clusterList []*clusterInfo
-	budget      *engine.RowBudget // rows all merges together may hold
-	readOnly    *readOnly         // the admin switch refusing writes
-	gov         governor          // admissions: statements running, shedding
-	digests     *digests          // statement shapes' figures
-	seqs        sequences         // reserved blocks of sequence ids
+	layouts      Layouts
+	clusterList  []*clusterInfo
+	budget       *engine.RowBudget // rows all merges together may hold
+	readOnly     *readOnly         // the admin switch refusing writes
+	gov          governor          // admissions: statements running, shedding
+	digests      *digests          // statement shapes' figures
+	consolidator consolidator      // identical reads sharing one execution
+	seqs         sequences         // reserved blocks of sequence ids
 
 	// users are the accounts by name, live the configuration's settings
 	// that change with a reload (see Reload); cfg is the configuration

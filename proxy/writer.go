@@ -28,6 +28,10 @@ type clientWriter struct {
 	errNum      uint16 // its number, when a backend sent it
 	prefix      []byte // a relayed packet's head, as the backend sent it
 	rows        uint64 // rows sent or affected (for the digests)
+	// tee, set by a consolidated read's leader, collects the answer's
+	// packets; nil again once it outgrows maxShared or a packet could not
+	// be kept.
+	tee *[]byte
 }
 
 var _ engine.ResultWriter = (*clientWriter)(nil)

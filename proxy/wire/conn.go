@@ -239,18 +239,28 @@ func (c *Conn) Flush() error { return c.w.Flush() }
 // c is then a client in the middle of a statement (LOAD DATA LOCAL).
 func (c *Conn) ForwardPacket(dst *Conn, want int) (prefix []byte, length int, err error) {
 	if c.packetTimeout > 0 {
-		return c.forwardTimed(dst, want)
+		return c.forwardTimed(dst, want, nil)
 	}
-	return c.forward(dst, want)
+	return c.forward(dst, want, nil)
 }
 
-func (c *Conn) forwardTimed(dst *Conn, want int) (prefix []byte, length int, err error) {
+// ForwardPacketCopy is ForwardPacket that also appends the packet, as
+// framed, to *frames, when the packet fits in the read buffer (a longer
+// one is forwarded and not appended).
+func (c *Conn) ForwardPacketCopy(dst *Conn, want int, frames *[]byte) (prefix []byte, length int, err error) {
+	if c.packetTimeout > 0 {
+		return c.forwardTimed(dst, want, frames)
+	}
+	return c.forward(dst, want, frames)
+}
+
+func (c *Conn) forwardTimed(dst *Conn, want int, frames *[]byte) (prefix []byte, length int, err error) {
 	_ = c.nc.SetReadDeadline(time.Now().Add(c.packetTimeout))
 	defer c.restoreIdle()
-	return c.forward(dst, want)
+	return c.forward(dst, want, frames)
 }
 
-func (c *Conn) forward(dst *Conn, want int) (prefix []byte, length int, err error) {
+func (c *Conn) forward(dst *Conn, want int, frames *[]byte) (prefix []byte, length int, err error) {
 	hdr, err := c.r.Peek(4)
 	if err != nil {
 		return nil, 0, err
@@ -265,6 +275,9 @@ func (c *Conn) forward(dst *Conn, want int) (prefix []byte, length int, err erro
 		}
 		if _, err := dst.w.Write(p); err != nil {
 			return nil, 0, &WriteError{err}
+		}
+		if frames != nil {
+			*frames = append(*frames, p...)
 		}
 		copy(c.prefix[:want], p[4:])
 		_, _ = c.r.Discard(4 + n)

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/courier-proxy/courier/router/engine"
 	"github.com/courier-proxy/courier/parser"
 	"github.com/courier-proxy/courier/router"
+	"github.com/courier-proxy/courier/router/engine"
 )
 
 // maxShared bounds the answer one read may share with those waiting on

@@ -166,6 +166,65 @@ func newReadOnlyCmd() *cobra.Command {
 	return cmd
 }
 
+func newClassesCmd() *cobra.Command {
+	var a adminFlags
+	var output string
+	cmd := &cobra.Command{
+		Use:   "classes",
+		Short: "Show a running Courier's classes of traffic: their limits and what they use now",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cmd.SilenceUsage = true
+			var cs []proxy.ClassStatus
+			if err := a.call("GET", "/classes", &cs); err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if output == "json" {
+				return json.NewEncoder(out).Encode(cs)
+			}
+			tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "CLASS\tRUNNING\tWAITING\tMAX\tQUEUE\tQUEUE TIMEOUT\tSHED ABOVE\tPOOL RESERVED\tPOOL MAX\tCONSOLIDATE")
+			for _, c := range cs {
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%d\t%.0f%%\t%.0f%%\t%v\n", c.Name, c.Running, c.Waiting, c.MaxConcurrency, c.Queue,
+					c.QueueTimeout, c.ShedAbove, 100*c.PoolReserved, 100*c.PoolMax, c.Consolidate)
+			}
+			return tw.Flush()
+		},
+	}
+	a.add(cmd)
+	cmd.Flags().StringVar(&output, "output", "table", "table or json")
+	return cmd
+}
+
+func newReplicaCmd() *cobra.Command {
+	var a adminFlags
+	var weight int
+	cmd := &cobra.Command{
+		Use:   "replica NAME --weight N",
+		Short: "Re-weight a replica of a running Courier; weight 0 drains it (no new reads) until raised or reloaded",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cmd.SilenceUsage = true
+			var ok map[string]any
+			q := url.Values{"name": {args[0]}, "weight": {fmt.Sprint(weight)}}
+			if err := a.call("POST", "/replicas/weight?"+q.Encode(), &ok); err != nil {
+				return err
+			}
+			if weight == 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s drained: it takes no new reads\n", args[0])
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s weighs %d\n", args[0], weight)
+			}
+			return nil
+		},
+	}
+	a.add(cmd)
+	cmd.Flags().IntVar(&weight, "weight", -1, "read weight (0 drains the replica)")
+	_ = cmd.MarkFlagRequired("weight")
+	return cmd
+}
+
 func newReloadCmd() *cobra.Command {
 	var a adminFlags
 	cmd := &cobra.Command{

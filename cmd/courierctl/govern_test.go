@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -25,6 +26,7 @@ func TestGovernCommands(t *testing.T) {
 	lc := testbed.ClusterT(t, t.TempDir(), 1, 1)
 	cfg := testbed.Config(lc)
 	cfg.Clusters[0].Replicas = []config.Backend{{Name: "main-replica1", Address: lc.Replicas(0)[0].Addr, Weight: 1}}
+	cfg.Classes = []config.Class{{Name: "batch", MaxConcurrency: 4, Queue: 10, QueueTimeout: time.Second, PoolMax: 0.25}}
 	c := testbed.StartT(t, cfg)
 	file := filepath.Join(t.TempDir(), "courier.yaml")
 	c.Server.SetReloader(func() (*config.Config, error) { return config.Load(file) })
@@ -73,12 +75,48 @@ func TestGovernCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	out, code = runCtl("classes", "--admin", addr)
+	expectOutput(t, out, code, 0, "CLASS", "batch", "25%")
+	replicaQueries := func() int64 {
+		for _, b := range c.Server.Status().Backends {
+			if b.Name == "main-replica1" {
+				return b.Queries
+			}
+		}
+		return -1
+	}
+	reader, _ := sql.Open("mysql", c.DSN("app", "app", "", "")) // no write of its own: reads go to the replica
+	defer reader.Close()
+	reads := func() int64 {
+		before := replicaQueries()
+		for range 5 {
+			var port int
+			if err := reader.QueryRow("SELECT @@port").Scan(&port); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return replicaQueries() - before
+	}
+	out, code = runCtl("replica", "main-replica1", "--weight", "1", "--admin", addr)
+	expectOutput(t, out, code, 0, "main-replica1 weighs 1")
+	if n := reads(); n != 5 {
+		t.Fatalf("the replica served %d of 5 reads", n)
+	}
+	out, code = runCtl("replica", "main-replica1", "--weight", "0", "--admin", addr)
+	expectOutput(t, out, code, 0, "main-replica1 drained")
+	if n := reads(); n != 0 {
+		t.Fatalf("the drained replica served %d reads", n)
+	}
+	out, code = runCtl("replica", "nope", "--weight", "2", "--admin", addr)
+	expectOutput(t, out, code, 1, `no replica named "nope"; the replicas are main-replica1`)
+
 	// reload: refused (a changed listen address), then accepted.
 	running := testbed.Config(lc)
 	write := func(listen, password string) {
 		yaml := "listen: " + listen + "\nadmin: \"\"\nusers: [{name: app, password: " + password + "}]\nclusters:\n  - name: main\n    user: " +
 			lc.Spec.User + "\n    password: " + lc.Spec.Password + "\n    pool: {max_open: 600, max_idle: 600, connect_timeout: 5s}\n    primary: {address: " +
-			running.Clusters[0].Primary.Address + "}\n    replicas: [{name: main-replica1, address: \"" + lc.Replicas(0)[0].Addr + "\", weight: 3}]\n"
+			running.Clusters[0].Primary.Address + "}\n    replicas: [{name: main-replica1, address: \"" + lc.Replicas(0)[0].Addr + "\", weight: 3}]\n" +
+			"classes: [{name: batch, max_concurrency: 4, queue: 10, queue_timeout: 1s, pool_max: 0.25}]\n"
 		if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
 			t.Fatal(err)
 		}

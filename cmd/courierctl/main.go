@@ -27,7 +27,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newConfigCmd(), newLocalCmd(), newStatusCmd(), newIndexCmd(), newMigrateCmd(), newDemoCmd(),
-		newTopCmd(), newReadOnlyCmd(), newReloadCmd())
+		newTopCmd(), newReadOnlyCmd(), newReloadCmd(), newClassesCmd(), newReplicaCmd())
 	return root
 }
 

@@ -40,6 +40,8 @@ type Config struct {
 
 	// Users are the accounts clients log in to Courier with; at least one.
 	Users []User `mapstructure:"users"`
+	// RateLimits bound statements of given shapes, whoever sends them.
+	RateLimits []ShapeRate `mapstructure:"rate_limits"`
 	// Classes are classes of traffic users belong to (users[].class),
 	// each with its own concurrency limit and share of every backend
 	// pool. Users without a class are in none: no limit of a class
@@ -263,6 +265,19 @@ type Rate struct {
 	// Wait defaults to 0: a statement over the rate fails at once.
 	Wait time.Duration `mapstructure:"wait"`
 }
+
+// ShapeRate is a rate limit on the statements of one shape: their text
+// with values replaced by ?, as courierctl top and /digests show it.
+type ShapeRate struct {
+	Digest string `mapstructure:"digest"`
+	// Limit, Burst and Wait are as in Rate.
+	Limit float64       `mapstructure:"limit"`
+	Burst int           `mapstructure:"burst"`
+	Wait  time.Duration `mapstructure:"wait"`
+}
+
+// Rate is the shape's limit as a Rate.
+func (s ShapeRate) Rate() Rate { return Rate{Limit: s.Limit, Burst: s.Burst, Wait: s.Wait} }
 
 // Class is a class of traffic (for example critical, normal, batch). Its
 // limits hold on each Courier instance.

@@ -96,6 +96,7 @@ func TestExampleFile(t *testing.T) {
 		Log:           Log{Level: "info", Format: "console", SlowQuery: time.Second},
 		Users:         []User{{Name: "app", Password: "app", Schemas: []string{"delivery"}, AllowHints: true, Access: "ddl", Class: "critical"}},
 		Classes:       []Class{{Name: "critical", Queue: 1000, QueueTimeout: time.Second, PoolReserved: 0.5, PoolMax: 1}},
+		RateLimits:    []ShapeRate{{Digest: "SELECT COUNT(*) FROM orders WHERE status = ?", Limit: 50, Burst: 10}},
 		Clusters: []Cluster{{
 			Name:     "main",
 			User:     "courier",

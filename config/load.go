@@ -180,8 +180,12 @@ func (c *Config) classDefaults(set map[string]bool) {
 		def(set, p+".pool_max", &cl.PoolMax, 1.0)
 	}
 	for i := range c.Users {
-		r := &c.Users[i].Rate
-		if r.Burst == 0 && r.Limit > 0 {
+		if r := &c.Users[i].Rate; r.Burst == 0 && r.Limit > 0 {
+			r.Burst = max(1, int(r.Limit))
+		}
+	}
+	for i := range c.RateLimits {
+		if r := &c.RateLimits[i]; r.Burst == 0 && r.Limit > 0 {
 			r.Burst = max(1, int(r.Limit))
 		}
 	}

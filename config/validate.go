@@ -568,4 +568,23 @@ func (c *Config) validateClasses(p *problems) {
 		}
 		notNegative(p, path+".rate.wait", u.Rate.Wait, "no wait")
 	}
+	shapes := map[string]int{}
+	for i, r := range c.RateLimits {
+		path := fmt.Sprintf("rate_limits[%d]", i)
+		switch j, dup := shapes[r.Digest]; {
+		case r.Digest == "":
+			p.add(path+".digest", "required: a statement shape as /digests and courierctl top show it")
+		case dup:
+			p.add(path+".digest", "is also rate_limits[%d]'s", j)
+		default:
+			shapes[r.Digest] = i
+		}
+		if r.Limit <= 0 {
+			p.add(path+".limit", "must be above 0 (statements a second)")
+		}
+		if r.Burst < 0 {
+			p.add(path+".burst", "must not be negative")
+		}
+		notNegative(p, path+".wait", r.Wait, "no wait")
+	}
 }

@@ -181,16 +181,29 @@ func (c *trafficClass) runningNow() int { return int(c.running.Load()) }
 // limiter is a user's statement rate (users[].rate), shared by its
 // sessions; nil: no bound.
 type limiter struct {
-	lim  *rate.Limiter
-	wait time.Duration
-	per  float64
+	lim      *rate.Limiter
+	wait     time.Duration
+	per      float64
+	resource string // what the error calls it
 }
 
 func newLimiter(r config.Rate) *limiter {
 	if r.Limit <= 0 {
 		return nil
 	}
-	return &limiter{lim: rate.NewLimiter(rate.Limit(r.Limit), max(1, r.Burst)), wait: r.Wait, per: r.Limit}
+	return &limiter{lim: rate.NewLimiter(rate.Limit(r.Limit), max(1, r.Burst)), wait: r.Wait, per: r.Limit,
+		resource: "statements per second"}
+}
+
+// shapeLimiters are the limits of rate_limits, by shape.
+func shapeLimiters(cfg []config.ShapeRate) map[string]*limiter {
+	out := make(map[string]*limiter, len(cfg))
+	for _, r := range cfg {
+		l := newLimiter(r.Rate())
+		l.resource = "statements per second of this shape (rate_limits)"
+		out[r.Digest] = l
+	}
+	return out
 }
 
 // take lets one statement of user start: at once while the bucket has a
@@ -209,8 +222,8 @@ func (l *limiter) take(ctx context.Context, user string) error {
 	if delay > l.wait {
 		r.CancelAt(now)
 		return sqlerr.New(sqlerr.ErrUserLimitReached,
-			"User '%s' has exceeded the 'statements per second' resource (current value: %g); retry in %s",
-			user, l.per, delay.Round(time.Millisecond))
+			"User '%s' has exceeded the '%s' resource (current value: %g); retry in %s",
+			user, l.resource, l.per, delay.Round(time.Millisecond))
 	}
 	t := time.NewTimer(delay)
 	defer t.Stop()

@@ -666,3 +666,33 @@ classes:
 		}
 	}
 }
+
+// TestShapeRate: rate_limits bound the statements of one shape, text and
+// prepared alike, whoever sends them, with 1226; other shapes are free.
+func TestShapeRate(t *testing.T) {
+	e := newGovernedEnv(t, "", `
+rate_limits:
+  - {digest: "SELECT COUNT(*) FROM orders WHERE amount > ?", limit: 5, burst: 2}
+`)
+	for name, db := range map[string]*sql.DB{"prepared": e.proxied(""), "text": e.proxied("interpolateParams=true")} {
+		time.Sleep(time.Second) // a full bucket
+		refused := 0
+		for i := range 10 {
+			var n int
+			err := db.QueryRow("SELECT COUNT(*) FROM orders WHERE amount > ?", i).Scan(&n)
+			if err != nil {
+				wantMySQLError(t, err, 1226, "42000")
+				if !strings.Contains(err.Error(), "'statements per second of this shape (rate_limits)' resource (current value: 5)") {
+					t.Fatalf("%s: %v", name, err)
+				}
+				refused++
+			}
+		}
+		if refused < 7 {
+			t.Fatalf("%s: %d of 10 statements of the shape refused at 5/s with a burst of 2", name, refused)
+		}
+		for k := 1; k <= 10; k++ {
+			mustExec(t, db, "SELECT amount FROM orders WHERE order_id = ?", k)
+		}
+	}
+}

@@ -61,6 +61,8 @@ func (s *Server) Reload(next *config.Config) error {
 		}
 	}
 	s.users.Store(&users)
+	shapes := shapeLimiters(next.RateLimits)
+	s.shapes.Store(&shapes)
 	s.live.Store(next)
 	s.log.Info("configuration reloaded")
 	return nil

@@ -50,6 +50,7 @@ type Server struct {
 	// that change with a reload (see Reload); cfg is the configuration
 	// the server started with, for the rest.
 	users    atomic.Pointer[map[string]*account]
+	shapes   atomic.Pointer[map[string]*limiter] // rate_limits, by shape
 	live     atomic.Pointer[config.Config]
 	classes  map[string]*trafficClass // by name; guarded by reloadMu
 	reloadMu sync.Mutex
@@ -98,6 +99,8 @@ func New(cfg *config.Config, log *zap.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.users.Store(&users)
+	shapes := shapeLimiters(cfg.RateLimits)
+	s.shapes.Store(&shapes)
 	s.live.Store(cfg)
 	if cfg.TLS.Cert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLS.Cert, cfg.TLS.Key)

@@ -163,6 +163,14 @@ func (ss *session) planned(ctx context.Context, st *statement) error {
 	if err := ss.user.authorize(p, st.info, ss.state.Schema, ss.snap.internalTable); err != nil {
 		return err
 	}
+	if shapes := *ss.srv.shapes.Load(); len(shapes) > 0 && st.digest != nil {
+		if l := shapes[string(st.digest)]; l != nil {
+			if err := l.take(ctx, ss.user.name); err != nil {
+				ss.srv.metrics.rateLimited.WithLabelValues(ss.user.name).Inc()
+				return err
+			}
+		}
+	}
 	if p.Err != nil {
 		return p.Err
 	}

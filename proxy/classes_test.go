@@ -611,6 +611,13 @@ classes:
 	if !strings.Contains(string(body), `courier_digest_statements_total{class="critical",digest="SELECT amount FROM orders WHERE order_id = ?",user="crit"} 20`) {
 		t.Fatalf("/metrics lacks the point select's digest")
 	}
+	for _, want := range []string{`courier_backend_pool_waiting{backend="s0-primary",class="critical"} 0`,
+		`courier_backend_pool_wait_seconds_total{backend="s1-replica1",class="(none)"}`,
+		`courier_backend_connections_busy{backend="s0-primary",class="critical"}`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
 
 // TestConsolidation: 20 identical reads arriving at once from a class

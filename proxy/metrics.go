@@ -229,6 +229,10 @@ var (
 		"A backend's circuit breaker: 0 closed, 1 open (statements fail at once).", []string{"backend"}, nil)
 	breakerOpensDesc = prometheus.NewDesc("courier_backend_breaker_opens_total",
 		"Times a backend's circuit breaker opened.", []string{"backend"}, nil)
+	waitingDesc = prometheus.NewDesc("courier_backend_pool_waiting",
+		"Sessions waiting for a connection to a backend now, by class of traffic (\"(none)\": users of no class).", []string{"backend", "class"}, nil)
+	waitedDesc = prometheus.NewDesc("courier_backend_pool_wait_seconds_total",
+		"Time sessions have waited for a connection to a backend, by class of traffic.", []string{"backend", "class"}, nil)
 	busyDesc = prometheus.NewDesc("courier_backend_connections_busy",
 		"Connections to a backend handed out now, by class of traffic (with classes configured; \"(none)\": users of no class).", []string{"backend", "class"}, nil)
 )
@@ -236,7 +240,7 @@ var (
 func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{poolOpenDesc, poolIdleDesc, poolUpDesc, poolDialsDesc,
 		poolDialErrDesc, poolWaitsDesc, poolWaitTimeoutsDesc, queriesDesc, queryErrorsDesc, inFlightDesc,
-		rotationDesc, shareDesc, lagDesc, busyDesc, breakerDesc, breakerOpensDesc} {
+		rotationDesc, shareDesc, lagDesc, busyDesc, breakerDesc, breakerOpensDesc, waitingDesc, waitedDesc} {
 		ch <- d
 	}
 }
@@ -262,6 +266,12 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 		opens, _, _ := p.BreakerTimes()
 		ch <- prometheus.MustNewConstMetric(breakerDesc, prometheus.GaugeValue, float64(p.BreakerState()), n)
 		ch <- prometheus.MustNewConstMetric(breakerOpensDesc, prometheus.CounterValue, float64(opens), n)
+		waiting, waited := p.Waiting()
+		for k := range waiting {
+			cls := p.ShareName(k)
+			ch <- prometheus.MustNewConstMetric(waitingDesc, prometheus.GaugeValue, float64(waiting[k]), n, cls)
+			ch <- prometheus.MustNewConstMetric(waitedDesc, prometheus.CounterValue, waited[k].Seconds(), n, cls)
+		}
 		for k, b := range p.Busy() {
 			ch <- prometheus.MustNewConstMetric(busyDesc, prometheus.GaugeValue, float64(b), n, p.ShareName(k))
 		}

@@ -57,6 +57,10 @@ type Pool struct {
 	// looks again.
 	wake chan struct{}
 	busy []int // connections handed out, by class (with Shares)
+	// waiting and waited are, by class (one, without Shares), the callers
+	// of Get waiting for a connection now and the time all have waited.
+	waiting []int
+	waited  []time.Duration
 
 	brk     breaker
 	healthy atomic.Bool
@@ -91,6 +95,7 @@ func NewPool(name string, o Options, cfg PoolConfig, log *zap.Logger) *Pool {
 	if len(cfg.Shares) > 0 {
 		p.busy = make([]int, len(cfg.Shares))
 	}
+	p.waiting, p.waited = make([]int, max(1, len(cfg.Shares))), make([]time.Duration, max(1, len(cfg.Shares)))
 	p.brk.cfg = cfg.Breaker
 	p.healthy.Store(true)
 	go p.maintain()
@@ -186,7 +191,17 @@ func (p *Pool) Get(ctx context.Context, fl Flavour, cls int) (*Conn, error) {
 
 		if deadline.IsZero() {
 			p.Waits.Add(1)
-			deadline = time.Now().Add(p.cfg.WaitTimeout)
+			start := time.Now()
+			deadline = start.Add(p.cfg.WaitTimeout)
+			p.mu.Lock()
+			p.waiting[cls]++
+			p.mu.Unlock()
+			defer func() {
+				p.mu.Lock()
+				p.waiting[cls]--
+				p.waited[cls] += time.Since(start)
+				p.mu.Unlock()
+			}()
 		}
 		wait := time.Until(deadline)
 		if wait <= 0 {
@@ -256,14 +271,28 @@ func (p *Pool) SetShares(sh []Share) {
 	for len(p.busy) < len(sh) {
 		p.busy = append(p.busy, 0)
 	}
+	for len(p.waiting) < len(sh) {
+		p.waiting, p.waited = append(p.waiting, 0), append(p.waited, 0)
+	}
 	p.cfg.Shares = sh
 	p.wakeAll()
+}
+
+// Waiting returns, by class (see Busy; one entry without classes), the
+// callers waiting for a connection now and the time all have waited.
+func (p *Pool) Waiting() ([]int, []time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.waiting), slices.Clone(p.waited)
 }
 
 // ShareName names class k's share.
 func (p *Pool) ShareName(k int) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if k >= len(p.cfg.Shares) {
+		return "(none)"
+	}
 	return p.cfg.Shares[k].Name
 }
 

@@ -75,6 +75,11 @@ func TestGovernCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	out, code = runCtl("status", "--output", "json", "--admin", addr)
+	var st proxy.Status
+	if err := json.Unmarshal([]byte(out), &st); err != nil || code != 0 || len(st.Backends) != 2 {
+		t.Fatalf("status --output json: %v %d %s", err, code, out)
+	}
 	out, code = runCtl("classes", "--admin", addr)
 	expectOutput(t, out, code, 0, "CLASS", "batch", "25%")
 	replicaQueries := func() int64 {

@@ -14,7 +14,7 @@ import (
 )
 
 func newStatusCmd() *cobra.Command {
-	var admin string
+	var admin, output string
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show a running Courier's connections and backends",
@@ -29,6 +29,9 @@ func newStatusCmd() *cobra.Command {
 			var st proxy.Status
 			if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
 				return fmt.Errorf("bad /status answer from %s: %w", admin, err)
+			}
+			if output == "json" {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(st)
 			}
 			fmt.Printf("client connections: %d (%d logging in, %d waiting)\n\n", st.Connections, st.Unauthenticated, st.Waiting)
 			tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
@@ -48,5 +51,6 @@ func newStatusCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&admin, "admin", "127.0.0.1:9104", "Courier's admin HTTP address")
+	cmd.Flags().StringVar(&output, "output", "table", "table or json")
 	return cmd
 }

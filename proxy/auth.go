@@ -11,10 +11,12 @@ import (
 	"encoding/pem"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/courier-proxy/courier/config"
+	"github.com/courier-proxy/courier/proxy/backend"
 	"github.com/courier-proxy/courier/router"
 )
 
@@ -48,6 +50,10 @@ type account struct {
 	// statement rate, shared by its sessions (nil: no bound).
 	class *trafficClass
 	rate  *limiter
+	// writes is the last write of any of the user's sessions on each
+	// cluster, for causal reads (see cursor.need); the same across
+	// reloads.
+	writes *userWrites
 }
 
 func loadAccounts(users []config.User, classes map[string]*trafficClass) (map[string]*account, error) {
@@ -148,4 +154,40 @@ func decryptPassword(key *rsa.PrivateKey, salt, data []byte) ([]byte, error) {
 	}
 	pw := xor(plain, salt)
 	return bytes.TrimRight(pw, "\x00"), nil
+}
+
+// userWrites is, per cluster, the GTID of the latest write any session
+// of one user made there.
+type userWrites struct{ gtids []atomic.Pointer[string] }
+
+func newUserWrites(clusters int) *userWrites {
+	return &userWrites{gtids: make([]atomic.Pointer[string], clusters)}
+}
+
+// last is the latest write's GTID on cluster cl ("": none).
+func (w *userWrites) last(cl int) string {
+	if w == nil || cl >= len(w.gtids) {
+		return ""
+	}
+	if g := w.gtids[cl].Load(); g != nil {
+		return *g
+	}
+	return ""
+}
+
+// note records a write's GTID on cluster cl, unless a later one is
+// there already.
+func (w *userWrites) note(cl int, gtid string) {
+	if w == nil || cl >= len(w.gtids) {
+		return
+	}
+	for {
+		old := w.gtids[cl].Load()
+		if old != nil && backend.GTIDCovered(*old, gtid) {
+			return
+		}
+		if w.gtids[cl].CompareAndSwap(old, &gtid) {
+			return
+		}
+	}
 }

@@ -703,3 +703,47 @@ rate_limits:
 		}
 	}
 }
+
+// TestCausalAcrossSessions: a write on one connection is read back on
+// another connection of the same user at once, as an application's pool
+// does, though reads go to the replicas; another user's reads are not
+// held up by it.
+func TestCausalAcrossSessions(t *testing.T) {
+	e := newGovernedEnv(t, "", "")
+	db := e.proxied("")
+	ctx := context.Background()
+	a, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	replicaReads := func() int64 {
+		var n int64
+		for _, s := range e.courier.Server.Status().Backends {
+			if s.Role == "replica" {
+				n += s.Queries
+			}
+		}
+		return n
+	}
+	before := replicaReads()
+	for i := range 200 {
+		k := keyOn(i%2, i%5)
+		mustExec(t, a, "UPDATE orders SET amount = ? WHERE order_id = ?", 1000+i, k)
+		var got int
+		if err := b.QueryRowContext(ctx, "SELECT amount FROM orders WHERE order_id = ?", k).Scan(&got); err != nil || got != 1000+i {
+			t.Fatalf("write %d read back on another connection: %d, %v", i, got, err)
+		}
+		if i%20 == 0 {
+			time.Sleep(20 * time.Millisecond) // let the replicas catch up now and then: reads go there
+		}
+	}
+	if n := replicaReads() - before; n == 0 {
+		t.Fatal("no read went to a replica: the test proves nothing")
+	}
+}

@@ -180,11 +180,12 @@ func (cu *cursor) replicaConn(ctx context.Context, ci *clusterInfo, cl int, caus
 	return nil, nil, nil
 }
 
-// caughtUp reports whether the replica behind bc has applied the
-// session's last write on cluster cl, waiting up to wait for it.
+// caughtUp reports whether the replica behind bc has applied the last
+// write on cluster cl that the session must read (see need), waiting up
+// to wait for it.
 func (cu *cursor) caughtUp(ctx context.Context, bc *backend.Conn, r *backend.Replica, cl int, wait time.Duration) bool {
 	c := &cu.causal[cl]
-	gtid := c.gtid
+	gtid := cu.need(cl)
 	if gtid == "" || c.seen[r] == gtid || backend.GTIDCovered(r.GTIDPos(), gtid) {
 		return true
 	}
@@ -210,6 +211,28 @@ func (cu *cursor) caughtUp(ctx context.Context, bc *backend.Conn, r *backend.Rep
 	return true
 }
 
+// need is the GTID a causal read on cluster cl must see: the later of
+// the session's last write there and its user's (any session of the
+// user on this instance: an application's pool spreads one unit of work
+// over several connections, and reads its writes back on any of them).
+func (cu *cursor) need(cl int) string {
+	g := cu.causal[cl].gtid
+	if u := cu.ss.user.writes.last(cl); u != "" && u != g && (g == "" || backend.GTIDCovered(u, g)) {
+		g = u
+	}
+	return g
+}
+
+// wrote records a write's GTID on cluster cl, for the session's causal
+// reads and its user's.
+func (cu *cursor) wrote(cl int, gtid string) {
+	if c := &cu.causal[cl]; gtid != c.gtid {
+		c.gtid = gtid
+		clear(c.seen)
+	}
+	cu.ss.user.writes.note(cl, gtid)
+}
+
 // noteGTID records, for causal reads, the GTID of the session's last
 // committed write on cluster cl, read on the connection that wrote it.
 func (cu *cursor) noteGTID(ctx context.Context, bc *backend.Conn, cl int) {
@@ -221,10 +244,7 @@ func (cu *cursor) noteGTID(ctx context.Context, bc *backend.Conn, cl int) {
 	if err != nil || len(rows) != 1 || !validGTID(rows[0][0].Text) {
 		return
 	}
-	if c := &cu.causal[cl]; rows[0][0].Text != c.gtid {
-		c.gtid = rows[0][0].Text
-		clear(c.seen)
-	}
+	cu.wrote(cl, rows[0][0].Text)
 }
 
 func validGTID(g string) bool {

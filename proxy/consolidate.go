@@ -74,7 +74,7 @@ func (cu *cursor) consolidationKey(t engine.Target, read bool, w *clientWriter) 
 	if !read || w.batch || cur.stmt != nil || cur.sticky || cur.info.Kind != parser.KindSelect ||
 		cur.info.Flags&(stateFlags|parser.FlagLastInsertID|parser.FlagDiagnostics) != 0 ||
 		!ss.user.class.limits.Load().consolidate || cu.tx.active(ss) || cu.conns[t.Cluster].bc != nil ||
-		(ss.consistency != router.Eventual && cu.causal[t.Cluster].gtid != "") {
+		(ss.consistency != router.Eventual && cu.need(t.Cluster) != "") {
 		return ""
 	}
 	sql := t.SQL

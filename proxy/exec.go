@@ -234,10 +234,7 @@ type pendingGTID struct {
 
 func (cu *cursor) collectGTIDs() {
 	for _, p := range cu.pending {
-		if c := &cu.causal[p.cluster]; c.gtid != p.gtid {
-			c.gtid = p.gtid
-			clear(c.seen)
-		}
+		cu.wrote(p.cluster, p.gtid)
 	}
 	cu.pending = cu.pending[:0]
 }

@@ -43,6 +43,7 @@ func (s *Server) Reload(next *config.Config) error {
 	if err != nil {
 		return err
 	}
+	attachWrites(s.writes, users, len(s.cfg.Clusters))
 	// Every class ever configured keeps its index in the pools; one no
 	// longer in the file keeps no reserve and no bound.
 	byIdx := make([]config.Class, len(s.classes))
@@ -66,6 +67,19 @@ func (s *Server) Reload(next *config.Config) error {
 	s.live.Store(next)
 	s.log.Info("configuration reloaded")
 	return nil
+}
+
+// attachWrites gives each account its user's register of latest writes
+// (over clusters clusters), kept in writes: the same one across reloads.
+func attachWrites(writes map[string]*userWrites, users map[string]*account, clusters int) {
+	for name, a := range users {
+		w := writes[name]
+		if w == nil {
+			w = newUserWrites(clusters)
+			writes[name] = w
+		}
+		a.writes = w
+	}
 }
 
 // restartOnly lists the settings of next that differ from cfg's and

@@ -53,6 +53,7 @@ type Server struct {
 	shapes   atomic.Pointer[map[string]*limiter] // rate_limits, by shape
 	live     atomic.Pointer[config.Config]
 	classes  map[string]*trafficClass // by name; guarded by reloadMu
+	writes   map[string]*userWrites   // each user's latest writes, by name; guarded by reloadMu
 	reloadMu sync.Mutex
 	reloader func() (*config.Config, error)
 	tlsConf  *tls.Config
@@ -98,6 +99,8 @@ func New(cfg *config.Config, log *zap.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.writes = map[string]*userWrites{}
+	attachWrites(s.writes, users, len(s.cfg.Clusters))
 	s.users.Store(&users)
 	shapes := shapeLimiters(cfg.RateLimits)
 	s.shapes.Store(&shapes)

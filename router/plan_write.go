@@ -36,7 +36,7 @@ func (b *build) insertPlan(s *sqlparser.Insert) (engine.Primitive, error) {
 		return nil, sqlerr.NotSupported(fmt.Sprintf("INSERT ... SELECT into sharded table %s", t.Name), "insert the rows with VALUES")
 	}
 	for _, u := range s.OnDup {
-		if u.Name.Name.Lowered() == t.Key {
+		if u.Name.Name.Lowered() == t.Key && !keepsKey(u.Expr, t) {
 			return nil, sqlerr.NotSupported(fmt.Sprintf("changing the sharding key %s of %s in ON DUPLICATE KEY UPDATE", t.Key, t.Name), "")
 		}
 	}
@@ -75,6 +75,21 @@ func (b *build) insertPlan(s *sqlparser.Insert) (engine.Primitive, error) {
 		return ins, nil
 	}
 	return &engine.Seq{Steps: append(steps, ins)}, nil
+}
+
+// keepsKey reports whether an ON DUPLICATE KEY UPDATE of t's key to e
+// leaves every row on its shard: key = key changes nothing, and key =
+// VALUES(key) gives the row the inserted row's key, whose shard is the
+// one the statement runs on (as ORMs write it for associations). With a
+// global index the entries would have to follow: not then.
+func keepsKey(e sqlparser.Expr, t *Table) bool {
+	switch e := e.(type) {
+	case *sqlparser.ColName:
+		return e.Name.Lowered() == t.Key
+	case *sqlparser.ValuesFuncExpr:
+		return e.Name != nil && e.Name.Name.Lowered() == t.Key && len(t.Indexes) == 0
+	}
+	return false
 }
 
 // keyColumn finds the key column among the INSERT's columns, adding it
@@ -176,6 +191,10 @@ func (b *build) writePlan(stmt sqlparser.Statement, from []sqlparser.TableExpr, 
 		return b.fixed(unsharded, false)
 	case len(unsharded) > 0:
 		return nil, sqlerr.NotSupported("a write mixing sharded or reference tables with unsharded ones", "")
+	case len(from) == 1 && len(sharded)+len(reference) > 1:
+		other := append(sharded, reference...)[1]
+		return nil, sqlerr.NotSupported(fmt.Sprintf("a subquery on sharded or reference table %s in an UPDATE or DELETE", other.t.Name),
+			"read the value with a SELECT first, then write it")
 	case len(from) != 1 || len(sharded)+len(reference) != 1:
 		return nil, sqlerr.NotSupported("a multi-table UPDATE or DELETE on sharded or reference tables", "write each table separately")
 	case len(reference) == 1:

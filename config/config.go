@@ -29,6 +29,12 @@ type Config struct {
 	// (read your own writes, the default), "eventual" (any healthy
 	// replica) or "primary" (all reads on the primary).
 	Consistency string `mapstructure:"consistency"`
+	// CausalScope is whose writes a causal read must see: "user" (the
+	// default: those of every session of the same user on this instance,
+	// as an application's connection pool needs) or "session" (the
+	// session's own only: fewer waits on replicas when one user writes
+	// from many connections, but a pool may read back stale rows).
+	CausalScope string `mapstructure:"causal_scope"`
 	// DefaultCluster names the cluster that unrouted statements go to.
 	// Parse fills it in when there is exactly one cluster.
 	DefaultCluster string `mapstructure:"default_cluster"`

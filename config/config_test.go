@@ -77,6 +77,7 @@ func TestExampleFile(t *testing.T) {
 		Admin:          "127.0.0.1:9104",
 		AuthPlugin:     "mysql_native_password",
 		Consistency:    "causal",
+		CausalScope:    "user",
 		DefaultCluster: "main",
 		Limits: Limits{
 			MaxConnections:        4096,
@@ -173,6 +174,7 @@ func TestDefaults(t *testing.T) {
 		ServerVersion:  "",
 		DefaultCluster: "main",
 		Consistency:    "causal",
+		CausalScope:    "user",
 		Limits: Limits{
 			MaxConnections:        4096,
 			MaxUnauthenticated:    256,

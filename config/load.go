@@ -155,6 +155,7 @@ func (c *Config) applyDefaults(set map[string]bool) {
 	def(set, "login_throttle.block", &c.LoginThrottle.Block, defaultThrottleBlock)
 
 	def(set, "consistency", &c.Consistency, defaultConsistency)
+	def(set, "causal_scope", &c.CausalScope, "user")
 	def(set, "log.level", &c.Log.Level, defaultLogLevel)
 	def(set, "log.format", &c.Log.Format, defaultLogFormat)
 	for i := range c.Users {

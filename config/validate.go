@@ -72,6 +72,9 @@ func (c *Config) Validate() error {
 	if !slices.Contains(consistencies, c.Consistency) {
 		p.add("consistency", "%q is not a mode; use eventual, causal or primary", c.Consistency)
 	}
+	if c.CausalScope != "user" && c.CausalScope != "session" {
+		p.add("causal_scope", "%q is not a scope; use user or session", c.CausalScope)
+	}
 	for i, u := range c.Users {
 		if !slices.Contains(AccessLevels, u.Access) {
 			p.add(fmt.Sprintf("users[%d].access", i), "%q is not a level; use read_only, read_write, ddl or admin", u.Access)

@@ -43,7 +43,7 @@ func (s *Server) Reload(next *config.Config) error {
 	if err != nil {
 		return err
 	}
-	attachWrites(s.writes, users, len(s.cfg.Clusters))
+	attachWrites(s.writes, users, len(s.cfg.Clusters), next.CausalScope)
 	// Every class ever configured keeps its index in the pools; one no
 	// longer in the file keeps no reserve and no bound.
 	byIdx := make([]config.Class, len(s.classes))
@@ -70,9 +70,13 @@ func (s *Server) Reload(next *config.Config) error {
 }
 
 // attachWrites gives each account its user's register of latest writes
-// (over clusters clusters), kept in writes: the same one across reloads.
-func attachWrites(writes map[string]*userWrites, users map[string]*account, clusters int) {
+// (over clusters clusters), kept in writes: the same one across reloads;
+// none with causal_scope: session.
+func attachWrites(writes map[string]*userWrites, users map[string]*account, clusters int, scope string) {
 	for name, a := range users {
+		if scope == "session" {
+			continue
+		}
 		w := writes[name]
 		if w == nil {
 			w = newUserWrites(clusters)

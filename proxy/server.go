@@ -100,7 +100,7 @@ func New(cfg *config.Config, log *zap.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.writes = map[string]*userWrites{}
-	attachWrites(s.writes, users, len(s.cfg.Clusters))
+	attachWrites(s.writes, users, len(s.cfg.Clusters), cfg.CausalScope)
 	s.users.Store(&users)
 	shapes := shapeLimiters(cfg.RateLimits)
 	s.shapes.Store(&shapes)

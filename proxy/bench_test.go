@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -140,5 +142,50 @@ func readReply(b *testing.B, w *wire.Conn) {
 		if wire.IsEOF(p, n) {
 			eofs++
 		}
+	}
+}
+
+// BenchmarkCausalScope is what causal_scope: user costs against
+// session: 8 connections of one user, over two shards with a replica
+// each, each updating its row and then reading another's (written by
+// another connection), until b.N pairs are done. Run it with:
+//
+//	go test ./proxy -run '^$' -bench CausalScope -benchtime 4000x
+func BenchmarkCausalScope(b *testing.B) {
+	for _, scope := range []string{"session", "user"} {
+		b.Run(scope, func(b *testing.B) {
+			e := newGovernedEnv(b, "", "log: {slow_query: 0s}", func(c *config.Config) { c.CausalScope = scope })
+			db := e.proxied("")
+			db.SetMaxOpenConns(8)
+			var left atomic.Int64
+			left.Store(int64(b.N))
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			for w := range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					c, err := db.Conn(context.Background())
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					defer c.Close()
+					mine, theirs := keyOn(w%2, w/2), keyOn((w+1)%2, w/2)
+					for left.Add(-1) >= 0 {
+						if _, err := c.ExecContext(context.Background(), "UPDATE orders SET amount = amount + 1 WHERE order_id = ?", mine); err != nil {
+							b.Error(err)
+							return
+						}
+						var a int
+						if err := c.QueryRowContext(context.Background(), "SELECT amount FROM orders WHERE order_id = ?", theirs).Scan(&a); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+		})
 	}
 }

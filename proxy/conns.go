@@ -60,6 +60,12 @@ func (cu *cursor) acquire(ctx context.Context, cl int, read bool) (*backend.Conn
 		}
 	}
 	if h.bc != nil {
+		if h.branch {
+			if err := cu.checkWrite(cl); err != nil {
+				return nil, nil, err
+			}
+			cu.noteWrite(cl)
+		}
 		if err := cu.ready(ctx, h.bc); err != nil {
 			return nil, nil, err
 		}

@@ -49,6 +49,7 @@ var _ engine.Cursor = (*cursor)(nil)
 type held struct {
 	bc     *backend.Conn
 	branch bool // it holds the session's transaction there
+	wrote  bool // the transaction wrote there
 	pinned bool // it holds session state (user variables, locks, ...) for the session's life
 }
 

@@ -16,9 +16,12 @@ import (
 // that cluster's primary, held by the session, opened by the first
 // statement that executes there (never by BEGIN or PREPARE alone) with
 // the statement that began the transaction. COMMIT and ROLLBACK end every
-// branch. With sharding.multi_shard_transactions: reject, a second branch
-// is refused; with best_effort, the branches commit one after another and
-// a failure part-way is reported with what committed.
+// branch. With sharding.multi_shard_transactions: reject, it may read on
+// any cluster but write on one only: a write on a second is refused (so
+// its commit stays atomic: the branches that only read end first, and
+// their end cannot lose a write); with best_effort, the branches that
+// wrote commit one after another and a failure part-way is reported with
+// what committed.
 type txn struct {
 	open  bool   // BEGIN (or START TRANSACTION) seen and not ended
 	begin string // the statement that began it, run on each branch
@@ -30,6 +33,7 @@ type txn struct {
 	// undoes what the branch did since (everything).
 	savepoints []string
 	branches   int
+	writers    int // branches that wrote
 }
 
 // active reports whether statements now belong to a transaction: one was
@@ -39,9 +43,8 @@ func (t *txn) active(ss *session) bool { return t.open || autocommitOff(ss.state
 // openBranch opens the transaction's branch on cluster cl: on the
 // session's pinned connection there, or a pooled primary connection.
 func (cu *cursor) openBranch(ctx context.Context, cl int) error {
-	if cu.tx.branches > 0 && !cu.ss.snap.bestEffort() {
-		return sqlerr.NotSupported("a transaction that spans shards",
-			"keep each transaction on one shard (every statement in it must name the same sharding key's shard), or set sharding.multi_shard_transactions: best_effort")
+	if err := cu.checkWrite(cl); err != nil {
+		return err
 	}
 	h := &cu.conns[cl]
 	if h.bc == nil {
@@ -68,7 +71,28 @@ func (cu *cursor) openBranch(ctx context.Context, cl int) error {
 	h.branch = true
 	cu.tx.branches++
 	cu.info.Held = append(cu.info.Held, cl)
+	cu.noteWrite(cl)
 	return nil
+}
+
+// checkWrite refuses the current statement, when it writes, on cluster
+// cl while another cluster has the transaction's writes and they may not
+// spread (multi_shard_transactions: reject).
+func (cu *cursor) checkWrite(cl int) error {
+	if cu.cur.writes && !cu.conns[cl].wrote && cu.tx.writers > 0 && !cu.ss.snap.bestEffort() {
+		return sqlerr.NotSupported("a transaction that writes on two shards",
+			"keep each transaction's writes on one shard (it may read on any), or set sharding.multi_shard_transactions: best_effort")
+	}
+	return nil
+}
+
+// noteWrite records that the current statement, when it writes, writes
+// in the transaction's branch on cluster cl.
+func (cu *cursor) noteWrite(cl int) {
+	if h := &cu.conns[cl]; cu.cur.writes && !h.wrote {
+		h.wrote = true
+		cu.tx.writers++
+	}
 }
 
 // opening lists the statements a new branch runs before its first.
@@ -91,6 +115,19 @@ func (cu *cursor) endTxn(ctx context.Context, commit bool, stmt string) (engine.
 	var res engine.Result
 	var failed error
 	committed := 0
+	// The branches that only read end first: whatever befalls them, no
+	// write is lost or half-done.
+	for cl := range cu.conns {
+		if h := &cu.conns[cl]; h.branch && !h.wrote {
+			ok, err := h.bc.ExecOK(ctx, stmt)
+			if err != nil {
+				h.bc.MarkBroken()
+			} else {
+				res.Warnings += ok.Warnings
+			}
+			cu.endBranch(cl)
+		}
+	}
 	for cl := range cu.conns {
 		h := &cu.conns[cl]
 		if !h.branch {
@@ -125,7 +162,7 @@ func (cu *cursor) commitFailed(cl int, err error, committed int) error {
 	if !coded {
 		h.bc.MarkBroken()
 	}
-	if cu.tx.branches == 1 {
+	if cu.tx.writers <= 1 {
 		if coded {
 			return se
 		}
@@ -138,7 +175,7 @@ func (cu *cursor) commitFailed(cl int, err error, committed int) error {
 // endBranch gives back branch cl's connection (a pinned one stays).
 func (cu *cursor) endBranch(cl int) {
 	h := &cu.conns[cl]
-	h.branch = false
+	h.branch, h.wrote = false, false
 	if h.pinned && !h.bc.Broken() {
 		return
 	}

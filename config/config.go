@@ -70,10 +70,10 @@ type Sharding struct {
 	// ScatterWrites lets UPDATE and DELETE without the sharding key run on
 	// every shard. Default false: they are refused with error 1235.
 	ScatterWrites bool `mapstructure:"scatter_writes"`
-	// MultiShardTransactions is what happens when a transaction reaches a
-	// second shard: "reject" (default: error 1235, the transaction stays
-	// usable on its first shard) or "best_effort" (each shard commits in
-	// turn; a failure part-way leaves earlier shards committed).
+	// MultiShardTransactions is what happens when a transaction writes on
+	// a second shard: "reject" (default: error 1235, the transaction stays
+	// usable; it may read on every shard) or "best_effort" (each shard
+	// commits in turn; a failure part-way leaves earlier shards committed).
 	MultiShardTransactions string `mapstructure:"multi_shard_transactions"`
 	// MaxMergeRows bounds the rows a multi-shard SELECT may hold in the
 	// proxy while merging (groups, DISTINCT values). Default 1000000;

@@ -8,5 +8,6 @@
 // client's pool under concurrent workers). Each scenario writes a
 // transcript of what the client saw, and the two transcripts must be the
 // same. It is a package of its own because its tests need the ORMs as
-// dependencies, which nothing else in Courier does.
+// dependencies, which nothing else in Courier does; clients in other
+// languages are scripts beside it (python/), run by its tests.
 package clients

@@ -137,6 +137,7 @@ func compare(t *testing.T, scenario func(dsn string, tr *transcript) error, para
 	if len(direct.refusals) > 0 {
 		t.Fatalf("one MariaDB refused: %v", direct.refusals)
 	}
+	t.Logf("%d steps, the same through Courier and on one MariaDB", len(viaCourier.lines))
 	for _, r := range viaCourier.refusals {
 		t.Logf("refused by Courier, as documented: %s", r)
 	}

@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/lib.sh
 ensure_packages sysbench
+# The client matrix's Python clients (clients/python).
+/usr/bin/python3 -c 'import sqlalchemy, pymysql' 2>/dev/null || apt_install python3-sqlalchemy python3-pymysql
 ensure_go
 
 unformatted="$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"

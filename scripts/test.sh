@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/lib.sh
 ensure_packages sysbench
-# The client matrix's Python clients (clients/python).
+# The client matrix's Python and PHP clients (clients/python, clients/php).
 /usr/bin/python3 -c 'import sqlalchemy, pymysql' 2>/dev/null || apt_install python3-sqlalchemy python3-pymysql
+php -r "exit(extension_loaded('pdo_mysql') ? 0 : 1);" 2>/dev/null || apt_install php-cli php-mysql
 ensure_go
 
 unformatted="$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"

@@ -16,9 +16,26 @@ func TestSQLAlchemy(t *testing.T) {
 	if err := exec.Command(python, "-c", "import sqlalchemy, pymysql").Run(); err != nil {
 		t.Fatalf("SQLAlchemy and PyMySQL are not installed for %s (apt-get install python3-sqlalchemy python3-pymysql): %v", python, err)
 	}
-	compare(t, func(dsn string, tr *transcript) error {
+	compare(t, script(python, "python/matrix.py", "400000"), "")
+}
+
+// TestPDO runs them as a PHP application writes them with PDO, with
+// emulated prepares (PDO's default for MySQL) and without.
+func TestPDO(t *testing.T) {
+	if err := exec.Command("php", "-r", "exit(extension_loaded('pdo_mysql') ? 0 : 1);").Run(); err != nil {
+		t.Fatalf("PHP with PDO MySQL is not installed (apt-get install php-cli php-mysql): %v", err)
+	}
+	t.Run("emulated", func(t *testing.T) { compare(t, script("php", "php/matrix.php", "500000", "1"), "") })
+	t.Run("server-side", func(t *testing.T) { compare(t, script("php", "php/matrix.php", "600000", "0"), "") })
+}
+
+// script is a scenario run by a program of another language: it is
+// given the server's address, the credentials, the database and args,
+// and prints the transcript, a line a step (REFUSED lines: refusals).
+func script(prog, path string, args ...string) func(dsn string, tr *transcript) error {
+	return func(dsn string, tr *transcript) error {
 		host, port, user, password, db := dsnParts(dsn)
-		out, err := exec.Command(python, "python/matrix.py", host, port, user, password, db, "400000").CombinedOutput()
+		out, err := exec.Command(prog, append([]string{path, host, port, user, password, db}, args...)...).CombinedOutput()
 		if err != nil {
 			return &scriptError{err, string(out)}
 		}
@@ -32,7 +49,7 @@ func TestSQLAlchemy(t *testing.T) {
 			tr.add("%s", line)
 		}
 		return nil
-	}, "")
+	}
 }
 
 type scriptError struct {

@@ -1,6 +1,7 @@
 package clients
 
 import (
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -27,6 +28,15 @@ func TestPDO(t *testing.T) {
 	}
 	t.Run("emulated", func(t *testing.T) { compare(t, script("php", "php/matrix.php", "500000", "1"), "") })
 	t.Run("server-side", func(t *testing.T) { compare(t, script("php", "php/matrix.php", "600000", "0"), "") })
+}
+
+// TestMySQL2 runs them as a Node.js application writes them with mysql2
+// (execute: server-side prepared statements, a transaction included).
+func TestMySQL2(t *testing.T) {
+	if _, err := os.Stat("node/node_modules/mysql2"); err != nil {
+		t.Fatalf("mysql2 is not installed (npm install --prefix clients/node, as scripts/test.sh does): %v", err)
+	}
+	compare(t, script("node", "node/matrix.js", "700000"), "")
 }
 
 // script is a scenario run by a program of another language: it is

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"strconv"
 
 	"vitess.io/vitess/go/sqltypes"
@@ -74,10 +75,12 @@ func (b *Bind) Int(i int) (int64, bool) {
 }
 
 // Key returns slot i as a sharding key value: integers and strings (a
-// string compared with an integer key converts as MySQL converts it).
-// NULL, floats and decimals are no key (ok false): 42.0 equals key 42, but
-// so would 42.000001 after rounding, so such statements are not routed by
-// them.
+// string compared with an integer key converts as MySQL converts it), and
+// floats and decimals whose value is a whole number below 2^53 (drivers
+// such as Node's mysql2 send every number as a DOUBLE): 42.0 equals key
+// 42 and no other. NULL and other floats and decimals are no key (ok
+// false): 42.000001 equals no integer, and a double of 2^53 or more
+// stands for several, so such statements are not routed by them.
 func (b *Bind) Key(i int) (vindex.Value, bool) {
 	return KeyOf(b.Value(i))
 }
@@ -96,6 +99,11 @@ func KeyOf(v sqltypes.Value) (vindex.Value, bool) {
 		return vindex.UintValue(u), err == nil
 	case v.IsText() || v.IsBinary() || v.IsDateTime() || v.IsDate() || v.IsTime():
 		return vindex.StrValue(v.RawStr()), true
+	case v.IsFloat() || v.Type() == sqltypes.Decimal:
+		f, err := strconv.ParseFloat(v.RawStr(), 64)
+		if err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			return vindex.IntValue(int64(f)), true
+		}
 	}
 	return vindex.Value{}, false
 }

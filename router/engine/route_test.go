@@ -91,8 +91,18 @@ func TestRoute(t *testing.T) {
 		{"scatter", &Route{Op: Scatter, Keyspace: ks, Read: true}, bindInts(),
 			[]string{"stream-read 1: <client statement>", "stream-read 2: <client statement>", "stream-read 3: <client statement>", "stream-read 4: <client statement>"},
 			Stats{Route: "scatter", Shards: 4}},
-		{"a decimal key scatters", &Route{Op: ByKey, Keyspace: ks, Vindex: hashInt, Keys: []int{0}, Read: true},
+		{"a fractional decimal key scatters", &Route{Op: ByKey, Keyspace: ks, Vindex: hashInt, Keys: []int{0}, Read: true},
+			&Bind{Vals: []sqltypes.Value{sqltypes.MakeTrusted(sqltypes.Decimal, []byte("4.5"))}},
+			[]string{"stream-read 1: <client statement>", "stream-read 2: <client statement>", "stream-read 3: <client statement>", "stream-read 4: <client statement>"},
+			Stats{Route: "scatter", Shards: 4}},
+		{"a whole decimal key is its integer", &Route{Op: ByKey, Keyspace: ks, Vindex: hashInt, Keys: []int{0}, Read: true},
 			&Bind{Vals: []sqltypes.Value{sqltypes.MakeTrusted(sqltypes.Decimal, []byte("4.0"))}},
+			[]string{"stream-read 2: <client statement>"}, Stats{Route: "key", Shards: 1}},
+		{"a whole double key (as mysql2 sends numbers) is its integer", &Route{Op: ByKey, Keyspace: ks, Vindex: hashInt, Keys: []int{0}, Read: true},
+			&Bind{Vals: []sqltypes.Value{sqltypes.MakeTrusted(sqltypes.Float64, []byte("4"))}},
+			[]string{"stream-read 2: <client statement>"}, Stats{Route: "key", Shards: 1}},
+		{"a double of 2^53 or more scatters", &Route{Op: ByKey, Keyspace: ks, Vindex: hashInt, Keys: []int{0}, Read: true},
+			&Bind{Vals: []sqltypes.Value{sqltypes.MakeTrusted(sqltypes.Float64, []byte("9007199254740992"))}},
 			[]string{"stream-read 1: <client statement>", "stream-read 2: <client statement>", "stream-read 3: <client statement>", "stream-read 4: <client statement>"},
 			Stats{Route: "scatter", Shards: 4}},
 		{"any shard: the first", &Route{Op: AnyShard, Keyspace: ks, Read: true}, bindInts(), []string{"stream-read 1: <client statement>"}, Stats{}},
@@ -164,7 +174,7 @@ func TestRouteFallback(t *testing.T) {
 	ks := testKeyspace(t)
 	fb := &Refuse{Err: errors.New("fallback ran")}
 	r := &Route{Op: ByKey, Keyspace: ks, Vindex: hashInt, Keys: []int{0}, Read: true, Fallback: fb}
-	err := r.Execute(context.Background(), newFake(), &Bind{Vals: []sqltypes.Value{sqltypes.MakeTrusted(sqltypes.Float64, []byte("1e0"))}}, &recorder{})
+	err := r.Execute(context.Background(), newFake(), &Bind{Vals: []sqltypes.Value{sqltypes.MakeTrusted(sqltypes.Float64, []byte("1.5e0"))}}, &recorder{})
 	if err == nil || err.Error() != "fallback ran" {
 		t.Fatalf("err %v", err)
 	}

@@ -3,6 +3,7 @@ package clients
 import (
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -39,13 +40,40 @@ func TestMySQL2(t *testing.T) {
 	compare(t, script("node", "node/matrix.js", "700000"), "")
 }
 
-// script is a scenario run by a program of another language: it is
-// given the server's address, the credentials, the database and args,
-// and prints the transcript, a line a step (REFUSED lines: refusals).
-func script(prog, path string, args ...string) func(dsn string, tr *transcript) error {
+// connectorJ is Debian's libmariadb-java.
+const connectorJ = "/usr/share/java/mariadb-java-client.jar"
+
+// TestConnectorJ runs them as a Java application writes them with MariaDB
+// Connector/J and its pool, with useServerPrepStmts off (its default) and
+// on.
+func TestConnectorJ(t *testing.T) {
+	if _, err := os.Stat(connectorJ); err != nil {
+		t.Fatalf("Connector/J is not installed (apt-get install libmariadb-java default-jdk-headless): %v", err)
+	}
+	t.Run("client-side", func(t *testing.T) {
+		compare(t, script("java", "-cp", connectorJ, "java/Matrix.java", "--", "800000", "false"), "")
+	})
+	t.Run("server-side", func(t *testing.T) {
+		compare(t, script("java", "-cp", connectorJ, "java/Matrix.java", "--", "900000", "true"), "")
+	})
+}
+
+// script is a scenario run by a program of another language: prog
+// with the arguments before "--" (its script first), then the server's
+// address, the credentials, the database and the arguments after "--"
+// (all of them when there is no "--"); it prints the transcript, a line
+// a step (REFUSED lines: refusals).
+func script(prog string, args ...string) func(dsn string, tr *transcript) error {
+	head, tail := args[:1], args[1:]
+	for i, a := range args {
+		if a == "--" {
+			head, tail = args[:i], args[i+1:]
+		}
+	}
 	return func(dsn string, tr *transcript) error {
 		host, port, user, password, db := dsnParts(dsn)
-		out, err := exec.Command(prog, append([]string{path, host, port, user, password, db}, args...)...).CombinedOutput()
+		argv := append(append(slices.Clone(head), host, port, user, password, db), tail...)
+		out, err := exec.Command(prog, argv...).CombinedOutput()
 		if err != nil {
 			return &scriptError{err, string(out)}
 		}

@@ -637,3 +637,31 @@ sharding:
 		t.Fatalf("payments: %+v", tb)
 	}
 }
+
+// TestEnvironment: COURIER_ variables override the file's settings
+// outside lists, read as the keys' types; a bad value is named with its
+// variable.
+func TestEnvironment(t *testing.T) {
+	env := map[string]string{
+		"COURIER_LISTEN":                 "0.0.0.0:3307",
+		"COURIER_ADMIN":                  "0.0.0.0:9104",
+		"COURIER_LIMITS_MAX_CONNECTIONS": "77",
+		"COURIER_LIMITS_PLAN_CACHE":      "8MiB",
+		"COURIER_LIMITS_QUERY_TIMEOUT":   "9s",
+		"COURIER_TLS_REQUIRE":            "false",
+		"COURIER_USERS_0_NAME":           "ignored: lists come from the file",
+	}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	c, err := parse([]byte(baseYAML), lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "0.0.0.0:3307" || c.Admin != "0.0.0.0:9104" || c.Limits.MaxConnections != 77 ||
+		c.Limits.PlanCache != 8<<20 || c.Limits.QueryTimeout != 9*time.Second || c.Users[0].Name != "app" {
+		t.Fatalf("%+v", c)
+	}
+	env["COURIER_LIMITS_MAX_CONNECTIONS"] = "many"
+	if _, err := parse([]byte(baseYAML), lookup); err == nil || !strings.Contains(err.Error(), "limits.max_connections (from $COURIER_LIMITS_MAX_CONNECTIONS)") {
+		t.Fatalf("a bad value: %v", err)
+	}
+}

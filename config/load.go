@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,12 +54,18 @@ const (
 
 // Load reads the YAML file at path and returns it parsed and validated.
 // Every problem in the returned error is prefixed with path.
+//
+// Environment variables override the file's settings that are not in a
+// list: COURIER_ and the key's path in upper case with "_" for "." —
+// COURIER_LISTEN, COURIER_ADMIN, COURIER_ADMIN_TOKEN,
+// COURIER_LIMITS_MAX_CONNECTIONS, COURIER_LOG_LEVEL, ... (users, clusters
+// and the sharding tables come from the file).
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err // *fs.PathError already names the file
 	}
-	c, err := Parse(data)
+	c, err := parse(data, os.LookupEnv)
 	if err != nil {
 		return nil, prefixEach(path, err)
 	}
@@ -68,7 +76,11 @@ func Load(path string) (*Config, error) {
 // (errors.Join) every problem found, one per line, each naming its key.
 // If some value cannot be decoded at all, only decoding problems and unknown
 // keys are reported, because validating half-decoded values would mislead.
-func Parse(data []byte) (*Config, error) {
+func Parse(data []byte) (*Config, error) { return parse(data, nil) }
+
+// parse is Parse with the environment's overrides read by env (nil:
+// none).
+func parse(data []byte, env func(string) (string, bool)) (*Config, error) {
 	v := viper.New()
 	v.SetConfigType("yaml")
 	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
@@ -76,6 +88,9 @@ func Parse(data []byte) (*Config, error) {
 	}
 
 	problems := unknownKeys(v.AllSettings())
+	if env != nil {
+		problems = append(problems, envOverrides(v, reflect.TypeFor[Config](), "", env)...)
+	}
 
 	// Sizes may be written with a unit ("64MiB"); turn them into bytes
 	// before decoding so the struct keeps plain ints.
@@ -124,6 +139,57 @@ func Parse(data []byte) (*Config, error) {
 		return nil, errors.Join(problems...)
 	}
 	return &c, nil
+}
+
+// envOverrides sets in v every key of t (a struct; its paths under
+// prefix) outside a list whose environment variable env has: COURIER_
+// and the path in upper case, "_" for ".". Values are read as the key's
+// type.
+func envOverrides(v *viper.Viper, t reflect.Type, prefix string, env func(string) (string, bool)) []error {
+	var problems []error
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("mapstructure")
+		if tag == "" || strings.Contains(tag, ",") {
+			continue
+		}
+		path := strings.TrimPrefix(prefix+"."+tag, ".")
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct && ft != durationType {
+			problems = append(problems, envOverrides(v, ft, path, env)...)
+			continue
+		}
+		if ft.Kind() == reflect.Slice {
+			continue
+		}
+		name := "COURIER_" + strings.ToUpper(strings.ReplaceAll(path, ".", "_"))
+		s, ok := env(name)
+		if !ok {
+			continue
+		}
+		var val any = s
+		var err error
+		switch ft.Kind() {
+		case reflect.Int:
+			if path == "limits.max_packet_size" || path == "limits.plan_cache" || path == "limits.merge_memory" {
+				break // sizes may say "64MiB"
+			}
+			val, err = strconv.Atoi(s)
+		case reflect.Bool:
+			val, err = strconv.ParseBool(s)
+		case reflect.Float64:
+			val, err = strconv.ParseFloat(s, 64)
+		}
+		if err != nil {
+			problems = append(problems, fmt.Errorf("%s (from $%s): %q is not a %s", path, name, s, ft.Kind()))
+			continue
+		}
+		v.Set(path, val)
+	}
+	return problems
 }
 
 // applyDefaults fills in every key absent from set, the full key paths

@@ -225,6 +225,33 @@ func newReplicaCmd() *cobra.Command {
 	return cmd
 }
 
+func newHealthCmd() *cobra.Command {
+	var addr string
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "health",
+		Short: "Exit 0 when a running Courier's /healthz answers ok (a container's health check)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cmd.SilenceUsage = true
+			resp, err := (&http.Client{Timeout: timeout}).Get("http://" + addr + "/healthz")
+			if err != nil {
+				return fmt.Errorf("cannot reach Courier's admin address %s: %w", addr, err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("not healthy: %s", strings.TrimSpace(string(body)))
+			}
+			fmt.Fprint(cmd.OutOrStdout(), string(body))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&addr, "admin", "127.0.0.1:9104", "Courier's admin HTTP address")
+	cmd.Flags().DurationVar(&timeout, "timeout", 3*time.Second, "how long to wait for the answer")
+	return cmd
+}
+
 func newReloadCmd() *cobra.Command {
 	var a adminFlags
 	cmd := &cobra.Command{

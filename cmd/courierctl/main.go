@@ -27,7 +27,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newConfigCmd(), newLocalCmd(), newStatusCmd(), newIndexCmd(), newMigrateCmd(), newDemoCmd(),
-		newTopCmd(), newReadOnlyCmd(), newReloadCmd(), newClassesCmd(), newReplicaCmd())
+		newTopCmd(), newReadOnlyCmd(), newReloadCmd(), newClassesCmd(), newReplicaCmd(), newHealthCmd())
 	return root
 }
 

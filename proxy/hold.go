@@ -102,12 +102,19 @@ func (l *Layouts) Hold(ctx context.Context, tables []string, pause, drain time.D
 		hs.mu.Unlock()
 		return nil, fmt.Errorf("write hold %d is in place: release it first", cur.gen)
 	}
-	h := &hold{gen: hs.gen.Add(1), tables: map[string]bool{}, until: time.Now().Add(pause), done: make(chan struct{})}
+	h := &hold{gen: hs.gen.Load() + 1, tables: map[string]bool{}, until: time.Now().Add(pause), done: make(chan struct{})}
 	for _, t := range tables {
 		h.tables[strings.ToLower(t)] = true
 	}
 	h.timer = time.AfterFunc(pause, func() { l.lapse(h) })
+	// The hold is visible before the generation moves: a session that
+	// did not see it (its check of cur came first) read the generation
+	// before the move too, so its mark is at most h.gen and the drain
+	// below waits for it. (The other order let a statement that had just
+	// missed the hold run on the old layout undrained, after the copy
+	// had read its row: a lost write.)
 	hs.cur.Store(h)
+	hs.gen.Store(h.gen)
 	hs.mu.Unlock()
 
 	start := time.Now()

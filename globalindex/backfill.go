@@ -26,7 +26,7 @@ type BackfillResult struct {
 // Conflict is a row whose value's unique entry points at another key.
 type Conflict struct {
 	Entry           // the row's value and key
-	Existing string // the key the existing entry points at
+	Existing string `json:"existing"` // the key the existing entry points at
 }
 
 // Backfill writes an entry for every row of the source table, reading each

@@ -37,8 +37,8 @@ type Index struct {
 // Entry is one index entry: a column value and the sharding key of the
 // row it points at, both as MySQL prints them.
 type Entry struct {
-	Value string
-	Key   string
+	Value string `json:"value"`
+	Key   string `json:"key"`
 }
 
 // Open looks up the index on table.column in cfg's sharding section and

@@ -12,15 +12,16 @@ type RepairResult struct {
 	// Report is what the first look found, as Verify would report it.
 	Report
 	// Added counts missing entries written.
-	Added int64
+	Added int64 `json:"added"`
 	// Deleted counts orphan entries deleted after the second look; Kept
 	// those that had a row by then (a write in flight at the first look).
-	Deleted, Kept int64
+	Deleted int64 `json:"deleted"`
+	Kept    int64 `json:"kept"`
 	// Conflicts counts rows of a unique index still left without their
 	// entry because the value's entry points at another row that exists:
 	// the data holds the value twice. ConflictSamples shows a few.
-	Conflicts       int64
-	ConflictSamples []Conflict
+	Conflicts       int64      `json:"conflicts"`
+	ConflictSamples []Conflict `json:"conflict_samples,omitempty"`
 }
 
 // Repair makes the index match the source table.

@@ -9,17 +9,18 @@ import (
 // Report is what a verify found.
 type Report struct {
 	// Rows counts the source rows read, Entries the index entries read.
-	Rows, Entries int64
+	Rows    int64 `json:"rows"`
+	Entries int64 `json:"entries"`
 	// Missing counts rows with a value but no entry pointing at their key
 	// (for a unique index: the value's entry points elsewhere, or there is
 	// none). MissingSamples shows a few, as the entry that should exist.
-	Missing        int64
-	MissingSamples []Entry
+	Missing        int64   `json:"missing"`
+	MissingSamples []Entry `json:"missing_samples,omitempty"`
 	// Orphans counts entries that point at no row with their value: the
 	// key has no row, its row holds another value, or the entry sits on an
 	// index cluster where lookups never read it. OrphanSamples shows a few.
-	Orphans       int64
-	OrphanSamples []Entry
+	Orphans       int64   `json:"orphans"`
+	OrphanSamples []Entry `json:"orphan_samples,omitempty"`
 }
 
 // Clean reports whether nothing is missing and nothing is orphaned.

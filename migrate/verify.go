@@ -8,18 +8,20 @@ import (
 
 // Difference is one row that differs between the sources and a target.
 type Difference struct {
-	Table, Target string
-	Key           string // the primary key, as encodeKey writes it
-	What          string // "missing on the target", "only on the target", "differs"
+	Table  string `json:"table"`
+	Target string `json:"target"`
+	Key    string `json:"key"`  // the primary key, as encodeKey writes it
+	What   string `json:"what"` // "missing on the target", "only on the target", "differs"
 }
 
 // Report is a verification's result for one table on one target.
 type Report struct {
-	Table, Target string
-	SourceRows    int64
-	TargetRows    int64
-	Differences   int64
-	Samples       []Difference // the first few
+	Table       string       `json:"table"`
+	Target      string       `json:"target"`
+	SourceRows  int64        `json:"source_rows"`
+	TargetRows  int64        `json:"target_rows"`
+	Differences int64        `json:"differences"`
+	Samples     []Difference `json:"samples,omitempty"` // the first few
 
 	keys []pendingKey // every differing row, up to the bound asked for
 }

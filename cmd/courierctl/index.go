@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +32,7 @@ func (e *findingsError) ExitCode() int { return exitFindings }
 // indexFlags are the flags every "index" subcommand takes.
 type indexFlags struct {
 	config, schema, table, column string
+	output                        string
 	opt                           globalindex.Options
 }
 
@@ -54,6 +56,7 @@ func newIndexCmd() *cobra.Command {
 	p.IntVar(&f.opt.Chunk, "chunk", globalindex.DefaultChunk, "rows (or entries) read per query")
 	p.IntVar(&f.opt.Batch, "batch", globalindex.DefaultBatch, "values per lookup IN list, INSERT or DELETE")
 	p.IntVar(&f.opt.Samples, "samples", globalindex.DefaultSamples, "examples shown of each problem")
+	p.StringVar(&f.output, "output", "text", "text or json (verify and repair: their report)")
 	for _, name := range []string{"config", "schema", "table", "column"} {
 		_ = cmd.MarkPersistentFlagRequired(name)
 	}
@@ -168,7 +171,13 @@ func indexVerifyCmd(f *indexFlags) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				printReport(cmd.OutOrStdout(), x, rep)
+				if f.output == "json" {
+					if err := json.NewEncoder(cmd.OutOrStdout()).Encode(rep); err != nil {
+						return err
+					}
+				} else {
+					printReport(cmd.OutOrStdout(), x, rep)
+				}
 				if !rep.Clean() {
 					return &findingsError{fmt.Sprintf("%d missing, %d orphan entries", rep.Missing, rep.Orphans)}
 				}
@@ -199,6 +208,15 @@ func indexRepairCmd(f *indexFlags) *cobra.Command {
 					return err
 				}
 				out := cmd.OutOrStdout()
+				if f.output == "json" {
+					if err := json.NewEncoder(out).Encode(res); err != nil {
+						return err
+					}
+					if err == nil && res.Conflicts > 0 {
+						err = &findingsError{fmt.Sprintf("%d rows share a unique value with another row", res.Conflicts)}
+					}
+					return err
+				}
 				printReport(out, x, &res.Report)
 				fmt.Fprintf(out, "added %d missing entries; deleted %d orphans, kept %d that had their row by the second look\n",
 					res.Added, res.Deleted, res.Kept)

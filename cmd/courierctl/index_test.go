@@ -92,8 +92,10 @@ sharding:
 	}
 	out, code = run("index", "verify")
 	expect(out, code, exitFindings, "missing entries: 1", "  user_id=3 order_id=3", "1 missing, 0 orphan entries")
-	out, code = run("index", "repair", "--grace", "10ms")
-	expect(out, code, 0, "added 1 missing entries")
+	out, code = run("index", "verify", "--output", "json")
+	expect(out, code, exitFindings, `{"rows":50,"entries":49,"missing":1,"missing_samples":[{"value":"3","key":"3"}],"orphans":0}`)
+	out, code = run("index", "repair", "--grace", "10ms", "--output", "json")
+	expect(out, code, 0, `"added":1,"deleted":0,"kept":0,"conflicts":0`)
 	out, code = run("index", "verify")
 	expect(out, code, 0, "missing entries: 0")
 

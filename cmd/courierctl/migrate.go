@@ -129,6 +129,22 @@ func migratePlanCmd(f *migrateFlags) *cobra.Command {
 			defer stop()
 			checkErr := p.Check(ctx, false)
 			out := cmd.OutOrStdout()
+			if f.output == "json" {
+				doc := planJSON{Tables: []planTable{}, Ready: checkErr == nil, Problems: []string{}}
+				for _, m := range p.Tables {
+					doc.Tables = append(doc.Tables, planTable{m.Table, m.Sources, m.Targets, m.Estimate})
+				}
+				if checkErr != nil {
+					doc.Problems = strings.Split(checkErr.Error(), "\n")
+				}
+				if err := json.NewEncoder(out).Encode(doc); err != nil {
+					return err
+				}
+				if checkErr != nil {
+					return &findingsError{"the targets are not ready"}
+				}
+				return nil
+			}
 			for _, m := range p.Tables {
 				fmt.Fprintf(out, "%-24s %s → %s  (%d rows)\n", m.Table, strings.Join(m.Sources, ","), strings.Join(m.Targets, ","), m.Estimate)
 			}
@@ -145,6 +161,7 @@ func migratePlanCmd(f *migrateFlags) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&f.to, "to", "", "configuration file with the new layout (required)")
 	cmd.Flags().StringVar(&f.schema, "schema", "", "MySQL schema (database) holding the tables on every cluster (required)")
+	cmd.Flags().StringVar(&f.output, "output", "text", "text or json (exit status 2 when the targets are not ready)")
 	_ = cmd.MarkFlagRequired("to")
 	_ = cmd.MarkFlagRequired("schema")
 	return cmd
@@ -265,8 +282,22 @@ func printMigrateStatus(out io.Writer, st *migrate.Status) {
 	}
 }
 
+// planJSON is migrate plan --output json.
+type planJSON struct {
+	Tables   []planTable `json:"tables"`
+	Ready    bool        `json:"ready"`
+	Problems []string    `json:"problems"`
+}
+
+type planTable struct {
+	Table    string   `json:"table"`
+	Sources  []string `json:"sources"`
+	Targets  []string `json:"targets"`
+	Estimate int64    `json:"rows"`
+}
+
 func migrateVerifyCmd(f *migrateFlags) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Compare the sources' rows with the targets', row by row where checksums differ",
 		Long: "Reads the primaries: the result means zero lost rows while writes to the tables\n" +
@@ -284,11 +315,22 @@ func migrateVerifyCmd(f *migrateFlags) *cobra.Command {
 				out := cmd.OutOrStdout()
 				var diffs int64
 				for _, r := range reps {
+					diffs += r.Differences
+				}
+				if f.output == "json" {
+					if err := json.NewEncoder(out).Encode(reps); err != nil {
+						return err
+					}
+					if diffs > 0 {
+						return &findingsError{fmt.Sprintf("%d differences", diffs)}
+					}
+					return nil
+				}
+				for _, r := range reps {
 					fmt.Fprintf(out, "%-24s on %-6s %d source rows, %d target rows, %d differences\n", r.Table, r.Target, r.SourceRows, r.TargetRows, r.Differences)
 					for _, d := range r.Samples {
 						fmt.Fprintf(out, "    key %s: %s\n", d.Key, d.What)
 					}
-					diffs += r.Differences
 				}
 				if diffs > 0 {
 					return &findingsError{fmt.Sprintf("%d differences", diffs)}
@@ -297,6 +339,8 @@ func migrateVerifyCmd(f *migrateFlags) *cobra.Command {
 			})
 		},
 	}
+	cmd.Flags().StringVar(&f.output, "output", "text", "text or json (exit status 2 when rows differ)")
+	return cmd
 }
 
 func migrateEndCmd(f *migrateFlags, use, short string, fn func(context.Context, *migrate.Migration) error) *cobra.Command {

@@ -87,6 +87,8 @@ sharding:
 
 	out, code := run("plan", "--to", to, "--schema", "shop")
 	expect(out, code, 0, "orders", "s1 → s2", "(250 rows)", "ready")
+	out, code = run("plan", "--to", to, "--schema", "shop", "--output", "json")
+	expect(out, code, 0, `{"tables":[{"table":"orders","sources":["s1"],"targets":["s2"],"rows":250}],"ready":true,"problems":[]}`)
 	out, code = run("start", "--to", to, "--schema", "shop", "--admin", adminAddr, "--chunk", "100", "--mode", "fast")
 	expect(out, code, 1, "the modes are stop (stop-the-world) and online")
 	out, code = run("start", "--to", to, "--schema", "shop", "--admin", adminAddr, "--chunk", "100")
@@ -101,6 +103,12 @@ sharding:
 	expect(out, code, 0, "switched", "orders", "[####################] 100%", "layout version 2")
 	out, code = run("verify")
 	expect(out, code, 0, "250 source rows, 250 target rows, 0 differences")
+	out, code = run("verify", "--output", "json")
+	var reps []migrate.Report
+	// stdout has the JSON; the progress lines follow it (stderr).
+	if err := json.NewDecoder(strings.NewReader(out)).Decode(&reps); err != nil || code != 0 || len(reps) != 1 || reps[0].SourceRows != 250 {
+		t.Fatalf("verify --output json: %v %d %s", err, code, out)
+	}
 	if _, err := primaries[2].Exec("DELETE FROM shop.orders WHERE order_id = 7"); err != nil {
 		t.Fatal(err)
 	}

@@ -116,7 +116,7 @@ func (s *Server) AdminHandler() http.Handler {
 	s.readOnly.handlers(mux, s.layouts.adminWrite)
 	mux.HandleFunc("POST /config/reload", s.layouts.adminWrite(reloadHandler(s)))
 	mux.HandleFunc("GET /digests", s.digests.handler)
-	s.governHandlers(mux, s.layouts.adminWrite)
+	governHandlers(s, mux, s.layouts.adminWrite)
 	return mux
 }
 

@@ -29,7 +29,7 @@ type ClassStatus struct {
 //
 // A replica's weight 0 drains it: it takes no new reads until its weight
 // is raised again (or a reload sets the file's).
-func (s *Server) governHandlers(mux *http.ServeMux, guard func(http.HandlerFunc) http.HandlerFunc) {
+func governHandlers(s *Server, mux *http.ServeMux, guard func(http.HandlerFunc) http.HandlerFunc) {
 	mux.HandleFunc("GET /classes", func(w http.ResponseWriter, _ *http.Request) {
 		s.reloadMu.Lock()
 		byName := map[string]ClassStatus{}

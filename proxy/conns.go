@@ -61,10 +61,10 @@ func (cu *cursor) acquire(ctx context.Context, cl int, read bool) (*backend.Conn
 	}
 	if h.bc != nil {
 		if h.branch {
-			if err := cu.checkWrite(cl); err != nil {
+			if err := cu.tx.checkWrite(&cu.conns[cl], cu.cur.writes, cu.ss.snap.bestEffort()); err != nil {
 				return nil, nil, err
 			}
-			cu.noteWrite(cl)
+			cu.tx.noteWrite(&cu.conns[cl], cu.cur.writes)
 		}
 		if err := cu.ready(ctx, h.bc); err != nil {
 			return nil, nil, err
@@ -191,7 +191,7 @@ func (cu *cursor) replicaConn(ctx context.Context, ci *clusterInfo, cl int, caus
 // to wait for it.
 func (cu *cursor) caughtUp(ctx context.Context, bc *backend.Conn, r *backend.Replica, cl int, wait time.Duration) bool {
 	c := &cu.causal[cl]
-	gtid := cu.need(cl)
+	gtid := need(cu, cl)
 	if gtid == "" || c.seen[r] == gtid || backend.GTIDCovered(r.GTIDPos(), gtid) {
 		return true
 	}
@@ -221,7 +221,7 @@ func (cu *cursor) caughtUp(ctx context.Context, bc *backend.Conn, r *backend.Rep
 // the session's last write there and its user's (any session of the
 // user on this instance: an application's pool spreads one unit of work
 // over several connections, and reads its writes back on any of them).
-func (cu *cursor) need(cl int) string {
+func need(cu *cursor, cl int) string {
 	g := cu.causal[cl].gtid
 	if u := cu.ss.user.writes.last(cl); u != "" && u != g && (g == "" || backend.GTIDCovered(u, g)) {
 		g = u
@@ -231,7 +231,7 @@ func (cu *cursor) need(cl int) string {
 
 // wrote records a write's GTID on cluster cl, for the session's causal
 // reads and its user's.
-func (cu *cursor) wrote(cl int, gtid string) {
+func wrote(cu *cursor, cl int, gtid string) {
 	if c := &cu.causal[cl]; gtid != c.gtid {
 		c.gtid = gtid
 		clear(c.seen)
@@ -250,7 +250,7 @@ func (cu *cursor) noteGTID(ctx context.Context, bc *backend.Conn, cl int) {
 	if err != nil || len(rows) != 1 || !validGTID(rows[0][0].Text) {
 		return
 	}
-	cu.wrote(cl, rows[0][0].Text)
+	wrote(cu, cl, rows[0][0].Text)
 }
 
 func validGTID(g string) bool {

@@ -68,13 +68,13 @@ func (c *consolidator) finish(key string, sr *sharedRead, frames []byte, rows ui
 // packet, from a session with no write on that cluster to read back
 // (causal reads must see the session's own writes, which an execution
 // that began earlier may not).
-func (cu *cursor) consolidationKey(t engine.Target, read bool, w *clientWriter) string {
+func consolidationKey(cu *cursor, t engine.Target, read bool, w *clientWriter) string {
 	ss := cu.ss
 	cur := &cu.cur
 	if !read || w.batch || cur.stmt != nil || cur.sticky || cur.info.Kind != parser.KindSelect ||
 		cur.info.Flags&(stateFlags|parser.FlagLastInsertID|parser.FlagDiagnostics) != 0 ||
 		!ss.user.class.limits.Load().consolidate || cu.tx.active(ss) || cu.conns[t.Cluster].bc != nil ||
-		(ss.consistency != router.Eventual && cu.need(t.Cluster) != "") {
+		(ss.consistency != router.Eventual && need(cu, t.Cluster) != "") {
 		return ""
 	}
 	sql := t.SQL
@@ -92,10 +92,10 @@ func (cu *cursor) consolidationKey(t engine.Target, read bool, w *clientWriter) 
 	return b.String()
 }
 
-// follow waits for the read sr and sends its answer to the client; it
+// followRead waits for the read sr and sends its answer to the client; it
 // reports false when that answer could not be shared (the caller runs
 // the read itself).
-func (cu *cursor) follow(ctx context.Context, sr *sharedRead, w *clientWriter) (bool, error) {
+func followRead(ctx context.Context, cu *cursor, sr *sharedRead, w *clientWriter) (bool, error) {
 	select {
 	case <-sr.done:
 	case <-ctx.Done():

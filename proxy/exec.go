@@ -54,10 +54,10 @@ func clientStatement(targets []engine.Target) bool {
 // autocommit read that fails on a replica before any reply byte reached
 // the client runs once more elsewhere; nothing else is re-sent.
 func (cu *cursor) streamOne(ctx context.Context, t engine.Target, read bool, w *clientWriter) error {
-	if key := cu.consolidationKey(t, read, w); key != "" {
+	if key := consolidationKey(cu, t, read, w); key != "" {
 		sr, lead := cu.srv.consolidator.join(key)
 		if !lead {
-			if done, err := cu.follow(ctx, sr, w); done {
+			if done, err := followRead(ctx, cu, sr, w); done {
 				return err
 			}
 		} else {
@@ -234,7 +234,7 @@ type pendingGTID struct {
 
 func (cu *cursor) collectGTIDs() {
 	for _, p := range cu.pending {
-		cu.wrote(p.cluster, p.gtid)
+		wrote(cu, p.cluster, p.gtid)
 	}
 	cu.pending = cu.pending[:0]
 }

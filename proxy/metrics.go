@@ -123,19 +123,7 @@ func newMetrics(s *Server) *Metrics {
 			Name: "courier_shards_per_statement", Help: "Shards a statement on sharded tables reached, by route: key, lookup (global index) or scatter.",
 			Buckets: []float64{1, 2, 4, 8, 16, 32, 64}}, []string{"route"}),
 	}
-	m.classQueued = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "courier_class_queued_total", Help: "Statements that waited for a place in their class of traffic (classes[].max_concurrency)."}, []string{"class"})
-	m.classRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "courier_class_refused_total", Help: "Statements refused at their class's limit (queue full or queue_timeout passed)."}, []string{"class"})
-	m.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "courier_rate_limited_total", Help: "Statements refused by their user's rate (users[].rate), by user."}, []string{"user"})
-	m.classShed = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "courier_class_shed_total", Help: "Statements refused because Courier ran more statements than their class's shed_above."}, []string{"class"})
-	m.consolidated = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "courier_consolidated_reads_total", Help: "Reads answered with the answer of an identical read running at once (classes[].consolidate)."})
-	r.MustRegister(m.classQueued, m.classRefused, m.rateLimited, m.classShed, m.consolidated,
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "courier_statements_running", Help: "Statements running in Courier now (what shed_above compares)."},
-			func() float64 { return float64(s.gov.running.Load()) }))
+	m.governance(s)
 	m.shardsKey = m.shardsTouched.WithLabelValues("key")
 	m.shardsLookup = m.shardsTouched.WithLabelValues("lookup")
 	m.shardsScatter = m.shardsTouched.WithLabelValues("scatter")
@@ -151,6 +139,25 @@ func newMetrics(s *Server) *Metrics {
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}),
 		&poolCollector{s: s}, digestCollector{d: s.digests})
 	return m
+}
+
+// governance makes and registers the metrics of classes, rates,
+// consolidation and admissions.
+func (m *Metrics) governance(s *Server) {
+	r := m.Registry
+	m.classQueued = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "courier_class_queued_total", Help: "Statements that waited for a place in their class of traffic (classes[].max_concurrency)."}, []string{"class"})
+	m.classRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "courier_class_refused_total", Help: "Statements refused at their class's limit (queue full or queue_timeout passed)."}, []string{"class"})
+	m.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "courier_rate_limited_total", Help: "Statements refused by their user's rate (users[].rate), by user."}, []string{"user"})
+	m.classShed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "courier_class_shed_total", Help: "Statements refused because Courier ran more statements than their class's shed_above."}, []string{"class"})
+	m.consolidated = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "courier_consolidated_reads_total", Help: "Reads answered with the answer of an identical read running at once (classes[].consolidate)."})
+	r.MustRegister(m.classQueued, m.classRefused, m.rateLimited, m.classShed, m.consolidated,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "courier_statements_running", Help: "Statements running in Courier now (what shed_above compares)."},
+			func() float64 { return float64(s.gov.running.Load()) }))
 }
 
 // statement records a statement's latency, the shards it reached and the

@@ -43,7 +43,7 @@ func (t *txn) active(ss *session) bool { return t.open || autocommitOff(ss.state
 // openBranch opens the transaction's branch on cluster cl: on the
 // session's pinned connection there, or a pooled primary connection.
 func (cu *cursor) openBranch(ctx context.Context, cl int) error {
-	if err := cu.checkWrite(cl); err != nil {
+	if err := cu.tx.checkWrite(&cu.conns[cl], cu.cur.writes, cu.ss.snap.bestEffort()); err != nil {
 		return err
 	}
 	h := &cu.conns[cl]
@@ -71,27 +71,27 @@ func (cu *cursor) openBranch(ctx context.Context, cl int) error {
 	h.branch = true
 	cu.tx.branches++
 	cu.info.Held = append(cu.info.Held, cl)
-	cu.noteWrite(cl)
+	cu.tx.noteWrite(h, cu.cur.writes)
 	return nil
 }
 
-// checkWrite refuses the current statement, when it writes, on cluster
-// cl while another cluster has the transaction's writes and they may not
-// spread (multi_shard_transactions: reject).
-func (cu *cursor) checkWrite(cl int) error {
-	if cu.cur.writes && !cu.conns[cl].wrote && cu.tx.writers > 0 && !cu.ss.snap.bestEffort() {
+// checkWrite refuses a statement that writes (writes) in branch h while
+// another branch has the transaction's writes and they may not spread
+// (multi_shard_transactions: reject, bestEffort false).
+func (t *txn) checkWrite(h *held, writes, bestEffort bool) error {
+	if writes && !h.wrote && t.writers > 0 && !bestEffort {
 		return sqlerr.NotSupported("a transaction that writes on two shards",
 			"keep each transaction's writes on one shard (it may read on any), or set sharding.multi_shard_transactions: best_effort")
 	}
 	return nil
 }
 
-// noteWrite records that the current statement, when it writes, writes
-// in the transaction's branch on cluster cl.
-func (cu *cursor) noteWrite(cl int) {
-	if h := &cu.conns[cl]; cu.cur.writes && !h.wrote {
+// noteWrite records that a statement that writes (writes) writes in
+// branch h.
+func (t *txn) noteWrite(h *held, writes bool) {
+	if writes && !h.wrote {
 		h.wrote = true
-		cu.tx.writers++
+		t.writers++
 	}
 }
 

@@ -12,7 +12,9 @@ php -r "exit(extension_loaded('pdo_mysql') ? 0 : 1);" 2>/dev/null || apt_install
 # ... its Java client (clients/java: Connector/J, run by the JDK's source launcher) ...
 [ -f /usr/share/java/mariadb-java-client.jar ] || apt_install libmariadb-java
 command -v javac >/dev/null 2>&1 || apt_install default-jdk-headless
-# ... and its Node.js client (clients/node), mysql2 from the npm registry.
+# The dashboard and alerts' test (deploy/) runs Debian's Prometheus.
+command -v prometheus >/dev/null 2>&1 || apt_install prometheus
+# ... and the client matrix's Node.js client (clients/node), mysql2 from the npm registry.
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 [ -d clients/node/node_modules/mysql2 ] || npm ci --prefix clients/node --no-audit --no-fund >/dev/null
 ensure_go

@@ -12,15 +12,17 @@ import (
 type BackfillResult struct {
 	// Rows counts the source rows read in this run; Entries those with a
 	// value (NULLs have no entry); Inserted the entries that were new.
-	Rows, Entries, Inserted int64
+	Rows     int64 `json:"rows"`
+	Entries  int64 `json:"entries"`
+	Inserted int64 `json:"inserted"`
 	// Finished lists the data clusters a previous run had already done;
 	// they were not read again.
-	Finished []string
+	Finished []string `json:"finished,omitempty"`
 	// Conflicts counts rows of a unique index whose value already has an
 	// entry for another key; the entry is left alone (verify and repair
 	// tell whether it is an orphan). ConflictSamples shows a few.
-	Conflicts       int64
-	ConflictSamples []Conflict
+	Conflicts       int64      `json:"conflicts"`
+	ConflictSamples []Conflict `json:"conflict_samples,omitempty"`
 }
 
 // Conflict is a row whose value's unique entry points at another key.

@@ -56,7 +56,7 @@ func newIndexCmd() *cobra.Command {
 	p.IntVar(&f.opt.Chunk, "chunk", globalindex.DefaultChunk, "rows (or entries) read per query")
 	p.IntVar(&f.opt.Batch, "batch", globalindex.DefaultBatch, "values per lookup IN list, INSERT or DELETE")
 	p.IntVar(&f.opt.Samples, "samples", globalindex.DefaultSamples, "examples shown of each problem")
-	p.StringVar(&f.output, "output", "text", "text or json (verify and repair: their report)")
+	p.StringVar(&f.output, "output", "text", "text or json: the command's result as one JSON document on stdout")
 	for _, name := range []string{"config", "schema", "table", "column"} {
 		_ = cmd.MarkPersistentFlagRequired(name)
 	}
@@ -95,6 +95,20 @@ func indexCreateCmd(f *indexFlags) *cobra.Command {
 				}
 				created, err := x.Create(ctx)
 				out := cmd.OutOrStdout()
+				if f.output == "json" {
+					doc := map[string]any{"index": x.Name(), "ddl": ddl, "clusters": map[string]string{}}
+					for _, c := range x.IndexClusters() {
+						state := "exists"
+						if slices.Contains(created, c) {
+							state = "created"
+						}
+						doc["clusters"].(map[string]string)[c] = state
+					}
+					if jerr := json.NewEncoder(out).Encode(doc); jerr != nil {
+						return jerr
+					}
+					return err
+				}
 				fmt.Fprintf(out, "%s\n%s\n", x.Name(), ddl)
 				for _, c := range x.IndexClusters() {
 					state := "exists"
@@ -128,7 +142,14 @@ func indexBackfillCmd(f *indexFlags) *cobra.Command {
 				opt.Progress = pr.report
 				res, err := x.Backfill(ctx, opt)
 				pr.finish()
-				if res != nil {
+				if res != nil && f.output == "json" {
+					if jerr := json.NewEncoder(cmd.OutOrStdout()).Encode(res); jerr != nil {
+						return jerr
+					}
+					if err == nil && res.Conflicts > 0 {
+						err = &findingsError{fmt.Sprintf("%d rows share a unique value with another row", res.Conflicts)}
+					}
+				} else if res != nil {
 					out := cmd.OutOrStdout()
 					fmt.Fprintf(out, "%s: read %d rows, %d with a value, %d entries written\n", x.Name(), res.Rows, res.Entries, res.Inserted)
 					if len(res.Finished) > 0 {

@@ -82,8 +82,12 @@ sharding:
 
 	out, code := run("index", "create")
 	expect(out, code, 0, "PRIMARY KEY (`user_id`, `order_id`)", "s0: created", "s1: created")
+	out, code = run("index", "create", "--output", "json")
+	expect(out, code, 0, `"clusters":{"s0":"exists","s1":"exists"}`)
 	out, code = run("index", "backfill", "--rate", "0", "--chunk", "10")
 	expect(out, code, 0, "read 50 rows, 50 with a value, 50 entries written", "backfill orders.user_id (orders_by_user_id): backfill s0=")
+	out, code = run("index", "backfill", "--rate", "0", "--output", "json")
+	expect(out, code, 0, `{"rows":0,"entries":0,"inserted":0,"finished":["s0","s1"],"conflicts":0}`)
 	out, code = run("index", "verify")
 	expect(out, code, 0, "50 rows, 50 entries", "missing entries: 0", "orphan entries: 0")
 

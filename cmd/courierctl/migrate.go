@@ -53,6 +53,7 @@ func newMigrateCmd() *cobra.Command {
 	p.StringVar(&f.name, "name", "migration", "the migration's name in the control schema")
 	p.StringVar(&f.token, "admin-token", os.Getenv("COURIER_ADMIN_TOKEN"), "the instances' admin_token (default $COURIER_ADMIN_TOKEN)")
 	p.IntVar(&f.opt.Chunk, "chunk", 1000, "rows read per query")
+	p.StringVar(&f.output, "output", "text", "text or json: the command's result as one JSON document on stdout (the migration's state for start, switch, reverse, complete and abort; their steps then go to stderr)")
 	_ = cmd.MarkPersistentFlagRequired("config")
 	cmd.AddCommand(migratePlanCmd(&f), migrateStartCmd(&f), migrateStatusCmd(&f), migrateVerifyCmd(&f),
 		migrateEndCmd(&f, "switch", "Switch an online migration started with --no-switch: catch up, verify, hold writes briefly, switch",
@@ -76,8 +77,25 @@ func (f *migrateFlags) files() (from, to []byte, err error) {
 	return from, to, nil
 }
 
-func (f *migrateFlags) events(w io.Writer) {
+// events prints the migration's steps on the command's stdout, or its
+// stderr when stdout has the JSON result.
+func (f *migrateFlags) events(cmd *cobra.Command) {
+	w := cmd.OutOrStdout()
+	if f.output == "json" {
+		w = cmd.ErrOrStderr()
+	}
 	f.opt.Event = func(s string) { fmt.Fprintf(w, "%s %s\n", time.Now().Format("15:04:05"), s) }
+}
+
+// result prints, with --output json, the migration's state after a
+// command that runs it, then returns err.
+func (f *migrateFlags) result(cmd *cobra.Command, m *migrate.Migration, err error) error {
+	if f.output == "json" && m.State != nil {
+		if jerr := json.NewEncoder(cmd.OutOrStdout()).Encode(m.State); jerr != nil && err == nil {
+			err = jerr
+		}
+	}
+	return err
 }
 
 // resume opens the recorded migration and runs fn on it.
@@ -89,7 +107,7 @@ func (f *migrateFlags) resume(cmd *cobra.Command, fn func(context.Context, *migr
 	}
 	ctx, stop := signalContext(cmd)
 	defer stop()
-	f.events(cmd.OutOrStdout())
+	f.events(cmd)
 	pr := newMigrateProgress(cmd.ErrOrStderr())
 	f.opt.Progress = pr.report
 	defer pr.finish()
@@ -161,7 +179,6 @@ func migratePlanCmd(f *migrateFlags) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&f.to, "to", "", "configuration file with the new layout (required)")
 	cmd.Flags().StringVar(&f.schema, "schema", "", "MySQL schema (database) holding the tables on every cluster (required)")
-	cmd.Flags().StringVar(&f.output, "output", "text", "text or json (exit status 2 when the targets are not ready)")
 	_ = cmd.MarkFlagRequired("to")
 	_ = cmd.MarkFlagRequired("schema")
 	return cmd
@@ -180,7 +197,7 @@ func migrateStartCmd(f *migrateFlags) *cobra.Command {
 			}
 			ctx, stop := signalContext(cmd)
 			defer stop()
-			f.events(cmd.OutOrStdout())
+			f.events(cmd)
 			pr := newMigrateProgress(cmd.ErrOrStderr())
 			f.opt.Progress = pr.report
 			f.opt.Name = f.name
@@ -192,9 +209,9 @@ func migrateStartCmd(f *migrateFlags) *cobra.Command {
 			err = m.Start(ctx)
 			pr.finish()
 			if ctx.Err() != nil {
-				return fmt.Errorf("stopped (%w); run the same command again to resume", err)
+				err = fmt.Errorf("stopped (%w); run the same command again to resume", err)
 			}
-			return err
+			return f.result(cmd, m, err)
 		},
 	}
 	fl := cmd.Flags()
@@ -234,7 +251,6 @@ func migrateStatusCmd(f *migrateFlags) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVar(&f.output, "output", "text", "text or json")
 	return cmd
 }
 
@@ -339,7 +355,6 @@ func migrateVerifyCmd(f *migrateFlags) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVar(&f.output, "output", "text", "text or json (exit status 2 when rows differ)")
 	return cmd
 }
 
@@ -349,7 +364,9 @@ func migrateEndCmd(f *migrateFlags, use, short string, fn func(context.Context, 
 		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return f.resume(cmd, fn)
+			return f.resume(cmd, func(ctx context.Context, m *migrate.Migration) error {
+				return f.result(cmd, m, fn(ctx, m))
+			})
 		},
 	}
 	if use == "reverse" || use == "switch" {

@@ -116,8 +116,12 @@ sharding:
 	expect(out, code, exitFindings, "1 differences", `key i7: missing on the target`)
 	out, code = run("abort")
 	expect(out, code, 1, "only one that has not switched can be aborted")
-	out, code = run("complete")
-	expect(out, code, 0, "deleted the old copy of orders on s1")
+	out, code = run("complete", "--output", "json")
+	expect(out, code, 0, "deleted the old copy of orders on s1") // a step, on stderr
+	var done migrate.State
+	if err := json.NewDecoder(strings.NewReader(out)).Decode(&done); err != nil || done.Phase != migrate.PhaseCompleted {
+		t.Fatalf("complete --output json: %v %s", err, out)
+	}
 	var left int
 	if err := primaries[1].QueryRow("SELECT COUNT(*) FROM shop.orders").Scan(&left); err != nil || left != 0 {
 		t.Fatalf("s1 after complete: %d rows, %v", left, err)

@@ -37,7 +37,7 @@ func TestDashboardAndAlerts(t *testing.T) {
 	dir := t.TempDir()
 	lc := testbed.ClusterT(t, filepath.Join(dir, "db"), 2, 1)
 	var b strings.Builder
-	b.WriteString("listen: 127.0.0.1:0\nadmin: \"\"\nusers: [{name: app, password: app, class: web}]\nclasses: [{name: web}]\nclusters:\n")
+	b.WriteString("listen: 127.0.0.1:0\nadmin: \"\"\nusers: [{name: app, password: app, class: web, rate: {limit: 1000000}}]\nclasses: [{name: web}]\nclusters:\n")
 	for i := range 2 {
 		fmt.Fprintf(&b, "  - name: s%d\n    user: %s\n    password: %s\n    primary: {address: %q}\n    replicas: [{address: %q}]\n    replication: {check_interval: 200ms, warmup: 0s}\n    breaker: {failures: 5}\n",
 			i, lc.Spec.User, lc.Spec.Password, lc.Primary(i).Addr, lc.Replicas(i)[0].Addr)

@@ -133,14 +133,58 @@ func p99(lat []time.Duration) time.Duration {
 // most a quarter of each pool; the critical class keeps half of each
 // pool reserved.
 func TestClassIsolation(t *testing.T) {
-	e := newGovernedEnv(t, `
+	r := isolation(t, "batch")
+	t.Logf("critical p99 %s alone, %s beside the batch", r.alone, r.beside)
+	if r.beside > 2*r.alone {
+		t.Fatalf("critical p99 %s beside the batch load, more than twice %s alone", r.beside, r.alone)
+	}
+}
+
+// BenchmarkClassIsolation reports the critical user's p99 beside the
+// batch load over its p99 alone, with the users in their classes and,
+// for comparison, in none:
+//
+//	go test ./proxy -run '^$' -bench ClassIsolation -benchtime 1x
+func BenchmarkClassIsolation(b *testing.B) {
+	for _, tc := range []struct{ name, class string }{{"batch-class", "batch"}, {"no-class", ""}} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				r := isolation(b, tc.class)
+				b.ReportMetric(float64(r.beside)/float64(r.alone), "p99-ratio")
+				b.ReportMetric(float64(r.alone.Microseconds()), "us-p99-alone")
+			}
+		})
+	}
+}
+
+// isolated is what isolation measured: the critical user's point
+// selects' p99 alone (the larger of before and after the batch load) and
+// beside it.
+type isolated struct{ alone, beside time.Duration }
+
+// isolation runs a critical user's point selects alone, then beside a
+// batch user's 64 connections of slow scatter reads, then alone again;
+// the batch user is in class batchClass and the critical user in class
+// critical, or ("") neither is in a class. Every critical select must
+// succeed, every batch read of a class too, and some must finish.
+func isolation(t testing.TB, batchClass string) isolated {
+	t.Helper()
+	users := `
+  - {name: crit, password: crit}
+  - {name: batch, password: batch}
+log: {slow_query: 0s}
+`
+	if batchClass != "" {
+		users = `
   - {name: crit, password: crit, class: critical}
-  - {name: batch, password: batch, class: batch}
+  - {name: batch, password: batch, class: ` + batchClass + `}
 classes:
   - {name: critical, pool_reserved: 0.5}
   - {name: batch, max_concurrency: 4, queue: 64, queue_timeout: 60s, pool_max: 0.25}
 log: {slow_query: 0s}
-`, "")
+`
+	}
+	e := newGovernedEnv(t, users, "")
 	crit, batch := e.as("crit", ""), e.as("batch", "")
 	if _, errs := pointSelects(crit, 4, 500*time.Millisecond); len(errs) > 0 { // warm the pools
 		t.Fatal(errs[0])
@@ -171,13 +215,14 @@ log: {slow_query: 0s}
 	}
 	time.Sleep(time.Second) // the batch fills its class and queue
 	loaded, errs := pointSelects(crit, 4, 3*time.Second)
-	running := e.courier.Server.Status()
 	stop()
 	wg.Wait()
 	if len(errs) > 0 {
 		t.Fatalf("%d critical errors under the batch load, first: %v", len(errs), errs[0])
 	}
-	batchErrs.Range(func(k, v any) bool { t.Errorf("batch connection %v: %v", k, v); return false })
+	if batchClass != "" {
+		batchErrs.Range(func(k, v any) bool { t.Errorf("batch connection %v: %v", k, v); return false })
+	}
 	done := 0
 	batchDone.Range(func(any, any) bool { done++; return true })
 	if done == 0 {
@@ -189,12 +234,7 @@ log: {slow_query: 0s}
 	if len(errs) > 0 {
 		t.Fatal(errs[0])
 	}
-	alone := max(p99(base), p99(after))
-	t.Logf("critical p99 %s and %s alone, %s beside the batch (%d, %d and %d selects); %d batch connections finished a query; %d sessions",
-		p99(base), p99(after), p99(loaded), len(base), len(after), len(loaded), done, len(running.Sessions))
-	if p99(loaded) > 2*alone {
-		t.Fatalf("critical p99 %s beside the batch load, more than twice %s alone", p99(loaded), alone)
-	}
+	return isolated{alone: max(p99(base), p99(after)), beside: p99(loaded)}
 }
 
 // TestClassLimits: a class's statements past its running limit and its

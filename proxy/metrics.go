@@ -54,6 +54,16 @@ type Metrics struct {
 	consolidated prometheus.Counter     // reads answered with another's execution
 }
 
+// rateSeries makes the rate-refusal series of every user with a rate, so
+// that they read 0 before the first refusal rather than nothing.
+func (m *Metrics) rateSeries(users map[string]*account) {
+	for name, a := range users {
+		if a.rate != nil {
+			m.rateLimited.WithLabelValues(name)
+		}
+	}
+}
+
 // classMetrics are one class of traffic's counters.
 type classMetrics struct{ queued, refused, shed prometheus.Counter }
 

@@ -61,6 +61,7 @@ func (s *Server) Reload(next *config.Config) error {
 			ci.SetWeight(j, r.Weight)
 		}
 	}
+	s.metrics.rateSeries(users)
 	s.users.Store(&users)
 	shapes := shapeLimiters(next.RateLimits)
 	s.shapes.Store(&shapes)

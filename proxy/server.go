@@ -101,6 +101,7 @@ func New(cfg *config.Config, log *zap.Logger) (*Server, error) {
 	}
 	s.writes = map[string]*userWrites{}
 	attachWrites(s.writes, users, len(s.cfg.Clusters), cfg.CausalScope)
+	s.metrics.rateSeries(users)
 	s.users.Store(&users)
 	shapes := shapeLimiters(cfg.RateLimits)
 	s.shapes.Store(&shapes)
